@@ -1,0 +1,115 @@
+#pragma once
+// The service's whole configuration: a JSON file, then environment overrides, validated once at
+// startup. Nothing here does I/O except load_config_file(); the rest is pure and unit-tested.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace twiml_redirect::config {
+
+struct server_config {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 3000;
+  unsigned threads = 0;  // 0: one per hardware thread
+  std::chrono::milliseconds idle_timeout{30'000};
+  std::chrono::milliseconds drain_timeout{10'000};
+  std::size_t max_connections = 10'000;
+  std::size_t header_limit = 8 * 1024;
+  std::size_t body_limit = 64 * 1024;
+};
+
+struct sip_config {
+  // host[:port] of Synthflow's SIP ingress that Twilio dials.
+  std::string target = "sipin.synthflow.ai:32681";
+};
+
+enum class log_format { text, json };
+
+struct log_config {
+  std::string level = "info";  // trace, debug, info, warn, error, critical, off
+  log_format format = log_format::text;
+  bool access_log = true;
+};
+
+struct twilio_config {
+  bool require_signature = false;
+  std::string public_url;                 // e.g. https://voice.example.com ; empty: derive per request
+  std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-* headers are believed
+  std::string auth_token;                 // from TWILIO_AUTH_TOKEN only; never logged
+};
+
+struct agent_config {
+  std::string name;
+  std::string prompt;
+  std::string greeting_message;
+  std::string llm;
+  std::string language;
+  std::string voice_id;
+  std::string voice_engine_version = "2.0";
+  nlohmann::json extra = nlohmann::json::object();  // other documented agent fields, passed through
+};
+
+struct number_config {
+  std::string phone_number;  // E.164
+  std::string friendly_name;
+  std::string trunk_username;
+  std::string trunk_pwd_env;  // name of the env var that holds the trunk password
+  std::string trunk_pwd;      // resolved from trunk_pwd_env at load time; never logged
+  agent_config agent;
+};
+
+struct synthflow_config {
+  std::string api_url = "https://api.synthflow.ai/v2";
+  std::string workspace_id;
+  std::string api_key;  // from SYNTHFLOW_API_KEY only; never logged
+  std::string ca_file;  // extra CA bundle for a private CA (SSL_CERT_FILE also works)
+  bool provision_on_start = true;
+  std::chrono::milliseconds request_timeout{10'000};
+  unsigned max_attempts = 5;
+  std::chrono::milliseconds initial_backoff{500};
+  std::chrono::milliseconds max_backoff{30'000};
+  std::vector<number_config> numbers;
+};
+
+struct service_config {
+  server_config server;
+  sip_config sip;
+  log_config log;
+  twilio_config twilio;
+  synthflow_config synthflow;
+};
+
+// A config that cannot be used. what() names the key path (e.g. "server.port") and the problem.
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Looks an environment variable up; std::nullopt when unset. Injected so tests need no real env.
+using env_lookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+// The process environment.
+env_lookup process_env();
+
+// Parses and validates a JSON document, then applies environment overrides
+// (PORT, HOST, SIP_TARGET, LOG_LEVEL, LOG_FORMAT, PUBLIC_URL, TWILIO_AUTH_TOKEN, SYNTHFLOW_*).
+// Throws config_error naming the offending key.
+service_config parse_config(std::string_view json_text, const env_lookup& env);
+
+// Reads the file and calls parse_config. Throws config_error when it cannot be read.
+service_config load_config_file(const std::filesystem::path& path, const env_lookup& env);
+
+// The effective configuration as JSON, with secrets replaced by "<redacted>" (or "<unset>").
+std::string describe_config(const service_config& config);
+
+}  // namespace twiml_redirect::config
