@@ -1,0 +1,78 @@
+// Microbenchmarks of the work /redirect_call does per request, without sockets: decoding the
+// parameters, validating them, rendering the TwiML, and the whole handler for a GET and for
+// Twilio's full POST. bench/run prints the ns per operation next to the load-test table.
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "twiml_redirect/app/redirect_call.hpp"
+#include "twiml_redirect/twilio/call_params.hpp"
+#include "twiml_redirect/twilio/twiml.hpp"
+#include "twiml_redirect/util/form_decoding.hpp"
+
+namespace {
+
+using namespace twiml_redirect;
+
+constexpr std::string_view kSipTarget = "sipin.synthflow.ai:32681";
+constexpr std::string_view kQuery = "Called=%2B14155550100&CallSid=CA0123456789abcdef0123456789abcdef";
+
+// What Twilio posts for an inbound call, in the order it sends the fields (alphabetical).
+constexpr std::string_view kTwilioForm =
+    "AccountSid=AC0123456789abcdef0123456789abcdef&ApiVersion=2010-04-01"
+    "&CallSid=CA0123456789abcdef0123456789abcdef&CallStatus=ringing&Called=%2B14155550100"
+    "&CalledCity=SAN+FRANCISCO&CalledCountry=US&CalledState=CA&CalledZip=94105&Caller=%2B15557654321"
+    "&CallerCity=OAKLAND&CallerCountry=US&CallerState=CA&CallerZip=94612&Direction=inbound"
+    "&From=%2B15557654321&FromCity=OAKLAND&FromCountry=US&FromState=CA&FromZip=94612&To=%2B14155550100"
+    "&ToCity=SAN+FRANCISCO&ToCountry=US&ToState=CA&ToZip=94105";
+
+void decode_get_query(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(util::decode_form(kQuery));
+}
+BENCHMARK(decode_get_query);
+
+void decode_twilio_post_form(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(util::decode_form(kTwilioForm));
+}
+BENCHMARK(decode_twilio_post_form);
+
+void validate_called_and_call_sid(benchmark::State& state) {
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(twilio::check_called("+14155550100"));
+    benchmark::DoNotOptimize(twilio::check_call_sid("CA0123456789abcdef0123456789abcdef"));
+  }
+}
+BENCHMARK(validate_called_and_call_sid);
+
+void render_twiml(benchmark::State& state) {
+  for (auto _ : state)
+    benchmark::DoNotOptimize(twilio::render_dial_sip("+14155550100", kSipTarget, "CA0123456789abcdef0123456789abcdef"));
+}
+BENCHMARK(render_twiml);
+
+void handle_get(benchmark::State& state) {
+  http::request req{http::beast_http::verb::get, "/redirect_call?" + std::string(kQuery), 11};
+  req.set(http::beast_http::field::host, "127.0.0.1:3000");
+  const std::string sip_target(kSipTarget);
+  for (auto _ : state) {
+    http::request_context ctx;
+    benchmark::DoNotOptimize(app::handle_redirect_call(req, ctx, sip_target));
+  }
+}
+BENCHMARK(handle_get);
+
+void handle_twilio_post(benchmark::State& state) {
+  http::request req{http::beast_http::verb::post, "/redirect_call", 11};
+  req.set(http::beast_http::field::host, "127.0.0.1:3000");
+  req.set(http::beast_http::field::content_type, "application/x-www-form-urlencoded; charset=UTF-8");
+  req.body() = std::string(kTwilioForm);
+  req.prepare_payload();
+  const std::string sip_target(kSipTarget);
+  for (auto _ : state) {
+    http::request_context ctx;
+    benchmark::DoNotOptimize(app::handle_redirect_call(req, ctx, sip_target));
+  }
+}
+BENCHMARK(handle_twilio_post);
+
+}  // namespace
