@@ -1,5 +1,7 @@
 #include "twiml_redirect/app/responses.hpp"
 
+#include "twiml_redirect/util/metrics.hpp"
+
 namespace twiml_redirect::app {
 namespace {
 
@@ -22,5 +24,9 @@ http::response json_response(http::beast_http::status status, std::string body) 
 
 // Twilio reads text/xml as TwiML; twilio-node's examples and the Synthflow guide both send it.
 http::response xml_response(std::string body) { return make(http::beast_http::status::ok, "text/xml", std::move(body)); }
+
+http::response metrics_response(std::string body) {
+  return make(http::beast_http::status::ok, util::kPrometheusContentType, std::move(body));
+}
 
 }  // namespace twiml_redirect::app

@@ -29,10 +29,17 @@ const router::route router::kRoutes[] = {
     {"/redirect_call", {verb::get, verb::post}, "GET, POST", &router::redirect_call},
     {"/healthz", {verb::get, verb::head}, "GET, HEAD", &router::healthz},
     {"/readyz", {verb::get, verb::head}, "GET, HEAD", &router::readyz},
+    {"/metrics", {verb::get, verb::head}, "GET, HEAD", &router::metrics},
 };
 
-router::router(std::string sip_target, const readiness& readiness)
-    : sip_target_(std::move(sip_target)), readiness_(readiness) {}
+router::router(std::string sip_target, const readiness& readiness, const util::metrics& metrics)
+    : sip_target_(std::move(sip_target)), readiness_(readiness), metrics_(metrics) {}
+
+std::vector<std::string> router::paths() {
+  std::vector<std::string> out;
+  for (const route& r : kRoutes) out.emplace_back(r.path);
+  return out;
+}
 
 http::response router::operator()(const http::request& req, http::request_context& ctx) const {
   const std::string_view target = req.target();
@@ -66,6 +73,10 @@ http::response router::readyz(const http::request&, http::request_context&) cons
   util::append_json_escaped(body, state.reason);
   body += "\"}";
   return json_response(status::service_unavailable, std::move(body));
+}
+
+http::response router::metrics(const http::request&, http::request_context&) const {
+  return metrics_response(metrics_.render());
 }
 
 }  // namespace twiml_redirect::app

@@ -13,7 +13,11 @@ int run_serve(const config::service_config& config) {
   spdlog::info("twiml-redirect {} starting with config {}", TWIML_REDIRECT_VERSION, config::describe_config(config));
 
   readiness ready_state("starting");
-  http::server server(config.server, router(config.sip.target, ready_state));
+  util::metrics metrics(router::paths());
+  metrics.set_provisioning_state(config.synthflow.provision_on_start && !config.synthflow.numbers.empty()
+                                     ? util::provisioning_state::pending
+                                     : util::provisioning_state::disabled);
+  http::server server(config.server, router(config.sip.target, ready_state, metrics), metrics);
   try {
     server.start();
   } catch (const boost::system::system_error& error) {

@@ -7,8 +7,8 @@
 
 namespace twiml_redirect::http {
 
-server::server(config::server_config config, request_handler handler)
-    : config_(std::move(config)), handler_(std::move(handler)) {}
+server::server(config::server_config config, request_handler handler, util::metrics& metrics)
+    : config_(std::move(config)), handler_(std::move(handler)), metrics_(metrics) {}
 
 server::~server() { shutdown(); }
 
@@ -16,7 +16,7 @@ void server::start() {
   const unsigned thread_count = config_.threads != 0 ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
   const auto address = boost::asio::ip::make_address(config_.host);
   for (unsigned i = 0; i < thread_count; ++i)
-    workers_.push_back(std::make_unique<worker>(config_, handler_, connections_));
+    workers_.push_back(std::make_unique<worker>(config_, handler_, connections_, metrics_.add_recorder()));
   // The first bind picks the port when the config says 0; the others join it.
   workers_.front()->listen({address, config_.port});
   port_ = workers_.front()->port();

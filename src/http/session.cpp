@@ -4,9 +4,9 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include "twiml_redirect/http/wire.hpp"
 #include "twiml_redirect/util/logging.hpp"
 #include "worker.hpp"
 
@@ -29,10 +29,10 @@ std::string_view path_of(std::string_view target) { return target.substr(0, targ
 
 }  // namespace
 
-session::session(asio::ip::tcp::socket socket, worker& owner, std::atomic<std::size_t>& connections)
-    : stream_(std::move(socket)), owner_(owner), connections_(connections) {
+session::session(tcp_socket socket, worker& owner, std::atomic<std::size_t>& connections)
+    : socket_(std::move(socket)), owner_(owner), connections_(connections) {
   error_code ec;
-  const auto endpoint = stream_.socket().remote_endpoint(ec);
+  const auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) {
     context_.peer = endpoint.address();
     peer_text_ = endpoint.address().to_string();
@@ -40,11 +40,14 @@ session::session(asio::ip::tcp::socket socket, worker& owner, std::atomic<std::s
     peer_text_ = "-";
   }
   // One write per answer, so Nagle would only ever delay the next pipelined answer.
-  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   registration_ = owner_.add_session(this);
+  owner_.metrics().connection_opened();
 }
 
 session::~session() {
+  if (in_flight_) owner_.metrics().request_abandoned();
+  owner_.metrics().connection_closed();
   owner_.remove_session(registration_);
   connections_.fetch_sub(1, std::memory_order_relaxed);
 }
@@ -54,8 +57,19 @@ void session::start() { read_header(); }
 void session::drain() {
   if (waiting_for_request_ && (!parser_ || !parser_->got_some()) && buffer_.size() == 0) {
     error_code ignored;
-    stream_.socket().cancel(ignored);  // completes the pending read with operation_aborted
+    socket_.cancel(ignored);  // completes the pending read with operation_aborted
   }
+}
+
+void session::set_deadline(std::chrono::steady_clock::duration allowed) {
+  deadline_ = std::chrono::steady_clock::now() + allowed;
+}
+
+void session::expire_if_late(std::chrono::steady_clock::time_point now) {
+  if (now < deadline_) return;
+  deadline_ = std::chrono::steady_clock::time_point::max();  // cancel once
+  error_code ignored;
+  socket_.cancel(ignored);  // the pending operation completes with operation_aborted: the session closes
 }
 
 void session::read_header() {
@@ -67,21 +81,21 @@ void session::read_header() {
   parser_->eager(true);  // parse a body that arrived with the header in the same pass
   waiting_for_request_ = true;
   // The deadline covers the whole header, so a client dripping one byte at a time still times out.
-  stream_.expires_after(owner_.config().idle_timeout);
-  beast_http::async_read_header(stream_, buffer_, *parser_,
+  set_deadline(owner_.config().idle_timeout);
+  beast_http::async_read_header(socket_, buffer_, *parser_,
                                 beast::bind_front_handler(&session::on_header, shared_from_this()));
 }
 
 void session::on_header(error_code ec, std::size_t) {
   waiting_for_request_ = false;
   if (ec) return on_read_failed(ec);
-  started_ = std::chrono::steady_clock::now();
+  start_request();
   if (parser_->is_done()) return answer();
   // curl and others wait for "100 Continue" before sending a body they announced with Expect.
   const auto& header = parser_->get();
   if (beast::iequals(header[beast_http::field::expect], "100-continue")) {
-    stream_.expires_after(owner_.config().idle_timeout);
-    return asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+    set_deadline(owner_.config().idle_timeout);
+    return asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
                              beast::bind_front_handler(&session::on_continue_sent, shared_from_this()));
   }
   read_body();
@@ -93,8 +107,8 @@ void session::on_continue_sent(error_code ec, std::size_t) {
 }
 
 void session::read_body() {
-  stream_.expires_after(owner_.config().idle_timeout);
-  beast_http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_body, shared_from_this()));
+  set_deadline(owner_.config().idle_timeout);
+  beast_http::async_read(socket_, buffer_, *parser_, beast::bind_front_handler(&session::on_body, shared_from_this()));
 }
 
 void session::on_body(error_code ec, std::size_t) {
@@ -102,27 +116,37 @@ void session::on_body(error_code ec, std::size_t) {
   answer();
 }
 
-void session::on_read_failed(error_code ec) {
+void session::start_request() {
   started_ = std::chrono::steady_clock::now();
+  in_flight_ = true;
+  owner_.metrics().request_started();
+}
+
+void session::on_read_failed(error_code ec) {
   if (ec == beast_http::error::end_of_stream) return close();  // the client closed between requests
+  if (ec == beast_http::error::partial_message || !is_http_parse_error(ec)) {
+    // Timeouts, resets, shutdown, a client that left mid-request: nobody to answer.
+    spdlog::debug("connection from {} closed: {}", peer_text_, ec.message());
+    if (in_flight_) {
+      in_flight_ = false;
+      owner_.metrics().request_abandoned();
+    }
+    return close();
+  }
+  if (!in_flight_) start_request();  // an error answer counts as a request, even one that never parsed
   if (ec == beast_http::error::header_limit)
     return answer_error(beast_http::status::request_header_fields_too_large, "Request header fields too large");
   if (ec == beast_http::error::body_limit)
     return answer_error(beast_http::status::payload_too_large,
                         "Request body too large: the limit is " + std::to_string(owner_.config().body_limit) + " bytes");
-  if (ec == beast_http::error::partial_message || !is_http_parse_error(ec)) {
-    // Timeouts, resets, shutdown, a client that left mid-request: nobody to answer.
-    spdlog::debug("connection from {} closed: {}", peer_text_, ec.message());
-    return close();
-  }
   // Malformed input: answer once and close rather than guess where the next request starts.
   answer_error(beast_http::status::bad_request, "Malformed HTTP request: " + ec.message());
 }
 
 void session::answer() {
   request& req = parser_->get();
-  method_text_ = std::string(req.method_string());
-  path_ = std::string(path_of(req.target()));
+  method_text_.assign(req.method_string());
+  path_.assign(path_of(req.target()));
   head_request_ = req.method() == beast_http::verb::head;
   context_.call_sid.clear();
   try {
@@ -153,20 +177,24 @@ void session::answer_error(beast_http::status status, std::string text) {
 
 void session::write_response() {
   response_.prepare_payload();
+  wire_.clear();
   // HEAD: same headers, Content-Length included, no body bytes.
-  if (head_request_) response_.body().clear();
-  stream_.expires_after(owner_.config().idle_timeout);
-  beast_http::async_write(stream_, response_, beast::bind_front_handler(&session::on_write, shared_from_this()));
+  append_wire_bytes(wire_, response_, head_request_);
+  set_deadline(owner_.config().idle_timeout);
+  asio::async_write(socket_, asio::buffer(wire_), beast::bind_front_handler(&session::on_write, shared_from_this()));
 }
 
 void session::on_write(error_code ec, std::size_t) {
-  util::log_access({.method = method_text_,
-                    .path = path_,
-                    .status = response_.result_int(),
-                    .bytes = response_.body().size(),
-                    .duration = std::chrono::steady_clock::now() - started_,
-                    .call_sid = context_.call_sid,
-                    .peer = peer_text_});
+  const auto duration = std::chrono::steady_clock::now() - started_;
+  in_flight_ = false;
+  owner_.metrics().request_finished(path_, method_text_, response_.result_int(), duration);
+  owner_.access_log().log({.method = method_text_,
+                           .path = path_,
+                           .status = response_.result_int(),
+                           .bytes = head_request_ ? 0 : response_.body().size(),
+                           .duration = duration,
+                           .call_sid = context_.call_sid,
+                           .peer = peer_text_});
   if (ec) {
     spdlog::debug("write to {} failed: {}", peer_text_, ec.message());
     return close();
@@ -178,22 +206,22 @@ void session::on_write(error_code ec, std::size_t) {
 void session::close() {
   error_code ignored;
   // Send FIN after the last answer so the client reads it all before seeing the close.
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  if (!linger_) return stream_.socket().close(ignored);
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  if (!linger_) return socket_.close(ignored);
   // After an error answer the client may still be sending (the rest of a too-large body). Closing
   // with unread bytes would make the kernel send a reset that can destroy our answer in flight, so
   // read and discard until the client closes too, for a short while at most.
-  stream_.expires_after(kLingerTime);
-  stream_.async_read_some(asio::buffer(linger_buffer_),
+  set_deadline(kLingerTime);
+  socket_.async_read_some(asio::buffer(linger_buffer_),
                           beast::bind_front_handler(&session::on_linger_read, shared_from_this()));
 }
 
 void session::on_linger_read(error_code ec, std::size_t) {
   if (ec) {
     error_code ignored;
-    return stream_.socket().close(ignored);
+    return socket_.close(ignored);
   }
-  stream_.async_read_some(asio::buffer(linger_buffer_),
+  socket_.async_read_some(asio::buffer(linger_buffer_),
                           beast::bind_front_handler(&session::on_linger_read, shared_from_this()));
 }
 

@@ -4,7 +4,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <array>
 #include <chrono>
@@ -14,14 +13,13 @@
 #include <string>
 
 #include "twiml_redirect/http/types.hpp"
+#include "worker.hpp"
 
 namespace twiml_redirect::http {
 
-class worker;
-
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(boost::asio::ip::tcp::socket socket, worker& owner, std::atomic<std::size_t>& connections);
+  session(tcp_socket socket, worker& owner, std::atomic<std::size_t>& connections);
   ~session();
   session(const session&) = delete;
   session& operator=(const session&) = delete;
@@ -31,7 +29,12 @@ class session : public std::enable_shared_from_this<session> {
   // The server is shutting down: an idle connection closes now, a busy one after its answer.
   void drain();
 
+  // Called by the worker's tick: ends the pending read or write if its deadline has passed.
+  void expire_if_late(std::chrono::steady_clock::time_point now);
+
  private:
+  // Each read and write must finish within the idle timeout (the linger read within its own).
+  void set_deadline(std::chrono::steady_clock::duration allowed);
   void read_header();
   void on_header(boost::system::error_code ec, std::size_t bytes);
   void on_continue_sent(boost::system::error_code ec, std::size_t bytes);
@@ -42,13 +45,15 @@ class session : public std::enable_shared_from_this<session> {
   void answer_error(beast_http::status status, std::string text);
   void write_response();
   void on_write(boost::system::error_code ec, std::size_t bytes);
+  void start_request();
   void close();
   void on_linger_read(boost::system::error_code ec, std::size_t bytes);
 
-  boost::beast::tcp_stream stream_;
+  tcp_socket socket_;
   boost::beast::flat_buffer buffer_;  // kept for the connection's life: may hold pipelined bytes
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   response response_;
+  std::string wire_;  // the response's bytes as sent; reused, so it stops allocating after the first
   request_context context_;
   worker& owner_;
   std::atomic<std::size_t>& connections_;
@@ -57,10 +62,12 @@ class session : public std::enable_shared_from_this<session> {
   std::string method_text_;  // for the access log when the request never parsed
   std::string path_;
   std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::array<char, 4096> linger_buffer_{};
   bool linger_ = false;  // drain the client's unread bytes before closing (after error answers)
   bool head_request_ = false;
   bool waiting_for_request_ = false;  // idle between requests: safe to close on drain
+  bool in_flight_ = false;            // a request's header arrived and its answer is not written yet
 };
 
 }  // namespace twiml_redirect::http

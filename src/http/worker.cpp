@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 
 #include <boost/asio/post.hpp>
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "session.hpp"
@@ -17,6 +19,12 @@ using boost::system::error_code;
 // some connections to close, short enough that nobody notices.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
+// The tick: often enough that a deadline is kept to within a quarter of the idle timeout and an
+// access line waits at most a quarter second to be written; rare enough to cost nothing.
+std::chrono::milliseconds tick_interval(std::chrono::milliseconds idle_timeout) {
+  return std::clamp(idle_timeout / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(250));
+}
+
 bool is_resource_exhaustion(const error_code& ec) {
   return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
          ec == error_code(ENFILE, boost::system::system_category());
@@ -25,8 +33,8 @@ bool is_resource_exhaustion(const error_code& ec) {
 }  // namespace
 
 worker::worker(const config::server_config& config, const request_handler& handler,
-               std::atomic<std::size_t>& connections)
-    : config_(config), handler_(handler), connections_(connections) {}
+               std::atomic<std::size_t>& connections, util::metrics::recorder& recorder)
+    : config_(config), handler_(handler), connections_(connections), recorder_(recorder) {}
 
 worker::~worker() {
   // The timers die before the io_context does; sessions destroyed with it must not touch them.
@@ -44,9 +52,13 @@ void worker::listen(const asio::ip::tcp::endpoint& endpoint) {
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
   accept();
+  schedule_tick();
 }
 
-void worker::run() { io_context_.run(); }
+void worker::run() {
+  io_context_.run();
+  access_log_.flush();
+}
 
 void worker::begin_drain(std::chrono::milliseconds timeout) {
   asio::post(io_context_, [this, timeout] { drain_now(timeout); });
@@ -58,7 +70,10 @@ void worker::drain_now(std::chrono::milliseconds timeout) {
   error_code ignored;
   acceptor_.close(ignored);
   accept_retry_timer_.cancel();
-  if (sessions_.empty()) return;
+  if (sessions_.empty()) {
+    tick_timer_.cancel();  // nothing left to time out: let run() return
+    return;
+  }
   // Copy first: a session may end (and unregister) inside drain().
   const std::vector<session*> open(sessions_.begin(), sessions_.end());
   for (session* s : open) s->drain();
@@ -74,14 +89,33 @@ std::list<session*>::iterator worker::add_session(session* s) { return sessions_
 
 void worker::remove_session(std::list<session*>::iterator registration) {
   sessions_.erase(registration);
-  if (draining_ && !destroying_ && sessions_.empty()) drain_deadline_.cancel();
+  if (draining_ && !destroying_ && sessions_.empty()) {
+    // The last session is gone: let run() return.
+    drain_deadline_.cancel();
+    tick_timer_.cancel();
+  }
+}
+
+void worker::schedule_tick() {
+  tick_timer_.expires_after(tick_interval(config_.idle_timeout));
+  tick_timer_.async_wait([this](error_code ec) {
+    if (!ec) on_tick();
+  });
+}
+
+void worker::on_tick() {
+  access_log_.flush();
+  const auto now = std::chrono::steady_clock::now();
+  // expire_if_late() only cancels: the completions run later, so no session ends inside the loop.
+  for (session* s : sessions_) s->expire_if_late(now);
+  if (!draining_ || !sessions_.empty()) schedule_tick();
 }
 
 void worker::accept() {
-  acceptor_.async_accept([this](error_code ec, asio::ip::tcp::socket socket) { on_accept(ec, std::move(socket)); });
+  acceptor_.async_accept([this](error_code ec, tcp_socket socket) { on_accept(ec, std::move(socket)); });
 }
 
-void worker::on_accept(error_code ec, asio::ip::tcp::socket socket) {
+void worker::on_accept(error_code ec, tcp_socket socket) {
   if (ec == asio::error::operation_aborted || draining_) return;
   if (ec) {
     if (is_resource_exhaustion(ec)) {

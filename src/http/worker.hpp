@@ -10,14 +10,24 @@
 
 #include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/http/types.hpp"
+#include "twiml_redirect/util/logging.hpp"
+#include "twiml_redirect/util/metrics.hpp"
 
 namespace twiml_redirect::http {
 
 class session;
 
+// Sockets bound to the worker's own io_context executor rather than the type-erased
+// any_io_executor: every asynchronous operation copies its executor, and the erased one costs a
+// virtual dispatch and more to copy on each of them.
+using executor_type = boost::asio::io_context::executor_type;
+using tcp_socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor_type>;
+
 class worker {
  public:
-  worker(const config::server_config& config, const request_handler& handler, std::atomic<std::size_t>& connections);
+  // `recorder` is this worker's own, for its thread alone.
+  worker(const config::server_config& config, const request_handler& handler, std::atomic<std::size_t>& connections,
+         util::metrics::recorder& recorder);
   ~worker();
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
@@ -38,25 +48,34 @@ class worker {
   bool draining() const { return draining_; }
   std::list<session*>::iterator add_session(session* s);
   void remove_session(std::list<session*>::iterator registration);
+  util::access_log_buffer& access_log() { return access_log_; }
+  util::metrics::recorder& metrics() { return recorder_; }
 
  private:
   void accept();
-  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  void on_accept(boost::system::error_code ec, tcp_socket socket);
   void drain_now(std::chrono::milliseconds timeout);
+  void schedule_tick();
+  void on_tick();
 
   const config::server_config& config_;
   const request_handler& handler_;
   std::atomic<std::size_t>& connections_;
+  util::metrics::recorder& recorder_;
   // Declared before io_context_ so they outlive it: destroying the io_context destroys the
   // sessions its pending handlers own, and each session unregisters itself here.
   std::list<session*> sessions_;
+  util::access_log_buffer access_log_;
   std::size_t rejected_connections_ = 0;
   bool draining_ = false;
   bool destroying_ = false;
   boost::asio::io_context io_context_{1};
-  boost::asio::ip::tcp::acceptor acceptor_{io_context_};
+  boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, executor_type> acceptor_{io_context_};
   boost::asio::steady_timer accept_retry_timer_{io_context_};
   boost::asio::steady_timer drain_deadline_{io_context_};
+  // A few times a second: close connections past their deadline, write out the access log. One
+  // timer per thread instead of one per socket operation, which is what Beast's tcp_stream arms.
+  boost::asio::steady_timer tick_timer_{io_context_};
 };
 
 }  // namespace twiml_redirect::http

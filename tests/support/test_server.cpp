@@ -13,7 +13,7 @@ config::server_config test_server_config() {
 }
 
 test_server::test_server(config::server_config config, std::string sip_target)
-    : readiness_("test"), server_(std::move(config), app::router(std::move(sip_target), readiness_)) {
+    : readiness_("test"), server_(std::move(config), app::router(std::move(sip_target), readiness_, metrics_), metrics_) {
   server_.start();
 }
 

@@ -22,9 +22,11 @@ class test_server {
   std::uint16_t port() const { return server_.port(); }
   http::server& server() { return server_; }
   app::readiness& readiness() { return readiness_; }
+  util::metrics& metrics() { return metrics_; }
 
  private:
   app::readiness readiness_;
+  util::metrics metrics_{app::router::paths()};
   http::server server_;
 };
 

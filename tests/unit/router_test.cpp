@@ -30,7 +30,8 @@ class RouterTest : public ::testing::Test {
   }
 
   readiness readiness_{"provisioning Synthflow"};
-  router router_{"sipin.synthflow.ai:32681", readiness_};
+  util::metrics metrics_{router::paths()};
+  router router_{"sipin.synthflow.ai:32681", readiness_, metrics_};
   http::request_context context_;
 };
 

@@ -15,4 +15,7 @@ http::response json_response(http::beast_http::status status, std::string body);
 
 http::response xml_response(std::string body);
 
+// 200 with the Prometheus text format's Content-Type.
+http::response metrics_response(std::string body);
+
 }  // namespace twiml_redirect::app

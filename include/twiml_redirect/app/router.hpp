@@ -3,16 +3,21 @@
 // with the wrong method. The server calls it for every request; it does no I/O.
 
 #include <string>
+#include <vector>
 
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/http/types.hpp"
+#include "twiml_redirect/util/metrics.hpp"
 
 namespace twiml_redirect::app {
 
 class router {
  public:
-  // `readiness` must outlive the router.
-  router(std::string sip_target, const readiness& readiness);
+  // `readiness` and `metrics` must outlive the router; /metrics shows `metrics`.
+  router(std::string sip_target, const readiness& readiness, const util::metrics& metrics);
+
+  // The paths this router serves: the route labels of util::metrics.
+  static std::vector<std::string> paths();
 
   http::response operator()(const http::request& req, http::request_context& ctx) const;
 
@@ -20,12 +25,14 @@ class router {
   http::response redirect_call(const http::request& req, http::request_context& ctx) const;
   http::response healthz(const http::request& req, http::request_context& ctx) const;
   http::response readyz(const http::request& req, http::request_context& ctx) const;
+  http::response metrics(const http::request& req, http::request_context& ctx) const;
 
   struct route;
   static const route kRoutes[];
 
   std::string sip_target_;
   const readiness& readiness_;
+  const util::metrics& metrics_;
 };
 
 }  // namespace twiml_redirect::app

@@ -11,6 +11,7 @@
 
 #include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/http/types.hpp"
+#include "twiml_redirect/util/metrics.hpp"
 
 namespace twiml_redirect::http {
 
@@ -18,7 +19,8 @@ class worker;
 
 class server {
  public:
-  server(config::server_config config, request_handler handler);
+  // Every request is counted in `metrics`, which must outlive the server.
+  server(config::server_config config, request_handler handler, util::metrics& metrics);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -40,6 +42,7 @@ class server {
  private:
   config::server_config config_;
   request_handler handler_;
+  util::metrics& metrics_;
   std::atomic<std::size_t> connections_{0};  // outlives the workers, whose sessions count down
   std::vector<std::unique_ptr<worker>> workers_;
   std::vector<std::thread> threads_;

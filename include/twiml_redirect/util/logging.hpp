@@ -1,16 +1,24 @@
 #pragma once
 // Logging set-up (spdlog) and the per-request access line. Text by default; JSON lines with
 // LOG_FORMAT=json, one object per line, for log shippers.
+//
+// Access lines do not go through spdlog: formatting a line per request through a locked sink and
+// writing it with its own write(2) cost more than answering the request. Each server thread keeps
+// an access_log_buffer instead and writes whole lines in batches, so lines stay intact and in
+// order per connection (a connection never changes thread), at the price of appearing up to one
+// flush interval after the request, and possibly after spdlog lines logged in between.
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "twiml_redirect/config/config.hpp"
 
 namespace twiml_redirect::util {
 
-// Installs the default logger (stderr) with the configured level and format. Call once at startup.
+// Installs the default logger (stderr) with the configured level and format, and the access log's
+// format and switch. Call once at startup, before the server starts.
 void setup_logging(const config::log_config& log);
 
 // One request as the access log records it. The query string is left out on purpose: for GET
@@ -25,8 +33,38 @@ struct access_entry {
   std::string_view peer;
 };
 
-// Writes one access line at info level, if the access log is enabled.
-void log_access(const access_entry& entry);
+// Appends one access line, newline included, exactly as spdlog's pattern for `format` would print
+// "access method=... peer=..." at info level at time `now` (UTC). Pure: the caller supplies the clock.
+void append_access_line(std::string& out, const access_entry& entry, std::chrono::system_clock::time_point now,
+                        config::log_format format);
+
+// Access lines of one thread, written to a file descriptor in batches of whole lines. Not
+// thread-safe: one per server thread. Each write(2) holds at most kBatchBytes (PIPE_BUF) unless a
+// single line is longer, so lines from different threads never interleave, even on a pipe.
+class access_log_buffer {
+ public:
+  static constexpr std::size_t kBatchBytes = 4096;
+
+  // Writes to `fd` (stderr by default), which must outlive the buffer.
+  explicit access_log_buffer(int fd = 2) : fd_(fd) {}
+  ~access_log_buffer() { flush(); }
+  access_log_buffer(const access_log_buffer&) = delete;
+  access_log_buffer& operator=(const access_log_buffer&) = delete;
+
+  // Records a request, if the access log is on (setup_logging) and info is logged. Writes the
+  // batch out first when this line would not fit in it.
+  void log(const access_entry& entry);
+
+  // Writes out the buffered lines. Call periodically so quiet periods do not hold lines back.
+  void flush();
+
+  bool empty() const { return pending_.empty(); }
+
+ private:
+  int fd_;
+  std::string pending_;  // whole lines waiting for write(2)
+  std::string line_;     // scratch for the line being formatted, reused
+};
 
 // Appends `text` as the inside of a JSON string (quotes, backslashes and control bytes escaped).
 void append_json_escaped(std::string& out, std::string_view text);

@@ -1,0 +1,106 @@
+#pragma once
+// The service's Prometheus metrics: requests by route, method and status, a latency histogram,
+// requests in flight, open connections, signature failures, the provisioning state and build info.
+//
+// Recording happens on every request, so it must cost next to nothing: each server thread gets a
+// recorder of its own, whose counters only that thread writes (a plain load and store, no locked
+// instruction, no shared cache line). A scrape adds up all recorders. Only the rare events (a
+// signature failure, a provisioning change) touch shared state.
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace twiml_redirect::util {
+
+// Where provisioning Synthflow stands, as the provisioning_state metric shows it.
+enum class provisioning_state { disabled, pending, running, succeeded, failed };
+
+class metrics {
+ public:
+  // Latency histogram bucket bounds, in seconds (Prometheus "le"); +Inf is implicit.
+  static constexpr std::array<double, 14> kLatencyBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                             0.025,  0.05,    0.1,    0.25,  0.5,   1.0,   2.5};
+  static constexpr std::string_view kOtherRoute = "other";  // the label of paths not in the route list
+
+  // Counts one thread's requests. Every method must be called from that one thread only.
+  class recorder {
+   public:
+    void connection_opened() { bump(connections_opened_); }
+    void connection_closed() { bump(connections_closed_); }
+    // A request's header has arrived; it is in flight until finished or abandoned.
+    void request_started() { bump(requests_started_); }
+    // The request was answered with `status` after `duration`. `method` is as sent ("GET").
+    void request_finished(std::string_view path, std::string_view method, unsigned status,
+                          std::chrono::nanoseconds duration);
+    // The request ended without an answer (the client left mid-body): no longer in flight.
+    void request_abandoned() { bump(requests_finished_); }
+
+   private:
+    friend class metrics;
+    using counter = std::atomic<std::uint64_t>;
+    static constexpr std::size_t kMethods = 4;    // GET, POST, HEAD, other
+    static constexpr std::size_t kStatuses = 500;  // 100 to 599
+    static constexpr std::size_t kBuckets = kLatencyBuckets.size() + 1;
+
+    // One writer: a relaxed load and store is enough, and cheaper than an atomic increment.
+    static void bump(counter& c, std::uint64_t n = 1) { c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+
+    struct route_counters {
+      std::array<std::array<counter, kStatuses>, kMethods> requests{};
+      std::array<counter, kBuckets> latency_buckets{};  // not cumulative; the scrape accumulates
+      counter latency_sum_ns{0};
+    };
+
+    explicit recorder(const std::vector<std::string>& routes)
+        : routes_(routes), per_route_(std::make_unique<route_counters[]>(routes.size() + 1)) {}
+    std::size_t route_index(std::string_view path) const;
+
+    const std::vector<std::string>& routes_;
+    std::unique_ptr<route_counters[]> per_route_;  // routes_, then "other"
+    counter connections_opened_{0};
+    counter connections_closed_{0};
+    counter requests_started_{0};
+    counter requests_finished_{0};
+  };
+
+  // `routes` are the request paths counted under their own label; any other path counts as "other",
+  // so a scan of random URLs cannot grow the number of series.
+  explicit metrics(std::vector<std::string> routes);
+  metrics(const metrics&) = delete;
+  metrics& operator=(const metrics&) = delete;
+
+  // A recorder for one server thread. It lives as long as this object, and so do its counts.
+  // Thread-safe.
+  recorder& add_recorder();
+
+  // A webhook was refused because its X-Twilio-Signature did not verify. Thread-safe.
+  void count_signature_failure() { signature_failures_.fetch_add(1, std::memory_order_relaxed); }
+
+  // Provisioning moved to `state`. A non-empty `last_error` replaces the recorded error, which
+  // otherwise stays, so a scrape after a recovery still shows what went wrong last. Keep secrets
+  // out of it. Thread-safe.
+  void set_provisioning_state(provisioning_state state, std::string_view last_error = {});
+
+  // Everything in the Prometheus text exposition format (version 0.0.4). Thread-safe.
+  std::string render() const;
+
+ private:
+  const std::vector<std::string> routes_;
+  mutable std::mutex mutex_;  // guards recorders_ (the list, not the counts) and provisioning
+  std::vector<std::unique_ptr<recorder>> recorders_;
+  std::atomic<std::uint64_t> signature_failures_{0};
+  provisioning_state provisioning_ = provisioning_state::disabled;
+  std::string provisioning_error_;
+};
+
+// The Content-Type of render()'s output.
+inline constexpr std::string_view kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+}  // namespace twiml_redirect::util

@@ -1,0 +1,226 @@
+#include "twiml_redirect/util/metrics.hpp"
+
+#include <boost/version.hpp>
+
+#include <charconv>
+
+namespace twiml_redirect::util {
+namespace {
+
+constexpr std::string_view kMethodLabels[] = {"GET", "POST", "HEAD", "other"};
+constexpr std::string_view kProvisioningLabels[] = {"disabled", "pending", "running", "succeeded", "failed"};
+constexpr std::size_t kMaxErrorLabel = 200;  // a label is not a log: bound what a scrape carries
+
+std::size_t method_index(std::string_view method) {
+  for (std::size_t i = 0; i + 1 < std::size(kMethodLabels); ++i) {
+    if (method == kMethodLabels[i]) return i;
+  }
+  return std::size(kMethodLabels) - 1;
+}
+
+// Bucket bounds in nanoseconds, so that recording compares integers.
+constexpr auto kBucketBoundsNs = [] {
+  std::array<std::int64_t, metrics::kLatencyBuckets.size()> bounds{};
+  for (std::size_t i = 0; i < bounds.size(); ++i) bounds[i] = static_cast<std::int64_t>(metrics::kLatencyBuckets[i] * 1e9 + 0.5);
+  return bounds;
+}();
+
+std::uint64_t read(const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); }
+
+void append_number(std::string& out, std::uint64_t value) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+
+// Shortest decimal that reads back as `value`, never in exponent form ("0.0001", not "1e-04").
+void append_number(std::string& out, double value) {
+  char digits[64];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, value, std::chars_format::fixed).ptr);
+}
+
+// A label value in quotes: backslash, double quote and newline escaped, as the format requires.
+void append_label_value(std::string& out, std::string_view value) {
+  out.push_back('"');
+  for (const char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+// A metric without labels: its HELP and TYPE lines and its one sample.
+void append_single(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+                   std::uint64_t value) {
+  append_header(out, name, type, help);
+  out.append(name).append(" ");
+  append_number(out, value);
+  out += "\n";
+}
+
+std::string compiler_description() {
+#if defined(__clang__)
+  return "clang " __clang_version__;
+#elif defined(__GNUC__)
+  return "gcc " __VERSION__;
+#else
+  return "unknown";
+#endif
+}
+
+}  // namespace
+
+std::size_t metrics::recorder::route_index(std::string_view path) const {
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    if (routes_[i] == path) return i;
+  }
+  return routes_.size();
+}
+
+void metrics::recorder::request_finished(std::string_view path, std::string_view method, unsigned status,
+                                         std::chrono::nanoseconds duration) {
+  route_counters& route = per_route_[route_index(path)];
+  // A status outside 100-599 is not HTTP; Beast would not let one through, but count it as a 500.
+  const std::size_t status_index = status >= 100 && status < 600 ? status - 100 : 400;
+  bump(route.requests[method_index(method)][status_index]);
+  std::size_t bucket = 0;
+  while (bucket < kBucketBoundsNs.size() && duration.count() > kBucketBoundsNs[bucket]) ++bucket;
+  bump(route.latency_buckets[bucket]);
+  bump(route.latency_sum_ns, static_cast<std::uint64_t>(std::max<std::int64_t>(duration.count(), 0)));
+  bump(requests_finished_);
+}
+
+metrics::metrics(std::vector<std::string> routes) : routes_(std::move(routes)) {}
+
+metrics::recorder& metrics::add_recorder() {
+  std::lock_guard lock(mutex_);
+  recorders_.push_back(std::unique_ptr<recorder>(new recorder(routes_)));
+  return *recorders_.back();
+}
+
+void metrics::set_provisioning_state(provisioning_state state, std::string_view last_error) {
+  std::lock_guard lock(mutex_);
+  provisioning_ = state;
+  if (!last_error.empty()) provisioning_error_ = std::string(last_error.substr(0, kMaxErrorLabel));
+}
+
+std::string metrics::render() const {
+  std::lock_guard lock(mutex_);
+  std::string out;
+  out.reserve(8192);
+  const auto route_label = [this](std::size_t route) {
+    return route < routes_.size() ? std::string_view(routes_[route]) : kOtherRoute;
+  };
+  const auto sum_over_recorders = [this](auto&& counter_of) {
+    std::uint64_t total = 0;
+    for (const auto& r : recorders_) total += read(counter_of(*r));
+    return total;
+  };
+
+  append_header(out, "twiml_redirect_http_requests_total", "counter",
+                "HTTP requests answered, by route (the path, or \"other\"), method and status.");
+  for (std::size_t route = 0; route <= routes_.size(); ++route) {
+    for (std::size_t method = 0; method < recorder::kMethods; ++method) {
+      for (std::size_t status = 0; status < recorder::kStatuses; ++status) {
+        const std::uint64_t count =
+            sum_over_recorders([&](const recorder& r) -> auto& { return r.per_route_[route].requests[method][status]; });
+        if (count == 0) continue;
+        out += "twiml_redirect_http_requests_total{route=";
+        append_label_value(out, route_label(route));
+        out += ",method=\"";
+        out += kMethodLabels[method];
+        out += "\",status=\"";
+        append_number(out, static_cast<std::uint64_t>(status + 100));
+        out += "\"} ";
+        append_number(out, count);
+        out += "\n";
+      }
+    }
+  }
+
+  append_header(out, "twiml_redirect_http_request_duration_seconds", "histogram",
+                "Time from a request's complete header to its answer written, by route.");
+  for (std::size_t route = 0; route <= routes_.size(); ++route) {
+    std::uint64_t cumulative = 0;
+    std::string bucket_lines;
+    for (std::size_t bucket = 0; bucket < recorder::kBuckets; ++bucket) {
+      cumulative += sum_over_recorders([&](const recorder& r) -> auto& { return r.per_route_[route].latency_buckets[bucket]; });
+      bucket_lines += "twiml_redirect_http_request_duration_seconds_bucket{route=";
+      append_label_value(bucket_lines, route_label(route));
+      bucket_lines += ",le=\"";
+      if (bucket < kLatencyBuckets.size()) {
+        append_number(bucket_lines, kLatencyBuckets[bucket]);
+      } else {
+        bucket_lines += "+Inf";
+      }
+      bucket_lines += "\"} ";
+      append_number(bucket_lines, cumulative);
+      bucket_lines += "\n";
+    }
+    // The routes always show, so dashboards see zeros rather than gaps; "other" only once it has counts.
+    if (route == routes_.size() && cumulative == 0) continue;
+    out += bucket_lines;
+    const std::uint64_t sum_ns = sum_over_recorders([&](const recorder& r) -> auto& { return r.per_route_[route].latency_sum_ns; });
+    out += "twiml_redirect_http_request_duration_seconds_sum{route=";
+    append_label_value(out, route_label(route));
+    out += "} ";
+    append_number(out, static_cast<double>(sum_ns) / 1e9);
+    out += "\ntwiml_redirect_http_request_duration_seconds_count{route=";
+    append_label_value(out, route_label(route));
+    out += "} ";
+    append_number(out, cumulative);
+    out += "\n";
+  }
+
+  // Read the "ended" counters before the "began" ones: each recorder's began count only grows and
+  // is never behind its ended count, so the differences cannot come out negative.
+  const std::uint64_t finished = sum_over_recorders([](const recorder& r) -> auto& { return r.requests_finished_; });
+  const std::uint64_t closed = sum_over_recorders([](const recorder& r) -> auto& { return r.connections_closed_; });
+  const std::uint64_t started = sum_over_recorders([](const recorder& r) -> auto& { return r.requests_started_; });
+  const std::uint64_t opened = sum_over_recorders([](const recorder& r) -> auto& { return r.connections_opened_; });
+  append_single(out, "twiml_redirect_http_requests_in_flight", "gauge", "Requests received and not yet answered.",
+                started - finished);
+  append_single(out, "twiml_redirect_http_connections_open", "gauge", "Client connections open now.", opened - closed);
+  append_single(out, "twiml_redirect_http_connections_total", "counter", "Client connections accepted.", opened);
+  append_single(out, "twiml_redirect_signature_failures_total", "counter",
+                "Webhook requests refused because X-Twilio-Signature did not verify.", read(signature_failures_));
+
+  append_header(out, "twiml_redirect_provisioning_state", "gauge",
+                "Synthflow provisioning: 1 for the current state, 0 for the others.");
+  for (std::size_t state = 0; state < std::size(kProvisioningLabels); ++state) {
+    out += "twiml_redirect_provisioning_state{state=\"";
+    out += kProvisioningLabels[state];
+    out += static_cast<std::size_t>(provisioning_) == state ? "\"} 1\n" : "\"} 0\n";
+  }
+  append_header(out, "twiml_redirect_provisioning_last_error_info", "gauge",
+                "The last provisioning error, in the error label; absent until one happens.");
+  if (!provisioning_error_.empty()) {
+    out += "twiml_redirect_provisioning_last_error_info{error=";
+    append_label_value(out, provisioning_error_);
+    out += "} 1\n";
+  }
+
+  append_header(out, "twiml_redirect_build_info", "gauge", "The running build, in its labels; always 1.");
+  out += "twiml_redirect_build_info{version=";
+  append_label_value(out, TWIML_REDIRECT_VERSION);
+  out += ",boost=";
+  append_label_value(out, std::to_string(BOOST_VERSION / 100000) + "." + std::to_string(BOOST_VERSION / 100 % 1000) +
+                              "." + std::to_string(BOOST_VERSION % 100));
+  out += ",compiler=";
+  append_label_value(out, compiler_description());
+  out += "} 1\n";
+  return out;
+}
+
+}  // namespace twiml_redirect::util
