@@ -1,14 +1,19 @@
 // Microbenchmarks of the work /redirect_call does per request, without sockets: decoding the
-// parameters, validating them, rendering the TwiML, and the whole handler for a GET and for
-// Twilio's full POST. bench/run prints the ns per operation next to the load-test table.
+// parameters, validating them, rendering the TwiML, the whole handler for a GET and for Twilio's
+// full POST, and the server's own per-request work (response bytes, access line, metrics).
+// bench/run prints the ns per operation next to the load-test table.
 #include <benchmark/benchmark.h>
 
 #include <string>
 
 #include "twiml_redirect/app/redirect_call.hpp"
+#include "twiml_redirect/app/responses.hpp"
+#include "twiml_redirect/http/wire.hpp"
 #include "twiml_redirect/twilio/call_params.hpp"
 #include "twiml_redirect/twilio/twiml.hpp"
 #include "twiml_redirect/util/form_decoding.hpp"
+#include "twiml_redirect/util/logging.hpp"
+#include "twiml_redirect/util/metrics.hpp"
 
 namespace {
 
@@ -74,5 +79,45 @@ void handle_twilio_post(benchmark::State& state) {
   }
 }
 BENCHMARK(handle_twilio_post);
+
+void serialize_response(benchmark::State& state) {
+  http::response res = app::xml_response(
+      twilio::render_dial_sip("+14155550100", kSipTarget, "CA0123456789abcdef0123456789abcdef"));
+  res.prepare_payload();
+  std::string wire;
+  for (auto _ : state) {
+    wire.clear();
+    http::append_wire_bytes(wire, res, false);
+    benchmark::DoNotOptimize(wire.data());
+  }
+}
+BENCHMARK(serialize_response);
+
+void format_access_line(benchmark::State& state) {
+  const util::access_entry entry{.method = "POST",
+                                 .path = "/redirect_call",
+                                 .status = 200,
+                                 .bytes = 164,
+                                 .duration = std::chrono::microseconds(87),
+                                 .call_sid = "CA0123456789abcdef0123456789abcdef",
+                                 .peer = "127.0.0.1"};
+  std::string line;
+  for (auto _ : state) {
+    line.clear();
+    util::append_access_line(line, entry, std::chrono::system_clock::now(), config::log_format::text);
+    benchmark::DoNotOptimize(line.data());
+  }
+}
+BENCHMARK(format_access_line);
+
+void record_request_metrics(benchmark::State& state) {
+  util::metrics metrics({"/redirect_call", "/healthz", "/readyz", "/metrics"});
+  util::metrics::recorder& recorder = metrics.add_recorder();
+  for (auto _ : state) {
+    recorder.request_started();
+    recorder.request_finished("/redirect_call", "POST", 200, std::chrono::microseconds(87));
+  }
+}
+BENCHMARK(record_request_metrics);
 
 }  // namespace

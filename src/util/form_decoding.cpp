@@ -26,20 +26,25 @@ std::size_t find_bad_escape(std::string_view encoded) {
 
 bool percent_decode(std::string_view encoded, bool plus_as_space, std::string& out) {
   out.reserve(out.size() + encoded.size());
-  for (std::size_t i = 0; i < encoded.size(); ++i) {
-    const char c = encoded[i];
-    if (c == '%') {
-      if (i + 2 >= encoded.size()) return false;
-      const int high = hex_value(encoded[i + 1]);
-      const int low = hex_value(encoded[i + 2]);
-      if (high < 0 || low < 0) return false;
-      out.push_back(static_cast<char>(high * 16 + low));
-      i += 2;
-    } else if (c == '+' && plus_as_space) {
+  std::size_t i = 0;
+  while (i < encoded.size()) {
+    // Copy the run up to the next byte that needs decoding in one append: most bytes of a Twilio
+    // form need none, and appending them one by one was the slowest part of a POST.
+    std::size_t special = i;
+    while (special < encoded.size() && encoded[special] != '%' && !(plus_as_space && encoded[special] == '+')) ++special;
+    out.append(encoded.data() + i, special - i);
+    if (special == encoded.size()) break;
+    if (encoded[special] == '+') {
       out.push_back(' ');
-    } else {
-      out.push_back(c);
+      i = special + 1;
+      continue;
     }
+    if (special + 2 >= encoded.size()) return false;
+    const int high = hex_value(encoded[special + 1]);
+    const int low = hex_value(encoded[special + 2]);
+    if (high < 0 || low < 0) return false;
+    out.push_back(static_cast<char>(high * 16 + low));
+    i = special + 3;
   }
   return true;
 }
@@ -53,15 +58,16 @@ decoded_form decode_form(std::string_view encoded) {
     if (pair_end == std::string_view::npos) pair_end = encoded.size();
     const std::string_view pair = encoded.substr(pair_start, pair_end - pair_start);
     if (!pair.empty()) {
-      if (const std::size_t bad = find_bad_escape(pair); bad != std::string_view::npos) {
-        result.params.clear();
-        result.error = "malformed percent-escape at offset " + std::to_string(pair_start + bad);
-        return result;
-      }
       const std::size_t equals = pair.find('=');
       form_param& param = result.params.emplace_back();
-      percent_decode(pair.substr(0, equals), true, param.name);
-      if (equals != std::string_view::npos) percent_decode(pair.substr(equals + 1), true, param.value);
+      const bool decoded = percent_decode(pair.substr(0, equals), true, param.name) &&
+                           (equals == std::string_view::npos || percent_decode(pair.substr(equals + 1), true, param.value));
+      if (!decoded) {
+        // Only now look for where: the common, well-formed case scans each pair once.
+        result.params.clear();
+        result.error = "malformed percent-escape at offset " + std::to_string(pair_start + find_bad_escape(pair));
+        return result;
+      }
     }
     pair_start = pair_end + 1;
   }
