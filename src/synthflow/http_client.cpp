@@ -20,6 +20,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 namespace twiml_redirect::synthflow {
 
@@ -111,9 +112,7 @@ struct exchange_state {
 // The text of a certificate failure, from OpenSSL's own verdict on the chain.
 std::string verify_failure_text(SSL* ssl_handle) {
   const long verdict = SSL_get_verify_result(ssl_handle);
-  if (verdict != X509_V_OK) return X509_verify_cert_error_string(verdict);
-  // The chain verified but our host-name callback refused it.
-  return "certificate does not match the host name";
+  return verdict != X509_V_OK ? X509_verify_cert_error_string(verdict) : "certificate refused";
 }
 
 class beast_http_client final : public http_client {
@@ -226,7 +225,17 @@ class beast_http_client final : public http_client {
         co_return;
       }
       state.secure->set_verify_mode(ssl::verify_peer);
-      state.secure->set_verify_callback(ssl::host_name_verification(target.host));
+      // Host-name (or IP) verification inside OpenSSL's chain check, the same test as asio's
+      // ssl::host_name_verification, but a mismatch then has its own verdict ("hostname mismatch")
+      // instead of an unspecified callback refusal.
+      X509_VERIFY_PARAM* param = SSL_get0_param(handle);
+      const bool pinned = is_ip_literal(target.host)
+                              ? X509_VERIFY_PARAM_set1_ip_asc(param, target.host.c_str()) == 1
+                              : SSL_set1_host(handle, target.host.c_str()) == 1;
+      if (!pinned) {
+        fail(state, result, transport_error::tls_handshake, "cannot set TLS host check for " + target.host);
+        co_return;
+      }
       auto [handshake_ec] = co_await state.secure->async_handshake(ssl::stream_base::client, kUseTuple);
       if (handshake_ec) {
         if (handshake_ec.category() == net::error::get_ssl_category() &&

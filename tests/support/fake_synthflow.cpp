@@ -119,6 +119,9 @@ struct fake_synthflow::impl {
     if (!thread.joinable()) return;
     ioc.stop();
     thread.join();
+    // Closed only now, from this thread: after stop() nothing listens and connects are refused.
+    beast::error_code ignored;
+    acceptor.close(ignored);
   }
 
   net::awaitable<void> accept_loop() {
