@@ -21,23 +21,8 @@ using namespace std::chrono_literals;
 using strings = std::vector<std::string>;
 using clock_type = std::chrono::steady_clock;
 
-class ProvisioningFaults : public ::testing::Test {
+class ProvisioningFaults : public provisioning_fixture<> {
  protected:
-  ProvisioningFaults() : fake_(fake_options()), config_(test_config(fake_)) {}
-
-  void TearDown() override {
-    const auto log = capture_.text() + output_;
-    EXPECT_EQ(log.find(kTestApiKey), std::string::npos) << log;
-    EXPECT_EQ(log.find(kTestTrunkPassword), std::string::npos) << log;
-  }
-
-  int provision() {
-    std::ostringstream out;
-    const int code = synthflow::run_provision_command(config_, false, out);
-    output_ += out.str();
-    return code;
-  }
-
   fake_fault fault(std::string method, std::string path, fake_fault::kind what, unsigned times = 1) {
     fake_fault f;
     f.method = std::move(method);
@@ -52,10 +37,6 @@ class ProvisioningFaults : public ::testing::Test {
     return static_cast<std::size_t>(std::count(lines.begin(), lines.end(), line));
   }
 
-  log_capture capture_;
-  fake_synthflow fake_;
-  config::synthflow_config config_;
-  std::string output_;
 };
 
 TEST_F(ProvisioningFaults, ServiceUnavailableTwiceThenSuccess) {

@@ -27,9 +27,9 @@ struct variant {
   bool gateway_errors;
 };
 
-class ProvisioningFlow : public ::testing::TestWithParam<variant> {
+class ProvisioningFlow : public provisioning_fixture<::testing::TestWithParam<variant>> {
  protected:
-  ProvisioningFlow() : fake_(options()), config_(test_config(fake_)) {}
+  ProvisioningFlow() : provisioning_fixture(options()) {}
 
   static fake_synthflow_options options() {
     auto o = fake_options();
@@ -38,20 +38,6 @@ class ProvisioningFlow : public ::testing::TestWithParam<variant> {
     o.unknown_number_status = GetParam().unknown_number_status;
     o.gateway_errors = GetParam().gateway_errors;
     return o;
-  }
-
-  void TearDown() override {
-    const auto log = capture_.text() + output_;
-    EXPECT_EQ(log.find(kTestApiKey), std::string::npos) << log;
-    EXPECT_EQ(log.find(kTestTrunkPassword), std::string::npos) << log;
-  }
-
-  int provision(bool dry_run = false) {
-    std::ostringstream out;
-    const int code = synthflow::run_provision_command(config_, dry_run, out);
-    last_ = out.str();
-    output_ += last_;
-    return code;
   }
 
   strings write_lines() const {
@@ -66,12 +52,6 @@ class ProvisioningFlow : public ::testing::TestWithParam<variant> {
     const auto number = fake_.number("+15550001111");
     return number.is_null() || number["assistants"].empty() ? "" : number["assistants"][0].get<std::string>();
   }
-
-  log_capture capture_;
-  fake_synthflow fake_;
-  config::synthflow_config config_;
-  std::string last_;
-  std::string output_;
 };
 
 TEST_P(ProvisioningFlow, EmptyWorkspaceCreatesNumberThenAgentWithPhoneNumber) {

@@ -26,11 +26,7 @@ class ProvisioningServe : public ::testing::Test {
  protected:
   ProvisioningServe() : fake_(fake_options()), config_(test_config(fake_)) {}
 
-  void TearDown() override {
-    const auto log = capture_.text();
-    EXPECT_EQ(log.find(kTestApiKey), std::string::npos) << log;
-    EXPECT_EQ(log.find(kTestTrunkPassword), std::string::npos) << log;
-  }
+  void TearDown() override { expect_no_secrets(capture_.text()); }
 
   // Polls readiness until `done` holds or `limit` passes, remembering every distinct reason seen.
   bool wait_for(const std::function<bool(const app::readiness::state&)>& done,

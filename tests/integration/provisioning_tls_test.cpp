@@ -14,27 +14,9 @@
 namespace twiml_redirect::test {
 namespace {
 
-class ProvisioningTls : public ::testing::Test {
+class ProvisioningTls : public provisioning_fixture<> {
  protected:
-  ProvisioningTls() : fake_(fake_options(true)), config_(test_config(fake_)) {}
-
-  void TearDown() override {
-    const auto log = capture_.text() + output_;
-    EXPECT_EQ(log.find(kTestApiKey), std::string::npos) << log;
-    EXPECT_EQ(log.find(kTestTrunkPassword), std::string::npos) << log;
-  }
-
-  int provision() {
-    std::ostringstream out;
-    const int code = synthflow::run_provision_command(config_, false, out);
-    output_ += out.str();
-    return code;
-  }
-
-  log_capture capture_;
-  fake_synthflow fake_;
-  config::synthflow_config config_;
-  std::string output_;
+  ProvisioningTls() : provisioning_fixture(fake_options(true)) {}
 };
 
 TEST_F(ProvisioningTls, TrustedPrivateCaWorks) {
@@ -73,6 +55,7 @@ TEST(ProvisioningTlsHostName, CertificateForAnotherAddressIsRefused) {
   EXPECT_NE(out.str().find("not trusted"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("IP address mismatch"), std::string::npos) << out.str();
   EXPECT_TRUE(fake.calls().empty());
+  expect_no_secrets(capture.text() + out.str());
 }
 
 TEST_F(ProvisioningTls, SslCertFileEnvironmentVariableAddsTheCa) {

@@ -5,13 +5,18 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <ostream>
+#include <sstream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "support/fake_synthflow.hpp"
 #include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/synthflow/provisioning.hpp"
 
 namespace twiml_redirect::test {
 
@@ -93,5 +98,37 @@ inline config::synthflow_config test_config(const fake_synthflow& fake) {
   config.numbers.push_back(number);
   return config;
 }
+
+// Fails the current test when `text` contains the API key or a trunk password.
+inline void expect_no_secrets(const std::string& text) {
+  EXPECT_EQ(text.find(kTestApiKey), std::string::npos) << text;
+  EXPECT_EQ(text.find(kTestTrunkPassword), std::string::npos) << text;
+}
+
+// A fake Synthflow, a config pointing at it, the captured log, and the provision command's output;
+// every test ends by checking that neither log nor output carried a secret.
+template <class Base = ::testing::Test>
+class provisioning_fixture : public Base {
+ protected:
+  explicit provisioning_fixture(fake_synthflow_options options = fake_options())
+      : fake_(std::move(options)), config_(test_config(fake_)) {}
+
+  void TearDown() override { expect_no_secrets(capture_.text() + output_); }
+
+  // Runs `twiml-redirect provision` in-process; its table lands in last_ (and output_).
+  int provision(bool dry_run = false) {
+    std::ostringstream out;
+    const int code = synthflow::run_provision_command(config_, dry_run, out);
+    last_ = out.str();
+    output_ += last_;
+    return code;
+  }
+
+  log_capture capture_;
+  fake_synthflow fake_;
+  config::synthflow_config config_;
+  std::string last_;
+  std::string output_;
+};
 
 }  // namespace twiml_redirect::test
