@@ -134,12 +134,15 @@ std::optional<page_info> parse_pagination(const json& body) {
   const auto it = page.find("pagination");
   if (it == page.end() || !it->is_object()) return std::nullopt;
   page_info out;
-  const auto total = it->find("total_records");
-  if (total == it->end() || !total->is_number_unsigned()) return std::nullopt;
-  out.total_records = total->get<std::size_t>();
-  if (const auto off = it->find("offset"); off != it->end() && off->is_number_unsigned()) {
-    out.offset = off->get<std::size_t>();
-  }
+  const auto count = [&](const char* key) -> std::optional<std::size_t> {
+    const auto field = it->find(key);
+    if (field == it->end() || !field->is_number_integer() || field->get<long long>() < 0) return std::nullopt;
+    return field->get<std::size_t>();
+  };
+  const auto total = count("total_records");
+  if (!total) return std::nullopt;
+  out.total_records = *total;
+  out.offset = count("offset").value_or(0);
   return out;
 }
 
