@@ -96,7 +96,6 @@ api_result<json> synthflow_api::call(http::verb method, const std::string& path,
       error.stopped = true;
       return error;
     }
-    if (is_write(method)) ++writes_sent_;
     const auto started = std::chrono::steady_clock::now();
     const http_result result = client_.send(request);
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -83,8 +83,6 @@ class synthflow_api {
   const retry_policy& retry() const { return settings_.retry; }
   // Draws a jitter value from the configured source.
   double jitter() { return settings_.jitter(); }
-  // Number of write requests sent (POST/PATCH/PUT), for the no-write-on-rerun guarantee.
-  unsigned writes_sent() const { return writes_sent_; }
 
  private:
   // One call with retries; the parsed JSON body of the 2xx answer.
@@ -95,7 +93,6 @@ class synthflow_api {
   http_client& client_;
   api_settings settings_;
   stop_signal& stop_;
-  unsigned writes_sent_ = 0;
 };
 
 }  // namespace twiml_redirect::synthflow
