@@ -2,6 +2,7 @@
 // for an empty workspace, a rerun, drift and partial state, under every envelope variant the docs
 // disagree on.
 
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct variant {
   unsigned unknown_number_status;
   bool gateway_errors;
 };
+
+// Names the variant in test listings instead of dumping its bytes.
+void PrintTo(const variant& v, std::ostream* os) { *os << v.label; }
 
 class ProvisioningFlow : public provisioning_fixture<::testing::TestWithParam<variant>> {
  protected:
