@@ -24,9 +24,7 @@ int run_serve(const config::service_config& config) {
 
   readiness ready_state("starting");
   util::metrics metrics(router::paths());
-  metrics.set_provisioning_state(config.synthflow.provision_on_start && !config.synthflow.numbers.empty()
-                                     ? util::provisioning_state::pending
-                                     : util::provisioning_state::disabled);
+  metrics.set_provisioning_state(provisions ? util::provisioning_state::pending : util::provisioning_state::disabled);
   http::server server(config.server, router(config.sip.target, ready_state, metrics), metrics);
   try {
     server.start();
@@ -49,6 +47,7 @@ int run_serve(const config::service_config& config) {
 
   // Webhooks do not depend on provisioning, so it runs beside the server; /readyz tells which.
   synthflow::background_provisioning provisioning(config.synthflow, ready_state, [&](const std::string& message) {
+    metrics.set_provisioning_state(util::provisioning_state::failed, message);
     boost::asio::post(signals_context, [&, message] {
       spdlog::critical("provisioning failed: {}; stopping", message);
       exit_code = kExitFailure;
