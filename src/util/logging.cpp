@@ -29,14 +29,13 @@ class json_message_flag final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<json_message_flag>(); }
 };
 
-// Appends a fixed-width decimal: width digits, zero-padded.
-void append_padded(std::string& out, unsigned value, int width) {
-  char digits[16];
+// Writes `width` decimal digits of `value`, zero-padded, at `at`; returns the end.
+char* put_padded(char* at, unsigned value, int width) {
   for (int i = width - 1; i >= 0; --i) {
-    digits[i] = static_cast<char>('0' + value % 10);
+    at[i] = static_cast<char>('0' + value % 10);
     value /= 10;
   }
-  out.append(digits, static_cast<std::size_t>(width));
+  return at + width;
 }
 
 void append_number(std::string& out, std::uint64_t value) {
@@ -46,29 +45,28 @@ void append_number(std::string& out, std::uint64_t value) {
 }
 
 // 2024-05-01T12:34:56.789 (text, milliseconds, as spdlog's %e) or .789012 (JSON, microseconds, %f).
+// Built in a local array and appended once: this runs for every request.
 void append_utc_time(std::string& out, std::chrono::system_clock::time_point now, config::log_format format) {
   using namespace std::chrono;
   const auto day = floor<days>(now);
   const year_month_day date{day};
   const hh_mm_ss time{floor<microseconds>(now - day)};
-  append_padded(out, static_cast<unsigned>(static_cast<int>(date.year())), 4);
-  out.push_back('-');
-  append_padded(out, static_cast<unsigned>(date.month()), 2);
-  out.push_back('-');
-  append_padded(out, static_cast<unsigned>(date.day()), 2);
-  out.push_back('T');
-  append_padded(out, static_cast<unsigned>(time.hours().count()), 2);
-  out.push_back(':');
-  append_padded(out, static_cast<unsigned>(time.minutes().count()), 2);
-  out.push_back(':');
-  append_padded(out, static_cast<unsigned>(time.seconds().count()), 2);
-  out.push_back('.');
+  char text[32];
+  char* at = put_padded(text, static_cast<unsigned>(static_cast<int>(date.year())), 4);
+  *at++ = '-';
+  at = put_padded(at, static_cast<unsigned>(date.month()), 2);
+  *at++ = '-';
+  at = put_padded(at, static_cast<unsigned>(date.day()), 2);
+  *at++ = 'T';
+  at = put_padded(at, static_cast<unsigned>(time.hours().count()), 2);
+  *at++ = ':';
+  at = put_padded(at, static_cast<unsigned>(time.minutes().count()), 2);
+  *at++ = ':';
+  at = put_padded(at, static_cast<unsigned>(time.seconds().count()), 2);
+  *at++ = '.';
   const auto micros = static_cast<unsigned>(time.subseconds().count());
-  if (format == config::log_format::json) {
-    append_padded(out, micros, 6);
-  } else {
-    append_padded(out, micros / 1000, 3);
-  }
+  at = format == config::log_format::json ? put_padded(at, micros, 6) : put_padded(at, micros / 1000, 3);
+  out.append(text, at);
 }
 
 // The access line's message: "access method=GET path=/x status=200 bytes=12 duration_ms=0.107 ...".
@@ -94,8 +92,8 @@ void append_access_message(std::string& out, const access_entry& entry, bool jso
   // Milliseconds with three decimals, rounded to the microsecond, without printf's cost.
   const auto micros = static_cast<std::uint64_t>((std::max<std::int64_t>(entry.duration.count(), 0) + 500) / 1000);
   append_number(out, micros / 1000);
-  out.push_back('.');
-  append_padded(out, static_cast<unsigned>(micros % 1000), 3);
+  char fraction[4] = {'.'};
+  out.append(fraction, put_padded(fraction + 1, static_cast<unsigned>(micros % 1000), 3));
   if (!entry.call_sid.empty()) {
     out += " call_sid=";
     append_text(entry.call_sid);
