@@ -69,7 +69,9 @@ class worker {
   std::size_t rejected_connections_ = 0;
   bool draining_ = false;
   bool destroying_ = false;
-  boost::asio::io_context io_context_{1};
+  // Only this worker's thread touches its sockets and timers (other threads only post() to it), so
+  // the reactor's per-socket locks can go; the scheduler keeps its lock for those posts.
+  boost::asio::io_context io_context_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, executor_type> acceptor_{io_context_};
   boost::asio::steady_timer accept_retry_timer_{io_context_};
   boost::asio::steady_timer drain_deadline_{io_context_};
