@@ -29,7 +29,8 @@ bool percent_decode(std::string_view encoded, bool plus_as_space, std::string& o
   std::size_t i = 0;
   while (i < encoded.size()) {
     // Copy the run up to the next byte that needs decoding in one append: most bytes of a Twilio
-    // form need none, and appending them one by one was the slowest part of a POST.
+    // form need none, and appending them one by one was the slowest part of a POST. (A plain loop
+    // finds the end of these short runs faster than memchr.)
     std::size_t special = i;
     while (special < encoded.size() && encoded[special] != '%' && !(plus_as_space && encoded[special] == '+')) ++special;
     out.append(encoded.data() + i, special - i);
