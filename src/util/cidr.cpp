@@ -36,8 +36,13 @@ ip::address unmap_v4(const ip::address& address) {
 }
 
 bool cidr::contains(const ip::address& peer) const {
-  const ip::address candidate = unmap_v4(peer);
-  if (candidate.is_v4() != network.is_v4()) return false;
+  if (network.is_v4()) {
+    const ip::address candidate = unmap_v4(peer);
+    return candidate.is_v4() && masked_address(candidate, prefix_length) == network;
+  }
+  // An IPv6 network short enough to span ::ffff:0:0/96 (e.g. ::/0) covers IPv4 peers in their mapped form.
+  const ip::address candidate =
+      peer.is_v4() ? ip::address(ip::make_address_v6(ip::v4_mapped, peer.to_v4())) : peer;
   return masked_address(candidate, prefix_length) == network;
 }
 
@@ -46,8 +51,12 @@ std::string cidr::to_string() const { return network.to_string() + "/" + std::to
 std::optional<cidr> parse_cidr(std::string_view text) {
   const std::size_t slash = text.find('/');
   const std::string_view address_text = text.substr(0, slash);
-  // Asio would accept a zone id ("%eth0"); a trusted-proxy range has no use for one.
-  if (address_text.empty() || address_text.find('%') != std::string_view::npos) return std::nullopt;
+  // Only address characters: Asio would accept a zone id ("%eth0"), which a trusted-proxy range has no
+  // use for, and it reads a C string, so "10.0.0.1<NUL>junk" would pass as 10.0.0.1.
+  if (address_text.empty() ||
+      address_text.find_first_not_of("0123456789abcdefABCDEF.:") != std::string_view::npos) {
+    return std::nullopt;
+  }
 
   boost::system::error_code ec;
   ip::address address = ip::make_address(std::string(address_text), ec);

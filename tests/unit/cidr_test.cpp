@@ -37,6 +37,12 @@ TEST(Cidr, RejectsMalformedInput) {
   }
 }
 
+TEST(Cidr, RejectsEmbeddedNul) {
+  using namespace std::string_view_literals;
+  EXPECT_FALSE(parse_cidr("10.0.0.1\0junk/8"sv));
+  EXPECT_FALSE(parse_cidr("10.0.0.1/8\0"sv));
+}
+
 TEST(Cidr, PrefixBoundaries) {
   EXPECT_TRUE(parse_cidr("0.0.0.0/0"));
   EXPECT_TRUE(parse_cidr("1.2.3.4/32"));
@@ -86,6 +92,22 @@ TEST(Cidr, Ipv4MappedNetworkIsStoredAsIpv4) {
   EXPECT_EQ(network->to_string(), "10.0.0.0/8");
   EXPECT_TRUE(network->contains(make_address("10.9.9.9")));
   EXPECT_TRUE(network->contains(make_address("::ffff:10.9.9.9")));
+}
+
+TEST(Cidr, ShortIpv6NetworkCoversMappedIpv4) {
+  // Found by fuzzing: ::ffff:10.0.0.0/4 is the IPv6 network ::/4, which contains every IPv4-mapped
+  // address, so it must match IPv4 peers in either spelling.
+  auto network = parse_cidr("::ffff:10.0.0.0/004");
+  ASSERT_TRUE(network);
+  EXPECT_EQ(network->to_string(), "::/4");
+  EXPECT_TRUE(network->contains(make_address("10.0.0.0")));
+  EXPECT_TRUE(network->contains(make_address("::ffff:192.0.2.1")));
+  auto any = parse_cidr("::/0");
+  ASSERT_TRUE(any);
+  EXPECT_TRUE(any->contains(make_address("203.0.113.9")));
+  auto doc = parse_cidr("2001:db8::/32");
+  ASSERT_TRUE(doc);
+  EXPECT_FALSE(doc->contains(make_address("10.0.0.1")));
 }
 
 TEST(Cidr, Ipv6LoopbackDoesNotMatchIpv4Loopback) {
