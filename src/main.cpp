@@ -1,1 +1,133 @@
-int main() { return 0; }
+// twiml-redirect: answers Twilio's voice webhook with TwiML that dials Synthflow over SIP.
+// This file only reads the command line and hands over to a subcommand.
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "twiml_redirect/app/commands.hpp"
+#include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/util/logging.hpp"
+
+namespace {
+
+using namespace twiml_redirect;
+
+constexpr std::string_view kDefaultConfigPath = "config/twiml-redirect.json";
+
+constexpr std::string_view kUsage = R"(Usage: twiml-redirect [COMMAND] [--config PATH]
+
+Answers Twilio's voice webhook (/redirect_call) with TwiML that dials Synthflow's SIP endpoint.
+
+Commands:
+  serve            serve webhooks until SIGTERM/SIGINT (the default)
+  check-config     validate the configuration and print it, secrets redacted
+  provision        make Synthflow match the configured numbers and agents, then exit
+                   (--dry-run: only read, and print what would change)
+  healthcheck      ask /healthz of the local server; exit 0 when healthy (for containers)
+
+Options:
+  --config PATH    configuration file (default: $TWIML_REDIRECT_CONFIG, else config/twiml-redirect.json)
+  --dry-run        with provision: change nothing
+  --help           print this help
+  --version        print the version
+
+Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.
+)";
+
+struct command_line {
+  std::string command = "serve";
+  std::string config_path;
+  bool dry_run = false;
+};
+
+// Parses argv; on a usage error prints it and returns nullopt.
+std::optional<command_line> parse_command_line(const std::vector<std::string_view>& args) {
+  command_line parsed;
+  bool command_seen = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--config") {
+      if (i + 1 == args.size()) {
+        std::cerr << "twiml-redirect: --config needs a PATH\n";
+        return std::nullopt;
+      }
+      parsed.config_path = args[++i];
+    } else if (arg.starts_with("--config=")) {
+      parsed.config_path = arg.substr(9);
+    } else if (arg == "--dry-run") {
+      parsed.dry_run = true;
+    } else if (!arg.starts_with("-") && !command_seen) {
+      parsed.command = arg;
+      command_seen = true;
+    } else {
+      std::cerr << "twiml-redirect: unknown argument '" << arg << "'; see --help\n";
+      return std::nullopt;
+    }
+  }
+  if (parsed.command != "serve" && parsed.command != "check-config" && parsed.command != "provision" &&
+      parsed.command != "healthcheck") {
+    std::cerr << "twiml-redirect: unknown command '" << parsed.command << "'; see --help\n";
+    return std::nullopt;
+  }
+  if (parsed.dry_run && parsed.command != "provision") {
+    std::cerr << "twiml-redirect: --dry-run goes with the provision command\n";
+    return std::nullopt;
+  }
+  if (parsed.config_path.empty()) {
+    const char* from_env = std::getenv("TWIML_REDIRECT_CONFIG");
+    parsed.config_path = from_env && *from_env ? from_env : std::string(kDefaultConfigPath);
+  }
+  return parsed;
+}
+
+int run(const command_line& cli) {
+  config::service_config config;
+  try {
+    config = config::load_config_file(cli.config_path, config::process_env());
+  } catch (const config::config_error& error) {
+    std::cerr << "twiml-redirect: config error: " << error.what() << "\n";
+    return app::kExitUsage;
+  }
+  if (cli.command == "check-config") {
+    std::cout << config::describe_config(config, 2) << "\n";
+    return app::kExitOk;
+  }
+  if (cli.command == "healthcheck") return app::run_healthcheck(config, std::cerr);
+  util::setup_logging(config.log);
+  if (cli.command == "provision") {
+    std::cerr << "twiml-redirect: provision is not available in this build\n";
+    return app::kExitFailure;
+  }
+  return app::run_serve(config);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  for (const std::string_view arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return app::kExitOk;
+    }
+    if (arg == "--version") {
+      std::cout << "twiml-redirect " << TWIML_REDIRECT_VERSION << "\n";
+      return app::kExitOk;
+    }
+  }
+  const auto cli = parse_command_line(args);
+  if (!cli) return app::kExitUsage;
+  try {
+    return run(*cli);
+  } catch (const std::exception& error) {
+    // Startup bugs and resource failures: say what happened instead of terminating silently.
+    std::cerr << "twiml-redirect: fatal: " << error.what() << "\n";
+    return app::kExitFailure;
+  }
+}

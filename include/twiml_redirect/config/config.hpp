@@ -98,7 +98,7 @@ class config_error : public std::runtime_error {
 // Looks an environment variable up; std::nullopt when unset. Injected so tests need no real env.
 using env_lookup = std::function<std::optional<std::string>(const std::string& name)>;
 
-// The process environment.
+// The process environment; a variable set to the empty string counts as unset.
 env_lookup process_env();
 
 // Parses and validates a JSON document, then applies environment overrides
@@ -109,7 +109,12 @@ service_config parse_config(std::string_view json_text, const env_lookup& env);
 // Reads the file and calls parse_config. Throws config_error when it cannot be read.
 service_config load_config_file(const std::filesystem::path& path, const env_lookup& env);
 
+// Why provisioning cannot run with this config (no API key, no workspace, an unset trunk password
+// variable), or nullopt. Checked only when provisioning will run, so serve-only replicas need no key.
+std::optional<std::string> check_provisioning_inputs(const synthflow_config& synthflow);
+
 // The effective configuration as JSON, with secrets replaced by "<redacted>" (or "<unset>").
-std::string describe_config(const service_config& config);
+// indent < 0: one line (for logs); else pretty-printed with that indent.
+std::string describe_config(const service_config& config, int indent = -1);
 
 }  // namespace twiml_redirect::config

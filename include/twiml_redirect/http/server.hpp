@@ -1,0 +1,50 @@
+#pragma once
+// The HTTP/1.1 server: one io_context and one acceptor per worker thread, all listening on the same
+// port with SO_REUSEPORT, so the kernel spreads connections and a connection never changes thread
+// (no strands, no locks on the request path).
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/http/types.hpp"
+
+namespace twiml_redirect::http {
+
+class worker;
+
+class server {
+ public:
+  server(config::server_config config, request_handler handler);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds every worker's acceptor and starts the threads. Throws boost::system::system_error when
+  // the address cannot be bound, so a misconfigured service fails at startup, not later.
+  void start();
+
+  // The port actually bound (useful with port 0).
+  std::uint16_t port() const { return port_; }
+
+  // Stops accepting, closes idle connections, lets in-flight requests finish and be answered
+  // (with Connection: close) for up to drain_timeout, then stops the threads. Blocks; idempotent.
+  void shutdown();
+
+  // Connections open right now, across all workers.
+  std::size_t connection_count() const { return connections_.load(std::memory_order_relaxed); }
+
+ private:
+  config::server_config config_;
+  request_handler handler_;
+  std::atomic<std::size_t> connections_{0};  // outlives the workers, whose sessions count down
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::uint16_t port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace twiml_redirect::http

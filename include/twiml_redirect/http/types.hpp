@@ -1,0 +1,28 @@
+#pragma once
+// The HTTP message types shared by the server and the handlers, and what a handler may learn
+// about the connection a request came on.
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <functional>
+#include <string>
+
+namespace twiml_redirect::http {
+
+namespace beast_http = boost::beast::http;
+
+using request = beast_http::request<beast_http::string_body>;
+using response = beast_http::response<beast_http::string_body>;
+
+// Per-request facts from the connection, and what the handler reports back for the access log.
+struct request_context {
+  boost::asio::ip::address peer;  // the TCP peer (a proxy, when there is one)
+  std::string call_sid;           // set by the handler when the request named a valid CallSid
+};
+
+// Turns a parsed request into a response. Runs on a server thread: must not block.
+// The server stamps version, keep-alive and Content-Length on whatever it returns.
+using request_handler = std::function<response(const request&, request_context&)>;
+
+}  // namespace twiml_redirect::http

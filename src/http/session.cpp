@@ -1,0 +1,200 @@
+#include "session.hpp"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "twiml_redirect/util/logging.hpp"
+#include "worker.hpp"
+
+namespace twiml_redirect::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using boost::system::error_code;
+
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool is_http_parse_error(const error_code& ec) {
+  return ec.category() == beast_http::make_error_code(beast_http::error::bad_method).category();
+}
+
+// The request target without its query: what the access log may show.
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+}  // namespace
+
+session::session(asio::ip::tcp::socket socket, worker& owner, std::atomic<std::size_t>& connections)
+    : stream_(std::move(socket)), owner_(owner), connections_(connections) {
+  error_code ec;
+  const auto endpoint = stream_.socket().remote_endpoint(ec);
+  if (!ec) {
+    context_.peer = endpoint.address();
+    peer_text_ = endpoint.address().to_string();
+  } else {
+    peer_text_ = "-";
+  }
+  // One write per answer, so Nagle would only ever delay the next pipelined answer.
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  registration_ = owner_.add_session(this);
+}
+
+session::~session() {
+  owner_.remove_session(registration_);
+  connections_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void session::start() { read_header(); }
+
+void session::drain() {
+  if (waiting_for_request_ && (!parser_ || !parser_->got_some()) && buffer_.size() == 0) {
+    error_code ignored;
+    stream_.socket().cancel(ignored);  // completes the pending read with operation_aborted
+  }
+}
+
+void session::read_header() {
+  if (owner_.draining()) return close();
+  // A fresh parser per request: Beast parsers are single-use, and limits are per message.
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(owner_.config().header_limit));
+  parser_->body_limit(owner_.config().body_limit);
+  parser_->eager(true);  // parse a body that arrived with the header in the same pass
+  waiting_for_request_ = true;
+  // The deadline covers the whole header, so a client dripping one byte at a time still times out.
+  stream_.expires_after(owner_.config().idle_timeout);
+  beast_http::async_read_header(stream_, buffer_, *parser_,
+                                beast::bind_front_handler(&session::on_header, shared_from_this()));
+}
+
+void session::on_header(error_code ec, std::size_t) {
+  waiting_for_request_ = false;
+  if (ec) return on_read_failed(ec);
+  started_ = std::chrono::steady_clock::now();
+  if (parser_->is_done()) return answer();
+  // curl and others wait for "100 Continue" before sending a body they announced with Expect.
+  const auto& header = parser_->get();
+  if (beast::iequals(header[beast_http::field::expect], "100-continue")) {
+    stream_.expires_after(owner_.config().idle_timeout);
+    return asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                             beast::bind_front_handler(&session::on_continue_sent, shared_from_this()));
+  }
+  read_body();
+}
+
+void session::on_continue_sent(error_code ec, std::size_t) {
+  if (ec) return close();
+  read_body();
+}
+
+void session::read_body() {
+  stream_.expires_after(owner_.config().idle_timeout);
+  beast_http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_body, shared_from_this()));
+}
+
+void session::on_body(error_code ec, std::size_t) {
+  if (ec) return on_read_failed(ec);
+  answer();
+}
+
+void session::on_read_failed(error_code ec) {
+  started_ = std::chrono::steady_clock::now();
+  if (ec == beast_http::error::end_of_stream) return close();  // the client closed between requests
+  if (ec == beast_http::error::header_limit)
+    return answer_error(beast_http::status::request_header_fields_too_large, "Request header fields too large");
+  if (ec == beast_http::error::body_limit)
+    return answer_error(beast_http::status::payload_too_large,
+                        "Request body too large: the limit is " + std::to_string(owner_.config().body_limit) + " bytes");
+  if (ec == beast_http::error::partial_message || !is_http_parse_error(ec)) {
+    // Timeouts, resets, shutdown, a client that left mid-request: nobody to answer.
+    spdlog::debug("connection from {} closed: {}", peer_text_, ec.message());
+    return close();
+  }
+  // Malformed input: answer once and close rather than guess where the next request starts.
+  answer_error(beast_http::status::bad_request, "Malformed HTTP request: " + ec.message());
+}
+
+void session::answer() {
+  request& req = parser_->get();
+  method_text_ = std::string(req.method_string());
+  path_ = std::string(path_of(req.target()));
+  head_request_ = req.method() == beast_http::verb::head;
+  context_.call_sid.clear();
+  try {
+    response_ = owner_.handler()(req, context_);
+  } catch (const std::exception& error) {
+    spdlog::error("handler failed on {} {}: {}", method_text_, path_, error.what());
+    response_ = response{beast_http::status::internal_server_error, req.version()};
+    response_.set(beast_http::field::content_type, "text/plain");
+    response_.body() = "Internal server error";
+  }
+  response_.version(req.version());
+  response_.keep_alive(req.keep_alive() && !owner_.draining());
+  write_response();
+}
+
+void session::answer_error(beast_http::status status, std::string text) {
+  method_text_ = parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string()) : "-";
+  path_ = parser_ && parser_->is_header_done() ? std::string(path_of(parser_->get().target())) : "-";
+  head_request_ = false;
+  context_.call_sid.clear();
+  response_ = response{status, 11};
+  response_.set(beast_http::field::content_type, "text/plain");
+  response_.body() = std::move(text);
+  response_.keep_alive(false);
+  linger_ = true;
+  write_response();
+}
+
+void session::write_response() {
+  response_.prepare_payload();
+  // HEAD: same headers, Content-Length included, no body bytes.
+  if (head_request_) response_.body().clear();
+  stream_.expires_after(owner_.config().idle_timeout);
+  beast_http::async_write(stream_, response_, beast::bind_front_handler(&session::on_write, shared_from_this()));
+}
+
+void session::on_write(error_code ec, std::size_t) {
+  util::log_access({.method = method_text_,
+                    .path = path_,
+                    .status = response_.result_int(),
+                    .bytes = response_.body().size(),
+                    .duration = std::chrono::steady_clock::now() - started_,
+                    .call_sid = context_.call_sid,
+                    .peer = peer_text_});
+  if (ec) {
+    spdlog::debug("write to {} failed: {}", peer_text_, ec.message());
+    return close();
+  }
+  if (!response_.keep_alive()) return close();
+  read_header();
+}
+
+void session::close() {
+  error_code ignored;
+  // Send FIN after the last answer so the client reads it all before seeing the close.
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  if (!linger_) return stream_.socket().close(ignored);
+  // After an error answer the client may still be sending (the rest of a too-large body). Closing
+  // with unread bytes would make the kernel send a reset that can destroy our answer in flight, so
+  // read and discard until the client closes too, for a short while at most.
+  stream_.expires_after(kLingerTime);
+  stream_.async_read_some(asio::buffer(linger_buffer_),
+                          beast::bind_front_handler(&session::on_linger_read, shared_from_this()));
+}
+
+void session::on_linger_read(error_code ec, std::size_t) {
+  if (ec) {
+    error_code ignored;
+    return stream_.socket().close(ignored);
+  }
+  stream_.async_read_some(asio::buffer(linger_buffer_),
+                          beast::bind_front_handler(&session::on_linger_read, shared_from_this()));
+}
+
+}  // namespace twiml_redirect::http

@@ -1,0 +1,246 @@
+#include "twiml_redirect/config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace twiml_redirect::config {
+namespace {
+
+env_lookup fake_env(std::map<std::string, std::string> values = {}) {
+  return [values = std::move(values)](const std::string& name) -> std::optional<std::string> {
+    const auto it = values.find(name);
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+// The message of the config_error that parsing `json` throws, or "" when it parses.
+std::string error_of(std::string_view json, std::map<std::string, std::string> env = {}) {
+  try {
+    parse_config(json, fake_env(std::move(env)));
+  } catch (const config_error& error) {
+    return error.what();
+  }
+  return "";
+}
+
+constexpr std::string_view kOneNumber = R"({"synthflow":{"workspace_id":"W1","numbers":[{
+  "phone_number":"+14155550100","friendly_name":"Front desk","trunk_username":"trunk",
+  "trunk_pwd_env":"TRUNK_PWD_MAIN","agent":{"name":"Reception","prompt":"Be kind","greeting_message":"Hi",
+  "llm":"gpt-4.1","language":"en-US","voice_id":"v1","extra":{"timezone":"Europe/Berlin"}}}]}})";
+
+TEST(Config, EmptyObjectGivesDefaults) {
+  const service_config config = parse_config("{}", fake_env());
+  EXPECT_EQ(config.server.host, "0.0.0.0");
+  EXPECT_EQ(config.server.port, 3000);
+  EXPECT_EQ(config.server.idle_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(config.server.header_limit, 8192u);
+  EXPECT_EQ(config.server.body_limit, 65536u);
+  EXPECT_EQ(config.sip.target, "sipin.synthflow.ai:32681");
+  EXPECT_EQ(config.log.format, log_format::text);
+  EXPECT_EQ(config.synthflow.api_url, "https://api.synthflow.ai/v2");
+  EXPECT_TRUE(config.synthflow.provision_on_start);
+  EXPECT_TRUE(config.synthflow.numbers.empty());
+}
+
+TEST(Config, ShippedDefaultConfigParses) {
+  const service_config config = load_config_file(TWIML_SOURCE_DIR "/config/twiml-redirect.json", fake_env());
+  EXPECT_EQ(config.server.port, 3000);
+  EXPECT_TRUE(config.synthflow.numbers.empty());
+}
+
+TEST(Config, ShippedExampleConfigParses) {
+  const service_config config = load_config_file(TWIML_SOURCE_DIR "/config/example-with-number.json", fake_env());
+  EXPECT_EQ(config.synthflow.numbers.size(), 1u);
+}
+
+TEST(Config, ReadsEverySection) {
+  const service_config config = parse_config(R"({
+    "server":{"host":"127.0.0.1","port":8080,"threads":3,"idle_timeout_ms":5000,"drain_timeout_ms":2000,
+              "max_connections":50,"header_limit_bytes":4096,"body_limit_bytes":2048},
+    "sip":{"target":"sip.eu.synthflow.ai:32681"},
+    "log":{"level":"debug","format":"json","access_log":false},
+    "twilio":{"require_signature":false,"public_url":"https://voice.example.com/","trusted_proxies":["10.0.0.0/8"]},
+    "synthflow":{"api_url":"https://api.eu.synthflow.ai/v2","provision_on_start":false,"request_timeout_ms":2500,
+                 "max_attempts":3,"initial_backoff_ms":100,"max_backoff_ms":1000,"ca_file":"/tmp/ca.pem"}})",
+                                             fake_env());
+  EXPECT_EQ(config.server.host, "127.0.0.1");
+  EXPECT_EQ(config.server.port, 8080);
+  EXPECT_EQ(config.server.threads, 3u);
+  EXPECT_EQ(config.server.idle_timeout, std::chrono::milliseconds(5000));
+  EXPECT_EQ(config.server.drain_timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(config.server.max_connections, 50u);
+  EXPECT_EQ(config.server.header_limit, 4096u);
+  EXPECT_EQ(config.server.body_limit, 2048u);
+  EXPECT_EQ(config.sip.target, "sip.eu.synthflow.ai:32681");
+  EXPECT_EQ(config.log.level, "debug");
+  EXPECT_EQ(config.log.format, log_format::json);
+  EXPECT_FALSE(config.log.access_log);
+  EXPECT_EQ(config.twilio.public_url, "https://voice.example.com");  // trailing slash dropped
+  EXPECT_EQ(config.twilio.trusted_proxies, std::vector<std::string>{"10.0.0.0/8"});
+  EXPECT_EQ(config.synthflow.api_url, "https://api.eu.synthflow.ai/v2");
+  EXPECT_FALSE(config.synthflow.provision_on_start);
+  EXPECT_EQ(config.synthflow.request_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(config.synthflow.max_attempts, 3u);
+  EXPECT_EQ(config.synthflow.ca_file, "/tmp/ca.pem");
+}
+
+TEST(Config, ReadsNumbersAndResolvesTrunkPasswordFromEnv) {
+  const service_config config = parse_config(kOneNumber, fake_env({{"TRUNK_PWD_MAIN", "s3cret"}}));
+  ASSERT_EQ(config.synthflow.numbers.size(), 1u);
+  const number_config& number = config.synthflow.numbers[0];
+  EXPECT_EQ(number.phone_number, "+14155550100");
+  EXPECT_EQ(number.trunk_pwd, "s3cret");
+  EXPECT_EQ(number.agent.name, "Reception");
+  EXPECT_EQ(number.agent.voice_engine_version, "2.0");
+  EXPECT_EQ(number.agent.extra.at("timezone"), "Europe/Berlin");
+}
+
+TEST(Config, EnvironmentOverridesTheFile) {
+  const service_config config = parse_config(R"({"server":{"port":1234}})",
+                                             fake_env({{"PORT", "4000"},
+                                                       {"HOST", "::1"},
+                                                       {"SIP_TARGET", "sip.us.synthflow.ai:32681"},
+                                                       {"LOG_LEVEL", "warn"},
+                                                       {"LOG_FORMAT", "json"},
+                                                       {"PUBLIC_URL", "https://hooks.example.com:8443"},
+                                                       {"TWILIO_AUTH_TOKEN", "tok"},
+                                                       {"SYNTHFLOW_API_URL", "http://127.0.0.1:9/v2"},
+                                                       {"SYNTHFLOW_WORKSPACE_ID", "W9"},
+                                                       {"SYNTHFLOW_API_KEY", "key"}}));
+  EXPECT_EQ(config.server.port, 4000);
+  EXPECT_EQ(config.server.host, "::1");
+  EXPECT_EQ(config.sip.target, "sip.us.synthflow.ai:32681");
+  EXPECT_EQ(config.log.level, "warn");
+  EXPECT_EQ(config.log.format, log_format::json);
+  EXPECT_EQ(config.twilio.public_url, "https://hooks.example.com:8443");
+  EXPECT_EQ(config.twilio.auth_token, "tok");
+  EXPECT_EQ(config.synthflow.api_url, "http://127.0.0.1:9/v2");
+  EXPECT_EQ(config.synthflow.workspace_id, "W9");
+  EXPECT_EQ(config.synthflow.api_key, "key");
+}
+
+TEST(Config, CommentsAreAllowed) {
+  EXPECT_EQ(error_of("// a comment\n{ /* inline */ \"server\": {\"port\": 1}}"), "");
+}
+
+struct bad_case {
+  std::string json;
+  std::map<std::string, std::string> env;
+  std::string expected;
+  friend std::ostream& operator<<(std::ostream& out, const bad_case& c) { return out << c.json; }
+};
+
+class ConfigErrors : public ::testing::TestWithParam<bad_case> {};
+
+TEST_P(ConfigErrors, NameTheKeyAndTheProblem) {
+  EXPECT_EQ(error_of(GetParam().json, GetParam().env), GetParam().expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryValidation, ConfigErrors,
+    ::testing::Values(
+        bad_case{"[]", {}, "(document): must be a JSON object"},
+        bad_case{R"({"bogus":1})", {}, "bogus: is not a known key"},
+        bad_case{R"({"server":{"prot":1}})", {}, "server.prot: is not a known key"},
+        bad_case{R"({"server":[]})", {}, "server: must be a JSON object"},
+        bad_case{R"({"server":{"port":70000}})", {}, "server.port: must be an integer from 0 to 65535"},
+        bad_case{R"({"server":{"port":-1}})", {}, "server.port: must be an integer from 0 to 65535"},
+        bad_case{R"({"server":{"port":"3000"}})", {}, "server.port: must be an integer from 0 to 65535"},
+        bad_case{R"({"server":{"host":"localhost"}})", {}, "server.host: must be an IPv4 or IPv6 address (e.g. 0.0.0.0 or ::)"},
+        bad_case{R"({"server":{"host":7}})", {}, "server.host: must be a string"},
+        bad_case{R"({"server":{"threads":1000}})", {}, "server.threads: must be an integer from 0 to 256"},
+        bad_case{R"({"server":{"idle_timeout_ms":10}})", {}, "server.idle_timeout_ms: must be an integer from 100 to 3600000"},
+        bad_case{R"({"server":{"drain_timeout_ms":1.5}})", {}, "server.drain_timeout_ms: must be an integer from 0 to 600000"},
+        bad_case{R"({"server":{"max_connections":0}})", {}, "server.max_connections: must be an integer from 1 to 1000000"},
+        bad_case{R"({"server":{"header_limit_bytes":10}})", {}, "server.header_limit_bytes: must be an integer from 1024 to 1048576"},
+        bad_case{R"({"server":{"body_limit_bytes":999999999}})", {}, "server.body_limit_bytes: must be an integer from 1024 to 16777216"},
+        bad_case{R"({"sip":{"target":"bad host"}})", {}, "sip.target: host may contain only letters, digits, '.' and '-'"},
+        bad_case{R"({"sip":{"target":""}})", {}, "sip.target: is empty"},
+        bad_case{R"({"sip":{"host":"x"}})", {}, "sip.host: is not a known key"},
+        bad_case{R"({"log":{"level":"loud"}})", {}, "log.level: must be one of trace, debug, info, warn, error, critical, off (got \"loud\")"},
+        bad_case{R"({"log":{"format":"xml"}})", {}, "log.format: must be \"text\" or \"json\" (got \"xml\")"},
+        bad_case{R"({"log":{"access_log":"yes"}})", {}, "log.access_log: must be true or false"},
+        bad_case{R"({"twilio":{"public_url":"voice.example.com"}})", {}, "twilio.public_url: must start with http:// or https://"},
+        bad_case{R"({"twilio":{"public_url":"https://voice.example.com/hook"}})", {},
+                 "twilio.public_url: must be scheme and host only (the request path is appended to it)"},
+        bad_case{R"({"twilio":{"public_url":"https://"}})", {}, "twilio.public_url: has no host"},
+        bad_case{R"({"twilio":{"trusted_proxies":"10.0.0.0/8"}})", {}, "twilio.trusted_proxies: must be an array of strings"},
+        bad_case{R"({"twilio":{"trusted_proxies":[1]}})", {}, "twilio.trusted_proxies[0]: must be a string"},
+        bad_case{R"({"twilio":{"require_signature":true}})", {},
+                 "twilio.require_signature: is true but the TWILIO_AUTH_TOKEN environment variable is not set"},
+        bad_case{R"({"synthflow":{"api_url":"ftp://x"}})", {}, "synthflow.api_url: must start with http:// or https://"},
+        bad_case{R"({"synthflow":{"max_attempts":0}})", {}, "synthflow.max_attempts: must be an integer from 1 to 100"},
+        bad_case{R"({"synthflow":{"request_timeout_ms":0}})", {}, "synthflow.request_timeout_ms: must be an integer from 100 to 600000"},
+        bad_case{R"({"synthflow":{"initial_backoff_ms":500,"max_backoff_ms":100}})", {},
+                 "synthflow.max_backoff_ms: must not be less than synthflow.initial_backoff_ms"},
+        bad_case{R"({"synthflow":{"numbers":{}}})", {}, "synthflow.numbers: must be an array of number objects"},
+        bad_case{R"({"synthflow":{"numbers":[{"agent":{"name":"a"}}]}})", {}, "synthflow.numbers[0].phone_number: is required"},
+        bad_case{R"({"synthflow":{"numbers":[{"phone_number":"14155550100","agent":{"name":"a"}}]}})", {},
+                 "synthflow.numbers[0].phone_number: must start with '+' (E.164, e.g. +14155550100)"},
+        bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100"}]}})", {}, "synthflow.numbers[0].agent: is required"},
+        bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{}}]}})", {},
+                 "synthflow.numbers[0].agent.name: is required and must not be empty"},
+        bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a","tone":"x"}}]}})", {},
+                 "synthflow.numbers[0].agent.tone: is not a known key"},
+        bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a","extra":[]}}]}})", {},
+                 "synthflow.numbers[0].agent.extra: must be a JSON object of agent fields"},
+        bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","trunk_pwd_env":"BAD-NAME","agent":{"name":"a"}}]}})", {},
+                 "synthflow.numbers[0].trunk_pwd_env: must be the name of an environment variable ([A-Za-z_][A-Za-z0-9_]*)"},
+        bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}},
+                                             {"phone_number":"+14155550100","agent":{"name":"b"}}]}})", {},
+                 "synthflow.numbers[1].phone_number: is listed twice"},
+        bad_case{"{}", {{"PORT", "http"}}, "PORT (environment): must be an integer from 0 to 65535"},
+        bad_case{"{}", {{"PORT", "99999"}}, "PORT (environment): must be an integer from 0 to 65535"},
+        bad_case{"{}", {{"PORT", "30 00"}}, "PORT (environment): must be an integer from 0 to 65535"},
+        bad_case{"{}", {{"HOST", "example.com"}}, "HOST (environment): must be an IPv4 or IPv6 address"},
+        bad_case{"{}", {{"LOG_LEVEL", "verbose"}},
+                 "LOG_LEVEL (environment): must be one of trace, debug, info, warn, error, critical, off (got \"verbose\")"},
+        bad_case{"{}", {{"LOG_FORMAT", "yaml"}}, "LOG_FORMAT (environment): must be \"text\" or \"json\" (got \"yaml\")"},
+        bad_case{"{}", {{"SIP_TARGET", "a b"}}, "sip.target: host may contain only letters, digits, '.' and '-'"}),
+    [](const ::testing::TestParamInfo<bad_case>& info) { return "case" + std::to_string(info.index); });
+
+TEST(Config, NotJsonNamesTheProblem) {
+  const std::string message = error_of("{\"server\": ");
+  EXPECT_NE(message.find("(document): not valid JSON"), std::string::npos) << message;
+}
+
+TEST(Config, MissingFileNamesThePath) {
+  try {
+    load_config_file("/nonexistent/twiml.json", fake_env());
+    FAIL() << "expected config_error";
+  } catch (const config_error& error) {
+    EXPECT_EQ(std::string(error.what()), "/nonexistent/twiml.json: cannot be opened for reading");
+  }
+}
+
+TEST(Config, ProvisioningInputsAreCheckedSeparately) {
+  service_config config = parse_config(kOneNumber, fake_env());
+  EXPECT_EQ(check_provisioning_inputs(config.synthflow),
+            "SYNTHFLOW_API_KEY (environment): is required when synthflow.numbers is not empty");
+  config = parse_config(kOneNumber, fake_env({{"SYNTHFLOW_API_KEY", "k"}}));
+  EXPECT_EQ(check_provisioning_inputs(config.synthflow),
+            "synthflow.numbers[0].trunk_pwd_env: environment variable TRUNK_PWD_MAIN is not set");
+  config = parse_config(kOneNumber, fake_env({{"SYNTHFLOW_API_KEY", "k"}, {"TRUNK_PWD_MAIN", "p"}}));
+  EXPECT_EQ(check_provisioning_inputs(config.synthflow), std::nullopt);
+  config.synthflow.workspace_id.clear();
+  EXPECT_EQ(check_provisioning_inputs(config.synthflow),
+            "synthflow.workspace_id: is required when synthflow.numbers is not empty (or set SYNTHFLOW_WORKSPACE_ID)");
+}
+
+TEST(Config, DescribeRedactsSecrets) {
+  const service_config config = parse_config(
+      kOneNumber, fake_env({{"SYNTHFLOW_API_KEY", "sk-live-123"}, {"TRUNK_PWD_MAIN", "trunkpass"}, {"TWILIO_AUTH_TOKEN", "tw-tok"}}));
+  const std::string described = describe_config(config);
+  EXPECT_EQ(described.find("sk-live-123"), std::string::npos);
+  EXPECT_EQ(described.find("trunkpass"), std::string::npos);
+  EXPECT_EQ(described.find("tw-tok"), std::string::npos);
+  EXPECT_NE(described.find("\"api_key\":\"<redacted>\""), std::string::npos) << described;
+  EXPECT_NE(described.find("\"trunk_pwd_env\":\"TRUNK_PWD_MAIN\""), std::string::npos);
+  const std::string unset = describe_config(parse_config("{}", fake_env()));
+  EXPECT_NE(unset.find("\"auth_token\":\"<unset>\""), std::string::npos) << unset;
+}
+
+}  // namespace
+}  // namespace twiml_redirect::config
