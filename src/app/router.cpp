@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include <spdlog/spdlog.h>
+
 #include "twiml_redirect/app/redirect_call.hpp"
 #include "twiml_redirect/app/responses.hpp"
 #include "twiml_redirect/util/logging.hpp"
@@ -31,8 +33,8 @@ const router::route router::kRoutes[] = {
     {"/readyz", {verb::get, verb::head}, "GET, HEAD", &router::readyz},
 };
 
-router::router(std::string sip_target, const readiness& readiness)
-    : sip_target_(std::move(sip_target)), readiness_(readiness) {}
+router::router(std::string sip_target, const readiness& readiness, twilio::request_validator validator)
+    : sip_target_(std::move(sip_target)), readiness_(readiness), validator_(std::move(validator)) {}
 
 http::response router::operator()(const http::request& req, http::request_context& ctx) const {
   const std::string_view target = req.target();
@@ -52,6 +54,25 @@ http::response router::operator()(const http::request& req, http::request_contex
 }
 
 http::response router::redirect_call(const http::request& req, http::request_context& ctx) const {
+  // Checked before the parameters are even read: an unauthenticated request learns nothing about
+  // what the handler would have accepted.
+  if (validator_.enabled()) {
+    const twilio::validation_result verdict = validator_.validate(twilio::request_view{
+        .method = req.method_string(),
+        .target = req.target(),
+        .host = req[field::host],
+        .forwarded_proto = req["X-Forwarded-Proto"],
+        .forwarded_host = req["X-Forwarded-Host"],
+        .signature = req["X-Twilio-Signature"],
+        .content_type = req[field::content_type],
+        .body = req.body(),
+        .peer = ctx.peer,
+    });
+    if (!verdict.ok) {
+      spdlog::warn("rejected /redirect_call from {}: {}", ctx.peer.to_string(), verdict.reason);
+      return text_response(status::forbidden, "Twilio request validation failed");
+    }
+  }
   return handle_redirect_call(req, ctx, sip_target_);
 }
 

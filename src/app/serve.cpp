@@ -12,8 +12,13 @@ namespace twiml_redirect::app {
 int run_serve(const config::service_config& config) {
   spdlog::info("twiml-redirect {} starting with config {}", TWIML_REDIRECT_VERSION, config::describe_config(config));
 
+  if (config.twilio.auth_token.empty()) {
+    spdlog::warn("TWILIO_AUTH_TOKEN is not set: /redirect_call accepts requests without checking "
+                 "X-Twilio-Signature, so anyone who can reach this port can place calls through it");
+  }
   readiness ready_state("starting");
-  http::server server(config.server, router(config.sip.target, ready_state));
+  http::server server(config.server,
+                      router(config.sip.target, ready_state, twilio::request_validator(config.twilio)));
   try {
     server.start();
   } catch (const boost::system::system_error& error) {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "twiml_redirect/twilio/call_params.hpp"
+#include "twiml_redirect/util/cidr.hpp"
 
 namespace twiml_redirect::config {
 namespace {
@@ -239,6 +240,10 @@ void validate(const service_config& config) {
   check_log_level("log.level", config.log.level);
   if (!config.twilio.public_url.empty())
     if (auto problem = check_base_url(config.twilio.public_url, false)) fail("twilio.public_url", *problem);
+  for (std::size_t i = 0; i < config.twilio.trusted_proxies.size(); ++i)
+    if (!util::parse_cidr(config.twilio.trusted_proxies[i]))
+      fail("twilio.trusted_proxies[" + std::to_string(i) + "]",
+           "must be an IP address or CIDR such as 10.0.0.0/8 (got \"" + config.twilio.trusted_proxies[i] + "\")");
   if (config.twilio.require_signature && config.twilio.auth_token.empty())
     fail("twilio.require_signature", "is true but the TWILIO_AUTH_TOKEN environment variable is not set");
   if (auto problem = check_base_url(config.synthflow.api_url, true)) fail("synthflow.api_url", *problem);

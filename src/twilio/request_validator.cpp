@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "twiml_redirect/twilio/signature.hpp"
+#include "twiml_redirect/util/form_decoding.hpp"
 
 namespace twiml_redirect::twilio {
 namespace {
@@ -29,45 +30,14 @@ std::string_view trim(std::string_view text) {
 // The first element of a comma-separated header: the one the proxy nearest the client wrote.
 std::string_view first_element(std::string_view header) { return trim(header.substr(0, header.find(','))); }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded decoding: '+' is a space, %XX a byte. A '%' not followed by two
-// hex digits stays literal, as browsers' and Twilio's own libraries' decoders leave it.
-std::string form_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-// Splits "a=1&b=&c" into decoded pairs; empty segments ("a=1&&b=2") are skipped, a segment without
-// '=' is a name with an empty value.
-form_params parse_form(std::string_view text) {
+// Decoded form fields for the signature, or nullopt when the text is not valid form encoding (a
+// malformed escape): Twilio never sends one, and guessing would sign bytes the handler reads differently.
+std::optional<form_params> parse_form(std::string_view text) {
+  util::decoded_form decoded = util::decode_form(text);
+  if (!decoded.ok()) return std::nullopt;
   form_params out;
-  while (!text.empty()) {
-    const std::size_t amp = text.find('&');
-    const std::string_view segment = text.substr(0, amp);
-    text = amp == std::string_view::npos ? std::string_view{} : text.substr(amp + 1);
-    if (segment.empty()) continue;
-    const std::size_t eq = segment.find('=');
-    out.emplace_back(form_decode(segment.substr(0, eq)),
-                     eq == std::string_view::npos ? std::string{} : form_decode(segment.substr(eq + 1)));
-  }
+  out.reserve(decoded.params.size());
+  for (util::form_param& param : decoded.params) out.emplace_back(std::move(param.name), std::move(param.value));
   return out;
 }
 
@@ -79,13 +49,6 @@ std::string_view query_of(std::string_view target) {
   return query.substr(0, query.find('#'));
 }
 
-// The first value of `name` in the query, as URLSearchParams.get() returns it.
-std::optional<std::string> query_value(std::string_view target, std::string_view name) {
-  for (auto& [key, value] : parse_form(query_of(target))) {
-    if (key == name) return std::move(value);
-  }
-  return std::nullopt;
-}
 
 bool is_form(std::string_view content_type) {
   return iequals(trim(content_type.substr(0, content_type.find(';'))), kFormContentType);
@@ -150,13 +113,18 @@ validation_result request_validator::validate(const request_view& request) const
   //  - bodySHA256 in the query (JSON bodies): the URL alone, and the body through its hash;
   //  - a form POST: the URL followed by the decoded form fields;
   //  - anything else (GET): the URL alone, so a body it does not cover must not be there.
+  const util::decoded_form query = util::decode_form(query_of(request.target));
+  if (!query.ok()) return reject("malformed query string: " + query.error);
   form_params params;
-  if (std::optional<std::string> body_hash = query_value(request.target, "bodySHA256")) {
-    if (!constant_time_equals(body_sha256_hex(request.body), *body_hash)) {
+  // The first bodySHA256, as URLSearchParams.get() in Twilio's own validator takes it.
+  if (const util::form_param* body_hash = util::find_param(query.params, "bodySHA256")) {
+    if (!constant_time_equals(body_sha256_hex(request.body), body_hash->value)) {
       return reject("body does not match bodySHA256 for " + loggable_url(url));
     }
   } else if (is_form(request.content_type)) {
-    params = parse_form(request.body);
+    std::optional<form_params> fields = parse_form(request.body);
+    if (!fields) return reject("form body is not valid form encoding");
+    params = std::move(*fields);
   } else if (!request.body.empty()) {
     return reject("request body is neither form-encoded nor covered by bodySHA256");
   }

@@ -1,6 +1,6 @@
 #include "support/form_encoding.hpp"
 
-namespace twiml_test {
+namespace twiml_redirect::testing {
 namespace {
 
 void append_encoded(std::string& out, const std::string& text) {
@@ -33,4 +33,4 @@ std::string form_encode(const twiml_redirect::twilio::form_params& params) {
   return out;
 }
 
-}  // namespace twiml_test
+}  // namespace twiml_redirect::testing

@@ -6,10 +6,10 @@
 
 #include "twiml_redirect/twilio/signature.hpp"
 
-namespace twiml_test {
+namespace twiml_redirect::testing {
 
 // Encodes name=value pairs joined by '&': unreserved bytes as is, space as '+', every other byte %XX
 // (upper-case hex), so '+' in a phone number travels as %2B like Twilio's.
 std::string form_encode(const twiml_redirect::twilio::form_params& params);
 
-}  // namespace twiml_test
+}  // namespace twiml_redirect::testing

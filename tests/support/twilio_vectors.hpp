@@ -4,7 +4,7 @@
 
 #include "twiml_redirect/twilio/signature.hpp"
 
-namespace twiml_test {
+namespace twiml_redirect::testing {
 
 // The libraries' common test parameters (token "12345", URL https://mycompany.com/myapp.php?foo=1&bar=2).
 inline twiml_redirect::twilio::form_params library_vector_params() {
@@ -30,4 +30,4 @@ inline twiml_redirect::twilio::form_params voice_vector_params() {
           {"To", "+12031234567"}};
 }
 
-}  // namespace twiml_test
+}  // namespace twiml_redirect::testing

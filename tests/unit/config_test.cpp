@@ -168,6 +168,8 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"twilio":{"public_url":"https://"}})", {}, "twilio.public_url: has no host"},
         bad_case{R"({"twilio":{"trusted_proxies":"10.0.0.0/8"}})", {}, "twilio.trusted_proxies: must be an array of strings"},
         bad_case{R"({"twilio":{"trusted_proxies":[1]}})", {}, "twilio.trusted_proxies[0]: must be a string"},
+        bad_case{R"({"twilio":{"trusted_proxies":["10.0.0.0/8","10.0.0.0/33"]}})", {},
+                 "twilio.trusted_proxies[1]: must be an IP address or CIDR such as 10.0.0.0/8 (got \"10.0.0.0/33\")"},
         bad_case{R"({"twilio":{"require_signature":true}})", {},
                  "twilio.require_signature: is true but the TWILIO_AUTH_TOKEN environment variable is not set"},
         bad_case{R"({"synthflow":{"api_url":"ftp://x"}})", {}, "synthflow.api_url: must start with http:// or https://"},

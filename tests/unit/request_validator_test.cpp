@@ -13,12 +13,12 @@ namespace {
 using namespace twiml_redirect::twilio;
 using boost::asio::ip::make_address;
 using twiml_redirect::config::twilio_config;
-using twiml_test::form_encode;
+using twiml_redirect::testing::form_encode;
 
 constexpr const char* kToken = "12345";
 constexpr const char* kForm = "application/x-www-form-urlencoded";
 
-form_params voice_params() { return twiml_test::voice_vector_params(); }
+form_params voice_params() { return twiml_redirect::testing::voice_vector_params(); }
 
 twilio_config make_config(std::string public_url = {}, std::vector<std::string> proxies = {}) {
   twilio_config config;
@@ -103,12 +103,25 @@ TEST(RequestValidator, FormFieldsAreDecodedBeforeSigning) {
 TEST(RequestValidator, FormDecodingEdgeCases) {
   const request_validator validator(make_config("https://example.com"));
   post_request request;
-  // Empty segments are skipped, a name without '=' has an empty value, a bad escape stays literal,
-  // repeated names keep all their values.
-  request.body = "&A&B=%zz&&C=%4&D=1&D=2&";
+  // Empty segments are skipped, a name without '=' has an empty value, repeated names keep all values.
+  request.body = "&A&B=&&D=1&D=2&";
   request.signature = compute_signature(kToken, "https://example.com/twilio/voice",
-                                        {{"A", ""}, {"B", "%zz"}, {"C", "%4"}, {"D", "1"}, {"D", "2"}});
+                                        {{"A", ""}, {"B", ""}, {"D", "1"}, {"D", "2"}});
   EXPECT_TRUE(validator.validate(request.view()).ok) << validator.validate(request.view()).reason;
+}
+
+TEST(RequestValidator, MalformedEscapesAreRejected) {
+  const request_validator validator(make_config("https://example.com"));
+  post_request request;
+  request.body = "B=%zz";
+  request.signature = compute_signature(kToken, "https://example.com/twilio/voice", {{"B", "%zz"}});
+  EXPECT_FALSE(validator.validate(request.view()).ok) << "body";
+  request.body = "B=1";
+  request.target = "/twilio/voice?x=%4";
+  request.signature = compute_signature(kToken, "https://example.com/twilio/voice?x=%4", {{"B", "1"}});
+  const validation_result result = validator.validate(request.view());
+  EXPECT_FALSE(result.ok) << "query";
+  EXPECT_NE(result.reason.find("malformed query"), std::string::npos) << result.reason;
 }
 
 TEST(RequestValidator, ContentTypeParametersAndCaseAreIgnored) {

@@ -13,8 +13,8 @@ using namespace twiml_redirect::twilio;
 constexpr const char* kToken = "12345";
 constexpr const char* kUrl = "https://mycompany.com/myapp.php?foo=1&bar=2";
 
-form_params common_params() { return twiml_test::library_vector_params(); }
-form_params voice_params() { return twiml_test::voice_vector_params(); }
+form_params common_params() { return twiml_redirect::testing::library_vector_params(); }
+form_params voice_params() { return twiml_redirect::testing::voice_vector_params(); }
 
 TEST(SignatureString, AppendsSortedNamesAndValuesWithoutSeparators) {
   EXPECT_EQ(signing_string(kUrl, common_params()),
