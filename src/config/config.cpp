@@ -304,8 +304,9 @@ service_config parse_config(std::string_view json_text, const env_lookup& env) {
   json document;
   try {
     document = json::parse(json_text, nullptr, true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& error) {
-    // nlohmann's message carries the byte offset, which is what a person fixing the file needs.
+  } catch (const json::exception& error) {
+    // parse_error, and out_of_range for a number too large for a double ("1e400"), which is not a
+    // parse_error. nlohmann's message carries the byte offset, which is what a person fixing the file needs.
     throw config_error(std::string("(document): not valid JSON: ") + error.what());
   }
   service_config config;

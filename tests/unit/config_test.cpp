@@ -208,6 +208,14 @@ TEST(Config, NotJsonNamesTheProblem) {
   EXPECT_NE(message.find("(document): not valid JSON"), std::string::npos) << message;
 }
 
+TEST(Config, NumberTooLargeIsAConfigError) {
+  // Found by fuzzing: nlohmann reports this as out_of_range, not parse_error, so it used to escape
+  // parse_config and end the process as a "fatal" runtime failure (exit 1) instead of exit 2.
+  const std::string message = error_of(R"({"server":{"port":1e400}})");
+  EXPECT_NE(message.find("(document): not valid JSON"), std::string::npos) << message;
+  EXPECT_NE(message.find("number overflow"), std::string::npos) << message;
+}
+
 TEST(Config, MissingFileNamesThePath) {
   try {
     load_config_file("/nonexistent/twiml.json", fake_env());
