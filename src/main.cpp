@@ -12,6 +12,7 @@
 
 #include "twiml_redirect/app/commands.hpp"
 #include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/synthflow/provisioning.hpp"
 #include "twiml_redirect/util/logging.hpp"
 
 namespace {
@@ -101,8 +102,11 @@ int run(const command_line& cli) {
   if (cli.command == "healthcheck") return app::run_healthcheck(config, std::cerr);
   util::setup_logging(config.log);
   if (cli.command == "provision") {
-    std::cerr << "twiml-redirect: provision is not available in this build\n";
-    return app::kExitFailure;
+    if (auto problem = config::check_provisioning_inputs(config.synthflow)) {
+      std::cerr << "twiml-redirect: config error: " << *problem << "\n";
+      return app::kExitUsage;
+    }
+    return synthflow::run_provision_command(config.synthflow, cli.dry_run, std::cout);
   }
   return app::run_serve(config);
 }

@@ -1,4 +1,5 @@
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
@@ -6,11 +7,20 @@
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/app/router.hpp"
 #include "twiml_redirect/http/server.hpp"
+#include "twiml_redirect/synthflow/provisioning.hpp"
 
 namespace twiml_redirect::app {
 
 int run_serve(const config::service_config& config) {
   spdlog::info("twiml-redirect {} starting with config {}", TWIML_REDIRECT_VERSION, config::describe_config(config));
+
+  const bool provisions = config.synthflow.provision_on_start && !config.synthflow.numbers.empty();
+  if (provisions) {
+    if (auto problem = config::check_provisioning_inputs(config.synthflow)) {
+      spdlog::critical("config error: {}", *problem);
+      return kExitUsage;
+    }
+  }
 
   if (config.twilio.auth_token.empty()) {
     spdlog::warn("TWILIO_AUTH_TOKEN is not set: /redirect_call accepts requests without checking "
@@ -26,9 +36,9 @@ int run_serve(const config::service_config& config) {
     return kExitFailure;
   }
   spdlog::info("listening on {}:{}", config.server.host, server.port());
-  ready_state.set_ready();
 
-  // The main thread only waits for the signal that ends the process.
+  // The main thread only waits for the signal that ends the process, or for provisioning to fail
+  // for good (a rejected key, a bad field): serving without an agent behind the number is useless.
   boost::asio::io_context signals_context;
   boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
   int exit_code = kExitOk;
@@ -37,9 +47,20 @@ int run_serve(const config::service_config& config) {
     spdlog::info("received signal {}: draining connections (up to {} ms)", signal_number,
                  config.server.drain_timeout.count());
   });
+
+  // Webhooks do not depend on provisioning, so it runs beside the server; /readyz tells which.
+  synthflow::background_provisioning provisioning(config.synthflow, ready_state, [&](const std::string& message) {
+    boost::asio::post(signals_context, [&, message] {
+      spdlog::critical("provisioning failed: {}; stopping", message);
+      exit_code = kExitFailure;
+      signals.cancel();
+    });
+  });
+  provisioning.start();
   signals_context.run();
 
   ready_state.set_not_ready("shutting down");
+  provisioning.stop();
   server.shutdown();
   spdlog::info("stopped");
   return exit_code;

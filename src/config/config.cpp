@@ -205,6 +205,7 @@ number_config read_number(const json& object, const std::string& path) {
   reader.string("friendly_name", number.friendly_name);
   reader.string("trunk_username", number.trunk_username);
   reader.string("trunk_pwd_env", number.trunk_pwd_env);
+  reader.string("termination_uri", number.termination_uri);
   if (!number.trunk_pwd_env.empty() && !is_env_var_name(number.trunk_pwd_env))
     fail(reader.path_of("trunk_pwd_env"), "must be the name of an environment variable ([A-Za-z_][A-Za-z0-9_]*)");
   const json* agent = reader.find("agent");
@@ -355,6 +356,7 @@ std::string describe_config(const service_config& config, int indent) {
                        {"trunk_username", number.trunk_username},
                        {"trunk_pwd_env", number.trunk_pwd_env},
                        {"trunk_pwd", redact(number.trunk_pwd)},
+                       {"termination_uri", number.termination_uri},
                        {"agent",
                         {{"name", agent.name},
                          {"prompt", agent.prompt},

@@ -212,7 +212,9 @@ TEST(HttpServerLimits, ConnectionCapRefusesExtraConnections) {
 }
 
 TEST(HttpServerShutdown, InFlightRequestFinishesDuringDrain) {
-  test_server server;
+  auto config = test_server_config();
+  config.threads = 1;  // so the idle connection closing proves the busy one's worker is draining too
+  test_server server(config);
   test_connection idle(server.port());
   test_connection busy(server.port());
   const std::string body = "Called=%2B14155550100&CallSid=" + std::string(kSid);

@@ -27,7 +27,7 @@ std::string error_of(std::string_view json, std::map<std::string, std::string> e
 
 constexpr std::string_view kOneNumber = R"({"synthflow":{"workspace_id":"W1","numbers":[{
   "phone_number":"+14155550100","friendly_name":"Front desk","trunk_username":"trunk",
-  "trunk_pwd_env":"TRUNK_PWD_MAIN","agent":{"name":"Reception","prompt":"Be kind","greeting_message":"Hi",
+  "trunk_pwd_env":"TRUNK_PWD_MAIN","termination_uri":"pbx.example.com","agent":{"name":"Reception","prompt":"Be kind","greeting_message":"Hi",
   "llm":"gpt-4.1","language":"en-US","voice_id":"v1","extra":{"timezone":"Europe/Berlin"}}}]}})";
 
 TEST(Config, EmptyObjectGivesDefaults) {
@@ -92,6 +92,7 @@ TEST(Config, ReadsNumbersAndResolvesTrunkPasswordFromEnv) {
   const number_config& number = config.synthflow.numbers[0];
   EXPECT_EQ(number.phone_number, "+14155550100");
   EXPECT_EQ(number.trunk_pwd, "s3cret");
+  EXPECT_EQ(number.termination_uri, "pbx.example.com");
   EXPECT_EQ(number.agent.name, "Reception");
   EXPECT_EQ(number.agent.voice_engine_version, "2.0");
   EXPECT_EQ(number.agent.extra.at("timezone"), "Europe/Berlin");

@@ -65,6 +65,9 @@ struct number_config {
   std::string trunk_username;
   std::string trunk_pwd_env;  // name of the env var that holds the trunk password
   std::string trunk_pwd;      // resolved from trunk_pwd_env at load time; never logged
+  // SIP domain Synthflow sends outbound legs and transfers to (sent with provider_name "custom");
+  // empty: not sent and not managed.
+  std::string termination_uri;
   agent_config agent;
 };
 

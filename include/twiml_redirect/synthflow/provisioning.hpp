@@ -1,0 +1,50 @@
+#pragma once
+// The two ways the service provisions Synthflow: the blocking `provision` command, and serve's
+// background runner that keeps /readyz honest until provisioning has succeeded.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <thread>
+
+#include "twiml_redirect/app/readiness.hpp"
+#include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/synthflow/stop_signal.hpp"
+
+namespace twiml_redirect::synthflow {
+
+class http_client;
+
+// Blocking: provisions every configured number, prints the table to `out`; returns 0 when everything matches, 1 on failure.
+int run_provision_command(const config::synthflow_config& config, bool dry_run, std::ostream& out);
+
+// serve mode: provisions on its own thread; retries transient failures with capped backoff forever;
+// keeps `readiness` updated with the reason; calls on_permanent_failure(message) once on a permanent failure.
+class background_provisioning {
+ public:
+  // Keeps a reference to `readiness`, which must outlive this object. on_permanent_failure runs on
+  // the provisioning thread. With provision_on_start false or no numbers, start() marks ready at once.
+  background_provisioning(config::synthflow_config config, app::readiness& readiness,
+                          std::function<void(const std::string&)> on_permanent_failure);
+  // Stops and joins.
+  ~background_provisioning();
+  // Starts the provisioning thread; call once.
+  void start();
+  // Cancels the request in flight and any back-off, then joins; idempotent.
+  void stop();
+
+ private:
+  void run();
+
+  config::synthflow_config config_;
+  app::readiness& readiness_;
+  std::function<void(const std::string&)> on_permanent_failure_;
+  stop_signal stop_;
+  std::mutex mutex_;                      // guards client_ between run() and stop()
+  std::shared_ptr<http_client> client_;
+  std::thread thread_;
+};
+
+}  // namespace twiml_redirect::synthflow

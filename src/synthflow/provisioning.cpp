@@ -1,0 +1,164 @@
+#include "twiml_redirect/synthflow/provisioning.hpp"
+
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "twiml_redirect/synthflow/api.hpp"
+#include "twiml_redirect/synthflow/http_client.hpp"
+#include "twiml_redirect/synthflow/provisioner.hpp"
+
+namespace twiml_redirect::synthflow {
+
+namespace {
+
+// A config problem found before any call: permanent by nature.
+failure setup_failure(std::string message) {
+  return failure{"synthflow setup", 0, std::move(message), false, false, false};
+}
+
+std::vector<std::string> secrets_of(const config::synthflow_config& config) {
+  std::vector<std::string> secrets{config.api_key};
+  for (const auto& number : config.numbers) secrets.push_back(number.trunk_pwd);
+  return secrets;
+}
+
+// Checks what the config loader may not have (these entry points are also called from tests).
+std::optional<failure> check_config(const config::synthflow_config& config) {
+  if (config.api_key.empty()) return setup_failure("SYNTHFLOW_API_KEY is not set");
+  if (config.workspace_id.empty()) return setup_failure("synthflow.workspace_id is empty");
+  for (const auto& number : config.numbers) {
+    if (number.phone_number.size() < 3 || number.phone_number.front() != '+') {
+      return setup_failure("phone number \"" + number.phone_number + "\" is not E.164 (+<digits>)");
+    }
+    if (number.agent.name.empty()) {
+      return setup_failure("the agent of " + number.phone_number + " has no name");
+    }
+  }
+  return std::nullopt;
+}
+
+// The client for api_url, after the checks; warns about plain HTTP off the machine.
+boost::system::result<std::shared_ptr<http_client>, failure> make_client(
+    const config::synthflow_config& config, endpoint& target) {
+  if (auto problem = check_config(config)) return *problem;
+  auto parsed = parse_api_url(config.api_url);
+  if (!parsed) return setup_failure("synthflow.api_url: " + parsed.error());
+  target = *parsed;
+  if (!target.tls) {
+    if (is_loopback_host(target.host)) {
+      spdlog::info("synthflow: using plain HTTP to {} (loopback)", target.host);
+    } else {
+      spdlog::warn("synthflow: api_url uses plain HTTP to {}: the API key travels unencrypted",
+                   target.host);
+    }
+  }
+  client_options options;
+  options.target = target;
+  options.timeout = config.request_timeout;
+  options.ca_file = config.ca_file;
+  auto client = make_http_client(options);
+  if (!client) return setup_failure(client.error());
+  return std::shared_ptr<http_client>(std::move(*client));
+}
+
+api_settings settings_for(const config::synthflow_config& config, const endpoint& target) {
+  api_settings settings;
+  settings.base_path = target.base_path;
+  settings.workspace_id = config.workspace_id;
+  settings.api_key = config.api_key;
+  settings.secrets = secrets_of(config);
+  settings.retry = {config.max_attempts, config.initial_backoff, config.max_backoff};
+  return settings;
+}
+
+}  // namespace
+
+int run_provision_command(const config::synthflow_config& config, bool dry_run, std::ostream& out) {
+  if (config.numbers.empty()) {
+    out << "synthflow: no numbers configured, nothing to provision\n";
+    return 0;
+  }
+  endpoint target;
+  auto client = make_client(config, target);
+  if (!client) {
+    out << "error: " << client.error().describe() << '\n';
+    return 1;
+  }
+  stop_signal stop;
+  synthflow_api api(**client, settings_for(config, target), stop);
+  const auto report = provision(api, config, dry_run, stop);
+  if (dry_run) out << "synthflow: dry run, nothing was written\n";
+  out << format_report(report);
+  if (!report.ok()) spdlog::error("synthflow: provisioning failed: {}", report.failure_summary());
+  return report.ok() ? 0 : 1;
+}
+
+background_provisioning::background_provisioning(
+    config::synthflow_config config, app::readiness& readiness,
+    std::function<void(const std::string&)> on_permanent_failure)
+    : config_(std::move(config)),
+      readiness_(readiness),
+      on_permanent_failure_(std::move(on_permanent_failure)) {}
+
+background_provisioning::~background_provisioning() { stop(); }
+
+void background_provisioning::start() {
+  if (thread_.joinable()) return;
+  if (!config_.provision_on_start || config_.numbers.empty()) {
+    spdlog::info("synthflow: provisioning skipped ({})",
+                 config_.numbers.empty() ? "no numbers configured" : "provision_on_start is false");
+    readiness_.set_ready();
+    return;
+  }
+  readiness_.set_not_ready("synthflow provisioning in progress");
+  thread_ = std::thread([this] { run(); });
+}
+
+void background_provisioning::stop() {
+  stop_.request_stop();
+  {
+    std::lock_guard lock(mutex_);
+    if (client_) client_->abort();
+  }
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+void background_provisioning::run() {
+  const auto give_up = [this](const std::string& message) {
+    spdlog::error("synthflow: provisioning failed permanently: {}", message);
+    readiness_.set_not_ready("synthflow provisioning failed: " + message);
+    if (on_permanent_failure_) on_permanent_failure_(message);
+  };
+
+  endpoint target;
+  auto client = make_client(config_, target);
+  if (!client) return give_up(client.error().describe());
+  {
+    std::lock_guard lock(mutex_);
+    client_ = *client;
+    if (stop_.stop_requested()) return;
+  }
+  synthflow_api api(*client_, settings_for(config_, target), stop_);
+  // Rounds of the whole reconcile: each round already retried every call max_attempts times, so
+  // what is left is an outage; keep trying, slower, until it ends or the service stops.
+  const retry_policy rounds{0, config_.initial_backoff, config_.max_backoff};
+  for (unsigned round = 1;; ++round) {
+    const auto report = provision(api, config_, false, stop_);
+    if (stop_.stop_requested()) return;
+    if (report.ok()) {
+      std::istringstream table(format_report(report));
+      for (std::string line; std::getline(table, line);) spdlog::info("synthflow: {}", line);
+      readiness_.set_ready();
+      return;
+    }
+    if (report.has_permanent_failure()) return give_up(report.failure_summary());
+    const auto delay = backoff_delay(rounds, round, api.jitter());
+    spdlog::warn("synthflow: provisioning round {} failed: {}; next round in {} ms", round,
+                 report.failure_summary(), delay.count());
+    readiness_.set_not_ready("synthflow provisioning retrying after: " + report.failure_summary());
+    if (!stop_.wait_for(delay)) return;
+  }
+}
+
+}  // namespace twiml_redirect::synthflow

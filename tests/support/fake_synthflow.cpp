@@ -1,0 +1,627 @@
+#include "support/fake_synthflow.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "support/test_tls.hpp"
+
+namespace twiml_redirect::test {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+using nlohmann::json;
+
+namespace {
+
+constexpr auto kUseTuple = net::as_tuple(net::use_awaitable);
+
+std::string slug_of(std::string_view e164) {
+  if (!e164.empty() && e164.front() == '+') e164.remove_prefix(1);
+  return std::string(e164);
+}
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    out[std::string(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+std::size_t query_number(const std::map<std::string, std::string>& query, const std::string& key,
+                         std::size_t fallback) {
+  const auto it = query.find(key);
+  if (it == query.end() || it->second.empty()) return fallback;
+  try {
+    return static_cast<std::size_t>(std::stoul(it->second));
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+bool is_e164(const std::string& text) {
+  return text.size() >= 3 && text.front() == '+' &&
+         std::all_of(text.begin() + 1, text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+fake_fault fake_fault::from_json(const json& spec) {
+  fake_fault fault;
+  fault.method = spec.value("method", "");
+  fault.path_prefix = spec.value("path", "");
+  fault.times = spec.value("times", 1u);
+  const auto kind = spec.value("kind", "status");
+  if (kind == "hang") fault.what = kind::hang;
+  else if (kind == "truncated_json") fault.what = kind::truncated_json;
+  else if (kind == "close") fault.what = kind::close;
+  else if (kind == "status") fault.what = kind::status;
+  else throw std::invalid_argument("unknown fault kind " + kind);
+  fault.status = spec.value("status", 503u);
+  fault.body = spec.value("body", fault.body);
+  fault.retry_after = spec.value("retry_after", "");
+  return fault;
+}
+
+struct fake_synthflow::impl {
+  struct reply {
+    enum class action { answer, hang, close } what = action::answer;
+    unsigned status = 200;
+    std::string body;
+    std::string retry_after;
+  };
+
+  explicit impl(fake_synthflow_options opts) : options(std::move(opts)), acceptor(ioc) {
+    if (options.tls) {
+      if (options.cert_dir.empty()) options.cert_dir = make_temp_dir("fake-synthflow-pki");
+      pki = make_test_pki(options.cert_dir);
+      tls.emplace(ssl::context::tls_server);
+      tls->use_certificate_chain_file(pki.server_cert.string());
+      tls->use_private_key_file(pki.server_key.string(), ssl::context::pem);
+    }
+    const tcp::endpoint where(net::ip::make_address(options.host), options.port);
+    acceptor.open(where.protocol());
+    acceptor.set_option(net::socket_base::reuse_address(true));
+    acceptor.bind(where);
+    acceptor.listen();
+    port = acceptor.local_endpoint().port();
+    net::co_spawn(ioc, accept_loop(), net::detached);
+    thread = std::thread([this] { ioc.run(); });
+  }
+
+  void stop() {
+    std::lock_guard lock(stop_mutex);
+    if (!thread.joinable()) return;
+    ioc.stop();
+    thread.join();
+    // Closed only now, from this thread: after stop() nothing listens and connects are refused.
+    beast::error_code ignored;
+    acceptor.close(ignored);
+  }
+
+  net::awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
+      if (ec == net::error::operation_aborted) co_return;
+      if (ec) continue;
+      if (tls) {
+        net::co_spawn(ioc, tls_session(beast::tcp_stream(std::move(socket))), net::detached);
+      } else {
+        net::co_spawn(ioc, plain_session(beast::tcp_stream(std::move(socket))), net::detached);
+      }
+    }
+  }
+
+  net::awaitable<void> plain_session(beast::tcp_stream stream) {
+    const bool closed_cleanly = co_await serve(stream);
+    if (closed_cleanly) {
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  net::awaitable<void> tls_session(beast::tcp_stream stream) {
+    beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), *tls);
+    beast::get_lowest_layer(secure).expires_after(std::chrono::seconds(30));
+    auto [ec] = co_await secure.async_handshake(ssl::stream_base::server, kUseTuple);
+    if (ec) co_return;  // e.g. the client refused our certificate
+    if (co_await serve(secure)) {
+      beast::get_lowest_layer(secure).expires_after(std::chrono::seconds(2));
+      co_await secure.async_shutdown(kUseTuple);
+    }
+  }
+
+  // Serves requests until the client closes; true when the connection should be shut down politely.
+  template <class Stream>
+  net::awaitable<bool> serve(Stream& stream) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(1 << 20);
+      auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+      if (read_ec) co_return false;
+      auto request = parser.release();
+      auto answer = handle(request);
+      if (answer.what == reply::action::hang) {
+        // Never answer; the client's deadline must end this. Stopping the fake frees us.
+        beast::get_lowest_layer(stream).expires_never();
+        net::steady_timer forever(co_await net::this_coro::executor);
+        forever.expires_after(std::chrono::hours(1));
+        co_await forever.async_wait(kUseTuple);
+        co_return false;
+      }
+      if (answer.what == reply::action::close) co_return false;
+      http::response<http::string_body> response{static_cast<http::status>(answer.status), request.version()};
+      response.set(http::field::server, "fake-synthflow");
+      response.set(http::field::content_type, "application/json");
+      if (!answer.retry_after.empty()) response.set(http::field::retry_after, answer.retry_after);
+      response.body() = std::move(answer.body);
+      response.keep_alive(request.keep_alive());
+      response.prepare_payload();
+      const bool keep_alive = response.keep_alive();
+      auto [write_ec, written] = co_await http::async_write(stream, response, kUseTuple);
+      if (write_ec) co_return false;
+      if (!keep_alive) co_return true;
+    }
+  }
+
+  // ---- the API ----------------------------------------------------------------------------
+
+  json error_body(unsigned status, const std::string& message, bool agent_endpoint) const {
+    if (options.gateway_errors) {
+      return {{"error", status == 401 ? "unauthorized" : status == 404 ? "not_found" : "bad_request"},
+              {"message", message}};
+    }
+    if (agent_endpoint && status == 400) {
+      return {{"detail",
+               {{"status", "error"}, {"description", message}, {"request_id", "req_fake"},
+                {"category", "validation_error"}}}};
+    }
+    return {{"detail", message}};
+  }
+
+  reply error(unsigned status, const std::string& message, bool agent_endpoint = false) const {
+    return {reply::action::answer, status, error_body(status, message, agent_endpoint).dump(), {}};
+  }
+
+  static reply ok(const json& body) { return {reply::action::answer, 200, body.dump(), {}}; }
+
+  json public_number(const json& stored) const {
+    json out = json::object();
+    for (const auto& [key, value] : stored.items()) {
+      if (key.empty() || key.front() != '_') out[key] = value;
+    }
+    return out;
+  }
+
+  std::string new_model_id() {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%013llux%018llu", 1726559381711ULL + next_id,
+                  108708587477942990ULL + next_id * 7919ULL);
+    ++next_id;
+    return buffer;
+  }
+
+  // Links an agent to the number it names (the number's assistants[] and availability).
+  void link(const json& assistant) {
+    const auto phone = assistant.value("phone_number", "");
+    const auto it = numbers.find(slug_of(phone));
+    if (phone.empty() || it == numbers.end()) return;
+    auto& ids = it->second["assistants"];
+    const auto id = assistant.at("model_id").get<std::string>();
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    if (assistant.value("type", "") == "inbound") it->second["is_available"] = false;
+  }
+
+  void unlink(const json& assistant) {
+    const auto it = numbers.find(slug_of(assistant.value("phone_number", "")));
+    if (it == numbers.end()) return;
+    auto& ids = it->second["assistants"];
+    const auto id = assistant.at("model_id").get<std::string>();
+    ids.erase(std::remove(ids.begin(), ids.end(), json(id)), ids.end());
+    if (assistant.value("type", "") == "inbound") it->second["is_available"] = true;
+  }
+
+  // The inbound agent already linked to `e164`, other than `except`.
+  std::optional<std::string> inbound_agent_of(const std::string& e164, const std::string& except) const {
+    for (const auto& [id, agent] : assistants) {
+      if (id != except && agent.value("type", "") == "inbound" && agent.value("phone_number", "") == e164) {
+        return id;
+      }
+    }
+    return std::nullopt;
+  }
+
+  json make_number(const std::string& e164, const std::string& friendly_name) const {
+    return {{"slug", slug_of(e164)}, {"address_requirement", "none"}, {"phone_number", e164},
+            {"friendly_name", friendly_name}, {"is_sms_capable", false}, {"is_voice_capable", true},
+            {"iso_country", nullptr}, {"sip_auth_username", nullptr}, {"sip_outbound_proxy", nullptr},
+            {"sip_term_uri", nullptr}, {"sid", nullptr}, {"provider_name", "custom"},
+            {"is_available", true}, {"agency_workspace_id", nullptr},
+            {"workspace_id", options.workspace_id}, {"created_at", "2026-01-22T10:00:00Z"},
+            {"updated_at", nullptr}, {"uac_enabled", false}, {"uac_register_expires", nullptr},
+            {"assistants", json::array()}};
+  }
+
+  reply handle_request(const std::string& method, const std::string& rel,
+                       const std::map<std::string, std::string>& query, const std::string& raw_body) {
+    const auto body = json::parse(raw_body, nullptr, false);
+    const bool body_ok = body.is_object();
+
+    if (rel == "/numbers") {
+      if (method != "GET") return error(405, "Method Not Allowed");
+      if (query.count("workspace") == 0) return error(400, "workspace is required");
+      const auto limit = query_number(query, "limit", 20);
+      const auto offset = query_number(query, "offset", 0);
+      json page = json::array();
+      std::size_t index = 0;
+      for (const auto& [slug, number] : numbers) {
+        if (query.at("workspace") != options.workspace_id) break;
+        if (index >= offset && page.size() < limit) {
+          page.push_back({{"number", number["phone_number"]}, {"sid", nullptr},
+                          {"is_available", number["is_available"]}});
+        }
+        ++index;
+      }
+      return ok({{"status", "ok"},
+                 {"response", {{"pagination", {{"total_records", index}, {"limit", limit}, {"offset", offset}}},
+                               {"phone_numbers", page}}}});
+    }
+
+    if (rel.rfind("/numbers/", 0) == 0) {
+      const auto slug = rel.substr(9);
+      const auto it = numbers.find(slug);
+      if (method == "GET") {
+        if (query.count("workspace") == 0) return error(400, "workspace is required");
+        if (it == numbers.end() || query.at("workspace") != options.workspace_id) {
+          return options.unknown_number_status == 400 ? error(400, "Phone number not found")
+                                                      : error(404, "Not Found");
+        }
+        const auto shown = public_number(it->second);
+        return ok(options.wrap_number ? json{{"status", "ok"}, {"response", shown}} : shown);
+      }
+      if (method == "PATCH") {
+        if (it == numbers.end()) return error(404, "Not Found");
+        if (!body_ok) return error(400, "body must be a JSON object");
+        auto& number = it->second;
+        for (const char* key : {"friendly_name", "sip_auth_username", "sip_outbound_proxy", "provider_name",
+                                "uac_enabled", "uac_register_expires"}) {
+          if (body.contains(key)) number[key] = body[key];
+        }
+        if (body.contains("termination_uri")) number["sip_term_uri"] = body["termination_uri"];
+        if (body.contains("sip_term_uri")) number["sip_term_uri"] = body["sip_term_uri"];
+        if (body.contains("trunk_username")) number["_trunk_username"] = body["trunk_username"];
+        if (body.contains("trunk_pwd")) number["_trunk_pwd"] = body["trunk_pwd"];
+        number["updated_at"] = "2026-01-23T10:00:00Z";
+        return ok({{"status", "ok"}});
+      }
+      if (method == "DELETE") {
+        if (it == numbers.end()) return error(404, "Not Found");
+        for (auto& [id, agent] : assistants) {
+          if (agent.value("phone_number", "") == it->second["phone_number"]) agent["phone_number"] = nullptr;
+        }
+        numbers.erase(it);
+        return ok({{"status", "ok"}});
+      }
+      return error(405, "Method Not Allowed");
+    }
+
+    if (rel == "/custom-numbers") {
+      if (method != "POST") return error(405, "Method Not Allowed");
+      if (!body_ok) return error(400, "body must be a JSON object");
+      if (body.value("workspace_id", "") != options.workspace_id) {
+        return error(403, "workspace is not accessible with this key");
+      }
+      const auto phone = body.value("phone_number", "");
+      if (!is_e164(phone)) return error(400, "phone_number must be E.164");
+      const auto provider = body.value("provider_name", "");
+      static const std::vector<std::string> needs_domain{"custom", "twilio", "telnyx", "vonage", "ring_central"};
+      if (!provider.empty() && std::find(needs_domain.begin(), needs_domain.end(), provider) != needs_domain.end() &&
+          body.value("termination_uri", "").empty()) {
+        return error(400, "termination_uri is required for provider " + provider);
+      }
+      if (numbers.count(slug_of(phone))) return error(400, "Phone number already exists in this workspace");
+      auto number = make_number(phone, body.value("friendly_name", ""));
+      if (!provider.empty()) number["provider_name"] = provider;
+      if (body.contains("termination_uri")) number["sip_term_uri"] = "sip:" + body.value("termination_uri", "");
+      number["_trunk_username"] = body.value("trunk_username", "");
+      number["_trunk_pwd"] = body.value("trunk_pwd", "");
+      numbers[slug_of(phone)] = number;
+      return ok({{"status", "ok"},
+                 {"response", {{"key", "787f0c0e-fc83-41b1-bfbe-" + slug_of(phone)}, {"phone_number", phone}}}});
+    }
+
+    if (rel == "/assistants" || rel == "/assistants/") {
+      if (method == "GET") {
+        const auto limit = query_number(query, "limit", 20);
+        const auto offset = query_number(query, "offset", 0);
+        json page = json::array();
+        for (std::size_t i = offset; i < order.size() && page.size() < limit; ++i) {
+          page.push_back(assistants.at(order[i]));
+        }
+        return ok({{"status", "ok"},
+                   {"response", {{"pagination", {{"total_records", order.size()}, {"limit", limit}, {"offset", offset}}},
+                                 {"assistants", page}}}});
+      }
+      if (method != "POST") return error(405, "Method Not Allowed");
+      if (!body_ok) return error(400, "body must be a JSON object", true);
+      const auto type = body.value("type", "");
+      if (type != "inbound" && type != "outbound" && type != "widget") return error(400, "type is invalid", true);
+      if (body.value("name", "").empty()) return error(400, "name is required", true);
+      if (!body.contains("agent") || !body["agent"].is_object()) return error(400, "agent is required", true);
+      const auto phone = body.value("phone_number", "");
+      if (!phone.empty()) {
+        if (!numbers.count(slug_of(phone))) return error(400, "phone number " + phone + " is not in the workspace", true);
+        if (type == "inbound" && inbound_agent_of(phone, {})) {
+          return error(400, "No two inbound agents can share the same number", true);
+        }
+      }
+      json agent = body;
+      agent["model_id"] = new_model_id();
+      if (!agent.contains("phone_number")) agent["phone_number"] = nullptr;
+      agent["attached_phone_numbers"] = json::array();
+      const auto id = agent["model_id"].get<std::string>();
+      assistants[id] = agent;
+      order.push_back(id);
+      link(agent);
+      return ok({{"status", "ok"}, {"response", {{"model_id", id}}}, {"details", {{"phone", phone}, {"voice", ""}}}});
+    }
+
+    if (rel.rfind("/assistants/", 0) == 0) {
+      const auto id = rel.substr(12);
+      const auto it = assistants.find(id);
+      if (it == assistants.end()) return error(404, "Not Found");
+      if (method == "GET") {
+        const json pagination{{"total_records", 1}, {"limit", 20}, {"offset", 0}};
+        if (options.assistant_as_object) {
+          return ok({{"status", "success"}, {"response", {{"pagination", pagination}, {"assistants", it->second}}}});
+        }
+        return ok({{"status", "ok"},
+                   {"response", {{"pagination", pagination}, {"assistants", json::array({it->second})}}}});
+      }
+      if (method == "PUT") {
+        if (!body_ok) return error(400, "body must be a JSON object", true);
+        auto& agent = it->second;
+        if (body.contains("phone_number") && body["phone_number"] != agent["phone_number"]) {
+          const auto phone = body.value("phone_number", "");
+          if (!phone.empty() && !numbers.count(slug_of(phone))) {
+            return error(400, "phone number " + phone + " is not in the workspace", true);
+          }
+          if (agent.value("type", "") == "inbound" && inbound_agent_of(phone, id)) {
+            return error(400, "No two inbound agents can share the same number", true);
+          }
+          unlink(agent);
+          agent["phone_number"] = body["phone_number"];
+          link(agent);
+        }
+        for (const auto& [key, value] : body.items()) {
+          if (key == "agent" && value.is_object()) {
+            if (!agent["agent"].is_object()) agent["agent"] = json::object();
+            for (const auto& [k, v] : value.items()) agent["agent"][k] = v;
+          } else if (key != "type" && key != "model_id" && key != "phone_number") {
+            agent[key] = value;
+          }
+        }
+        return ok({{"status", "ok"}, {"response", {{"model_id", id}}},
+                   {"details", {{"phone", agent.value("phone_number", "")}, {"voice", ""}}}});
+      }
+      if (method == "DELETE") {
+        unlink(it->second);
+        order.erase(std::remove(order.begin(), order.end(), id), order.end());
+        assistants.erase(it);
+        return ok({{"status", "ok"}, {"response", {{"answer", "deleted"}}}});
+      }
+      return error(405, "Method Not Allowed");
+    }
+    return error(404, "Not Found");
+  }
+
+  reply handle_inspection(const std::string& method, const std::string& path, const std::string& raw_body) {
+    if (path == "/__calls" && method == "GET") {
+      json list = json::array();
+      for (const auto& call : calls) {
+        list.push_back({{"method", call.method}, {"path", call.path}, {"target", call.target}});
+      }
+      return ok(list);
+    }
+    if (path == "/__calls" && method == "DELETE") {
+      calls.clear();
+      return ok({{"status", "ok"}});
+    }
+    if (path == "/__state" && method == "GET") return ok(state_locked());
+    if (path == "/__faults" && method == "POST") {
+      try {
+        faults.push_back(fake_fault::from_json(json::parse(raw_body)));
+      } catch (const std::exception& e) {
+        return error(400, std::string("bad fault: ") + e.what());
+      }
+      return ok({{"status", "ok"}});
+    }
+    return error(404, "Not Found");
+  }
+
+  reply handle(const http::request<http::string_body>& request) {
+    const std::string method(request.method_string());
+    const std::string target(request.target());
+    const auto q = target.find('?');
+    const std::string path = target.substr(0, q);
+    const auto query = parse_query(q == std::string::npos ? std::string_view{} : std::string_view(target).substr(q + 1));
+
+    std::lock_guard lock(mutex);
+    if (path.rfind("/__", 0) == 0) return handle_inspection(method, path, request.body());
+    calls.push_back({method, path, target, request.body(), std::chrono::steady_clock::now()});
+
+    const bool under_base = path.rfind(options.base_path, 0) == 0;
+    const std::string rel = under_base ? path.substr(options.base_path.size()) : path;
+
+    std::optional<fake_fault> fault;
+    for (auto it = faults.begin(); it != faults.end(); ++it) {
+      if ((it->method.empty() || it->method == method) && rel.rfind(it->path_prefix, 0) == 0) {
+        fault = *it;
+        if (--it->times == 0) faults.erase(it);
+        break;
+      }
+    }
+    if (fault && fault->what == fake_fault::kind::status) {
+      return {reply::action::answer, fault->status, fault->body, fault->retry_after};
+    }
+    if (fault && fault->what == fake_fault::kind::hang) return {reply::action::hang, 0, {}, {}};
+    if (fault && fault->what == fake_fault::kind::close) return {reply::action::close, 0, {}, {}};
+
+    const auto authorization = std::string(request[http::field::authorization]);
+    const bool authorized = options.api_key.empty()
+                                ? authorization.rfind("Bearer ", 0) == 0 && authorization.size() > 7
+                                : authorization == "Bearer " + options.api_key;
+    if (!authorized) return error(401, "Invalid API key");
+    if (!under_base) return error(404, "Not Found");
+
+    auto answer = handle_request(method, rel, query, request.body());
+    if (fault && fault->what == fake_fault::kind::truncated_json) {
+      // The work is done, only the answer is cut: what a dropped proxy connection looks like.
+      answer.status = 200;
+      answer.body.resize(answer.body.size() / 2);
+    }
+    return answer;
+  }
+
+  json state_locked() const {
+    json out{{"numbers", json::array()}, {"assistants", json::array()}};
+    for (const auto& [slug, number] : numbers) {
+      auto shown = public_number(number);
+      shown["trunk_username"] = number.value("_trunk_username", "");
+      shown["trunk_pwd_set"] = !number.value("_trunk_pwd", "").empty();
+      out["numbers"].push_back(shown);
+    }
+    for (const auto& id : order) out["assistants"].push_back(assistants.at(id));
+    return out;
+  }
+
+  fake_synthflow_options options;
+  tls_files pki;
+  net::io_context ioc;
+  std::optional<ssl::context> tls;
+  tcp::acceptor acceptor;
+  std::uint16_t port = 0;
+  std::thread thread;
+  std::mutex stop_mutex;
+
+  mutable std::mutex mutex;  // everything below
+  std::vector<recorded_call> calls;
+  std::vector<fake_fault> faults;
+  std::map<std::string, json> numbers;     // by slug
+  std::map<std::string, json> assistants;  // by model_id
+  std::vector<std::string> order;          // model_ids in creation order
+  unsigned long long next_id = 0;
+};
+
+fake_synthflow::fake_synthflow(fake_synthflow_options options)
+    : impl_(std::make_unique<impl>(std::move(options))) {}
+
+fake_synthflow::~fake_synthflow() { stop(); }
+
+void fake_synthflow::stop() { impl_->stop(); }
+
+std::uint16_t fake_synthflow::port() const { return impl_->port; }
+
+std::string fake_synthflow::api_url() const {
+  const bool v6 = impl_->options.host.find(':') != std::string::npos;
+  const auto host = v6 ? "[" + impl_->options.host + "]" : impl_->options.host;
+  return std::string(impl_->options.tls ? "https" : "http") + "://" + host + ":" +
+         std::to_string(impl_->port) + impl_->options.base_path;
+}
+
+std::filesystem::path fake_synthflow::ca_file() const { return impl_->pki.ca_cert; }
+
+const fake_synthflow_options& fake_synthflow::options() const { return impl_->options; }
+
+void fake_synthflow::add_fault(fake_fault fault) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->faults.push_back(std::move(fault));
+}
+
+std::vector<recorded_call> fake_synthflow::calls() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->calls;
+}
+
+std::vector<recorded_call> fake_synthflow::writes() const {
+  auto all = calls();
+  std::erase_if(all, [](const recorded_call& c) { return c.method == "GET" || c.method == "HEAD"; });
+  return all;
+}
+
+std::vector<std::string> fake_synthflow::call_lines() const {
+  std::vector<std::string> lines;
+  const auto& base = impl_->options.base_path;
+  for (const auto& call : calls()) {
+    const auto rel = call.path.rfind(base, 0) == 0 ? call.path.substr(base.size()) : call.path;
+    lines.push_back(call.method + " " + rel);
+  }
+  return lines;
+}
+
+void fake_synthflow::clear_calls() {
+  std::lock_guard lock(impl_->mutex);
+  impl_->calls.clear();
+}
+
+void fake_synthflow::seed_number(const std::string& e164, const std::string& friendly_name) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->numbers[slug_of(e164)] = impl_->make_number(e164, friendly_name);
+}
+
+std::string fake_synthflow::seed_assistant(json assistant) {
+  std::lock_guard lock(impl_->mutex);
+  const auto id = impl_->new_model_id();
+  assistant["model_id"] = id;
+  if (!assistant.contains("phone_number")) assistant["phone_number"] = nullptr;
+  impl_->assistants[id] = assistant;
+  impl_->order.push_back(id);
+  impl_->link(assistant);
+  return id;
+}
+
+json fake_synthflow::number(const std::string& e164) const {
+  std::lock_guard lock(impl_->mutex);
+  const auto it = impl_->numbers.find(slug_of(e164));
+  return it == impl_->numbers.end() ? json() : it->second;
+}
+
+json fake_synthflow::assistant(const std::string& model_id) const {
+  std::lock_guard lock(impl_->mutex);
+  const auto it = impl_->assistants.find(model_id);
+  return it == impl_->assistants.end() ? json() : it->second;
+}
+
+json fake_synthflow::state() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->state_locked();
+}
+
+}  // namespace twiml_redirect::test

@@ -1,0 +1,87 @@
+// The pure parts around the HTTP client and the report: api_url parsing, loopback detection,
+// secret redaction, failure messages and the provision table.
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "twiml_redirect/synthflow/api.hpp"
+#include "twiml_redirect/synthflow/http_client.hpp"
+#include "twiml_redirect/synthflow/provisioner.hpp"
+
+namespace twiml_redirect::synthflow {
+namespace {
+
+TEST(SynthflowClient, ParsesApiUrls) {
+  auto e = parse_api_url("https://api.synthflow.ai/v2");
+  ASSERT_TRUE(e) << e.error();
+  EXPECT_TRUE(e->tls);
+  EXPECT_EQ(e->host, "api.synthflow.ai");
+  EXPECT_EQ(e->port, 443);
+  EXPECT_EQ(e->base_path, "/v2");
+
+  e = parse_api_url("http://127.0.0.1:8080/v2/");
+  ASSERT_TRUE(e) << e.error();
+  EXPECT_FALSE(e->tls);
+  EXPECT_EQ(e->port, 8080);
+  EXPECT_EQ(e->base_path, "/v2");
+
+  e = parse_api_url("https://[::1]:9443");
+  ASSERT_TRUE(e) << e.error();
+  EXPECT_EQ(e->host, "::1");
+  EXPECT_EQ(e->base_path, "");
+}
+
+TEST(SynthflowClient, RejectsUnusableApiUrls) {
+  EXPECT_FALSE(parse_api_url("api.synthflow.ai/v2"));
+  EXPECT_FALSE(parse_api_url("ftp://api.synthflow.ai/v2"));
+  EXPECT_FALSE(parse_api_url("https://user:pw@api.synthflow.ai/v2"));
+  EXPECT_FALSE(parse_api_url("https://api.synthflow.ai/v2?x=1"));
+  EXPECT_FALSE(parse_api_url("https:///v2"));
+  EXPECT_FALSE(parse_api_url("https://api.synthflow.ai:0/v2"));
+}
+
+TEST(SynthflowClient, LoopbackHosts) {
+  EXPECT_TRUE(is_loopback_host("localhost"));
+  EXPECT_TRUE(is_loopback_host("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_host("127.3.2.1"));
+  EXPECT_TRUE(is_loopback_host("::1"));
+  EXPECT_FALSE(is_loopback_host("10.0.0.1"));
+  EXPECT_FALSE(is_loopback_host("api.synthflow.ai"));
+  EXPECT_FALSE(is_loopback_host("localhost.evil.example"));
+}
+
+TEST(SynthflowClient, RedactsEverySecretOccurrence) {
+  EXPECT_EQ(redact("key abc and abc again", {"abc"}), "key <redacted> and <redacted> again");
+  EXPECT_EQ(redact("nothing", {"", "zzz"}), "nothing");
+  EXPECT_EQ(redact("aaaa", {"aa"}), "<redacted><redacted>");
+}
+
+TEST(SynthflowClient, FailureDescriptions) {
+  EXPECT_EQ((failure{"GET /numbers/1", 401, "Invalid API key", false, false, false}).describe(),
+            "GET /numbers/1 failed: HTTP 401: Invalid API key");
+  EXPECT_EQ((failure{"GET /numbers/1", 502, "", true, false, false}).describe(),
+            "GET /numbers/1 failed: HTTP 502");
+  EXPECT_EQ((failure{"POST /assistants", 0, "no answer", true, true, false}).describe(),
+            "POST /assistants failed: no answer");
+}
+
+TEST(SynthflowClient, ReportTableAlignsAndListsFailures) {
+  provision_report report;
+  report.rows.push_back({"number", "+15550001111", "Front desk line", step_result::created, "15550001111", {}});
+  report.rows.push_back({"agent", "+15550001111", "Front desk", step_result::updated, "m1", {"name", "agent.prompt"}});
+  report.rows.push_back({"agent", "+15550002222", "", step_result::failed, "", {}});
+  report.failures.push_back({"POST /assistants", 400, "bad", false, false, false});
+  const auto table = format_report(report);
+  EXPECT_EQ(table,
+            "WHAT    PHONE NUMBER  NAME             RESULT   ID           CHANGES\n"
+            "number  +15550001111  Front desk line  created  15550001111\n"
+            "agent   +15550001111  Front desk       updated  m1           name,agent.prompt\n"
+            "agent   +15550002222  -                failed   -\n"
+            "error: POST /assistants failed: HTTP 400: bad\n");
+  EXPECT_FALSE(report.ok());
+  EXPECT_TRUE(report.has_permanent_failure());
+}
+
+}  // namespace
+}  // namespace twiml_redirect::synthflow
