@@ -5,6 +5,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include <boost/beast/core/string.hpp>
+
 #include "twiml_redirect/twilio/signature.hpp"
 #include "twiml_redirect/util/form_decoding.hpp"
 
@@ -14,11 +16,7 @@ namespace {
 constexpr std::string_view kFormContentType = "application/x-www-form-urlencoded";
 constexpr std::size_t kMaxLoggedUrl = 200;
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) { return lower(x) == lower(y); });
-}
+using boost::beast::iequals;
 
 std::string_view trim(std::string_view text) {
   const std::size_t begin = text.find_first_not_of(" \t");
@@ -48,7 +46,6 @@ std::string_view query_of(std::string_view target) {
   const std::string_view query = target.substr(question + 1);
   return query.substr(0, query.find('#'));
 }
-
 
 bool is_form(std::string_view content_type) {
   return iequals(trim(content_type.substr(0, content_type.find(';'))), kFormContentType);

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include <boost/beast/core/string.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -71,11 +72,6 @@ std::string join_url(const url_parts& parts, std::string_view port) {
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](char x, char y) { return (x | 0x20) == (y | 0x20); });
-}
-
 }  // namespace
 
 std::string signing_string(std::string_view url, const form_params& params) {
@@ -131,7 +127,7 @@ std::vector<std::string> candidate_urls(std::string_view url) {
   if (parts.has_port) {
     out.push_back(join_url(parts, {}));
   } else {
-    out.push_back(join_url(parts, iequals(parts.scheme, "https") ? "443" : "80"));
+    out.push_back(join_url(parts, boost::beast::iequals(parts.scheme, "https") ? "443" : "80"));
   }
   return out;
 }
