@@ -10,6 +10,8 @@
 #include "twiml_redirect/app/responses.hpp"
 #include "twiml_redirect/http/wire.hpp"
 #include "twiml_redirect/twilio/call_params.hpp"
+#include "twiml_redirect/twilio/request_validator.hpp"
+#include "twiml_redirect/twilio/signature.hpp"
 #include "twiml_redirect/twilio/twiml.hpp"
 #include "twiml_redirect/util/form_decoding.hpp"
 #include "twiml_redirect/util/logging.hpp"
@@ -79,6 +81,50 @@ void handle_twilio_post(benchmark::State& state) {
   }
 }
 BENCHMARK(handle_twilio_post);
+
+// Signature checks as the service runs them: the validator rebuilds the URL, decodes the fields and
+// checks both spellings of the URL (with and without the port), as for every signed webhook.
+constexpr std::string_view kToken = "bench0123456789abcdef0123456789ab";
+
+twilio::form_params twilio_fields() {
+  twilio::form_params params;
+  for (util::form_param& p : util::decode_form(kTwilioForm).params) params.emplace_back(p.name, p.value);
+  return params;
+}
+
+void sign_twilio_post(benchmark::State& state) {
+  const twilio::signing_key key(kToken);
+  const std::string fields = twilio::signing_string({}, twilio_fields());
+  for (auto _ : state) benchmark::DoNotOptimize(key.sign("http://127.0.0.1:3000/redirect_call", fields));
+}
+BENCHMARK(sign_twilio_post);
+
+void validate_signed_request(benchmark::State& state, std::string_view target, std::string_view body,
+                             const twilio::form_params& fields) {
+  config::twilio_config config;
+  config.auth_token = kToken;
+  const twilio::request_validator validator(config);
+  const std::string url = "http://127.0.0.1:3000" + std::string(target);
+  const std::string signature = twilio::compute_signature(kToken, url, fields);
+  const twilio::request_view request{.method = body.empty() ? "GET" : "POST",
+                                     .target = target,
+                                     .host = "127.0.0.1:3000",
+                                     .signature = signature,
+                                     .content_type = body.empty() ? "" : "application/x-www-form-urlencoded",
+                                     .body = body};
+  if (!validator.validate(request).ok) state.SkipWithError("the signature did not verify");
+  for (auto _ : state) benchmark::DoNotOptimize(validator.validate(request));
+}
+
+void validate_signed_get(benchmark::State& state) {
+  validate_signed_request(state, "/redirect_call?" + std::string(kQuery), {}, {});
+}
+BENCHMARK(validate_signed_get);
+
+void validate_signed_twilio_post(benchmark::State& state) {
+  validate_signed_request(state, "/redirect_call", kTwilioForm, twilio_fields());
+}
+BENCHMARK(validate_signed_twilio_post);
 
 void serialize_response(benchmark::State& state) {
   http::response res = app::xml_response(

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include <spdlog/spdlog.h>
+
 #include "twiml_redirect/app/redirect_call.hpp"
 #include "twiml_redirect/app/responses.hpp"
 #include "twiml_redirect/util/logging.hpp"
@@ -32,8 +34,9 @@ const router::route router::kRoutes[] = {
     {"/metrics", {verb::get, verb::head}, "GET, HEAD", &router::metrics},
 };
 
-router::router(std::string sip_target, const readiness& readiness, const util::metrics& metrics)
-    : sip_target_(std::move(sip_target)), readiness_(readiness), metrics_(metrics) {}
+router::router(std::string sip_target, const readiness& readiness, util::metrics& metrics,
+               twilio::request_validator validator)
+    : sip_target_(std::move(sip_target)), readiness_(readiness), metrics_(metrics), validator_(std::move(validator)) {}
 
 std::vector<std::string> router::paths() {
   std::vector<std::string> out;
@@ -59,6 +62,26 @@ http::response router::operator()(const http::request& req, http::request_contex
 }
 
 http::response router::redirect_call(const http::request& req, http::request_context& ctx) const {
+  // Checked before the parameters are even read: an unauthenticated request learns nothing about
+  // what the handler would have accepted.
+  if (validator_.enabled()) {
+    const twilio::validation_result verdict = validator_.validate(twilio::request_view{
+        .method = req.method_string(),
+        .target = req.target(),
+        .host = req[field::host],
+        .forwarded_proto = req["X-Forwarded-Proto"],
+        .forwarded_host = req["X-Forwarded-Host"],
+        .signature = req["X-Twilio-Signature"],
+        .content_type = req[field::content_type],
+        .body = req.body(),
+        .peer = ctx.peer,
+    });
+    if (!verdict.ok) {
+      metrics_.count_signature_failure();
+      spdlog::warn("rejected /redirect_call from {}: {}", ctx.peer.to_string(), verdict.reason);
+      return text_response(status::forbidden, "Twilio request validation failed");
+    }
+  }
   return handle_redirect_call(req, ctx, sip_target_);
 }
 

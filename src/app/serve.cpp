@@ -22,10 +22,16 @@ int run_serve(const config::service_config& config) {
     }
   }
 
+  if (config.twilio.auth_token.empty()) {
+    spdlog::warn("TWILIO_AUTH_TOKEN is not set: /redirect_call accepts requests without checking "
+                 "X-Twilio-Signature, so anyone who can reach this port can place calls through it");
+  }
   readiness ready_state("starting");
   util::metrics metrics(router::paths());
   metrics.set_provisioning_state(provisions ? util::provisioning_state::pending : util::provisioning_state::disabled);
-  http::server server(config.server, router(config.sip.target, ready_state, metrics), metrics);
+  http::server server(config.server,
+                      router(config.sip.target, ready_state, metrics, twilio::request_validator(config.twilio)),
+                      metrics);
   try {
     server.start();
   } catch (const boost::system::system_error& error) {

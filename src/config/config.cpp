@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "twiml_redirect/twilio/call_params.hpp"
+#include "twiml_redirect/util/cidr.hpp"
 
 namespace twiml_redirect::config {
 namespace {
@@ -240,6 +241,10 @@ void validate(const service_config& config) {
   check_log_level("log.level", config.log.level);
   if (!config.twilio.public_url.empty())
     if (auto problem = check_base_url(config.twilio.public_url, false)) fail("twilio.public_url", *problem);
+  for (std::size_t i = 0; i < config.twilio.trusted_proxies.size(); ++i)
+    if (!util::parse_cidr(config.twilio.trusted_proxies[i]))
+      fail("twilio.trusted_proxies[" + std::to_string(i) + "]",
+           "must be an IP address or CIDR such as 10.0.0.0/8 (got \"" + config.twilio.trusted_proxies[i] + "\")");
   if (config.twilio.require_signature && config.twilio.auth_token.empty())
     fail("twilio.require_signature", "is true but the TWILIO_AUTH_TOKEN environment variable is not set");
   if (auto problem = check_base_url(config.synthflow.api_url, true)) fail("synthflow.api_url", *problem);
@@ -300,8 +305,9 @@ service_config parse_config(std::string_view json_text, const env_lookup& env) {
   json document;
   try {
     document = json::parse(json_text, nullptr, true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& error) {
-    // nlohmann's message carries the byte offset, which is what a person fixing the file needs.
+  } catch (const json::exception& error) {
+    // parse_error, and out_of_range for a number too large for a double ("1e400"), which is not a
+    // parse_error. nlohmann's message carries the byte offset, which is what a person fixing the file needs.
     throw config_error(std::string("(document): not valid JSON: ") + error.what());
   }
   service_config config;

@@ -89,5 +89,19 @@ TEST(MetricsEndpoint, MalformedRequestsAndProvisioningShow) {
   EXPECT_TRUE(has_line(text, "twiml_redirect_signature_failures_total 1"));
 }
 
+TEST(MetricsEndpoint, CountsSignatureFailures) {
+  config::twilio_config signing;
+  signing.auth_token = "metrics-test-token";
+  test_server server(test_server_config(), "sipin.synthflow.ai:32681", signing);
+  test_connection connection(server.port());
+  const auto refused = connection.request("GET", kTwimlTarget, {}, "application/x-www-form-urlencoded",
+                                          "X-Twilio-Signature: bm90IGEgc2lnbmF0dXJl\r\n");
+  EXPECT_EQ(refused.result_int(), 403u);
+  EXPECT_EQ(connection.request("GET", kTwimlTarget).result_int(), 403u);  // no signature at all
+  const std::string text = connection.request("GET", "/metrics").body();
+  EXPECT_TRUE(has_line(text, "twiml_redirect_signature_failures_total 2")) << text;
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_http_requests_total{route="/redirect_call",method="GET",status="403"} 2)"));
+}
+
 }  // namespace
 }  // namespace twiml_redirect::testing

@@ -12,8 +12,11 @@ config::server_config test_server_config() {
   return config;
 }
 
-test_server::test_server(config::server_config config, std::string sip_target)
-    : readiness_("test"), server_(std::move(config), app::router(std::move(sip_target), readiness_, metrics_), metrics_) {
+test_server::test_server(config::server_config config, std::string sip_target, config::twilio_config signing)
+    : readiness_("test"),
+      server_(std::move(config),
+              app::router(std::move(sip_target), readiness_, metrics_, twilio::request_validator(std::move(signing))),
+              metrics_) {
   server_.start();
 }
 

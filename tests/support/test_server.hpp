@@ -15,8 +15,9 @@ config::server_config test_server_config();
 
 class test_server {
  public:
+  // `signing` configures signature checking; the default (no auth token) accepts unsigned requests.
   explicit test_server(config::server_config config = test_server_config(),
-                       std::string sip_target = "sipin.synthflow.ai:32681");
+                       std::string sip_target = "sipin.synthflow.ai:32681", config::twilio_config signing = {});
   ~test_server() { server_.shutdown(); }
 
   std::uint16_t port() const { return server_.port(); }

@@ -169,6 +169,8 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"twilio":{"public_url":"https://"}})", {}, "twilio.public_url: has no host"},
         bad_case{R"({"twilio":{"trusted_proxies":"10.0.0.0/8"}})", {}, "twilio.trusted_proxies: must be an array of strings"},
         bad_case{R"({"twilio":{"trusted_proxies":[1]}})", {}, "twilio.trusted_proxies[0]: must be a string"},
+        bad_case{R"({"twilio":{"trusted_proxies":["10.0.0.0/8","10.0.0.0/33"]}})", {},
+                 "twilio.trusted_proxies[1]: must be an IP address or CIDR such as 10.0.0.0/8 (got \"10.0.0.0/33\")"},
         bad_case{R"({"twilio":{"require_signature":true}})", {},
                  "twilio.require_signature: is true but the TWILIO_AUTH_TOKEN environment variable is not set"},
         bad_case{R"({"synthflow":{"api_url":"ftp://x"}})", {}, "synthflow.api_url: must start with http:// or https://"},
@@ -205,6 +207,14 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Config, NotJsonNamesTheProblem) {
   const std::string message = error_of("{\"server\": ");
   EXPECT_NE(message.find("(document): not valid JSON"), std::string::npos) << message;
+}
+
+TEST(Config, NumberTooLargeIsAConfigError) {
+  // Found by fuzzing: nlohmann reports this as out_of_range, not parse_error, so it used to escape
+  // parse_config and end the process as a "fatal" runtime failure (exit 1) instead of exit 2.
+  const std::string message = error_of(R"({"server":{"port":1e400}})");
+  EXPECT_NE(message.find("(document): not valid JSON"), std::string::npos) << message;
+  EXPECT_NE(message.find("number overflow"), std::string::npos) << message;
 }
 
 TEST(Config, MissingFileNamesThePath) {

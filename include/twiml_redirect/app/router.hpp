@@ -7,14 +7,18 @@
 
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/http/types.hpp"
+#include "twiml_redirect/twilio/request_validator.hpp"
 #include "twiml_redirect/util/metrics.hpp"
 
 namespace twiml_redirect::app {
 
 class router {
  public:
-  // `readiness` and `metrics` must outlive the router; /metrics shows `metrics`.
-  router(std::string sip_target, const readiness& readiness, const util::metrics& metrics);
+  // `readiness` and `metrics` must outlive the router; /metrics shows `metrics`, and rejected
+  // signatures are counted there. When `validator` has an auth token, every /redirect_call request
+  // must carry a valid X-Twilio-Signature (else 403); without one, requests go unchecked.
+  router(std::string sip_target, const readiness& readiness, util::metrics& metrics,
+         twilio::request_validator validator = twilio::request_validator(config::twilio_config{}));
 
   // The paths this router serves: the route labels of util::metrics.
   static std::vector<std::string> paths();
@@ -32,7 +36,8 @@ class router {
 
   std::string sip_target_;
   const readiness& readiness_;
-  const util::metrics& metrics_;
+  util::metrics& metrics_;
+  twilio::request_validator validator_;
 };
 
 }  // namespace twiml_redirect::app

@@ -1,0 +1,123 @@
+#pragma once
+// A small, strict XML reader for checking the TwiML the service emits: is it well-formed, and does
+// it hold exactly one <Sip> at Response/Dial/Sip? Written for fuzz targets, which must decide this for
+// every generated document without an XML library.
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace twiml_fuzz {
+
+struct twiml_verdict {
+  bool well_formed = false;
+  int sip_count = 0;
+  std::string sip_text;  // the unescaped character data of the <Sip> element
+  std::string problem;   // why not well-formed
+};
+
+namespace detail {
+
+inline bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '.';
+}
+
+// Appends the character data `text` unescaped; false on a bare '&', an unknown entity or a '>' in
+// "]]>", all of which make a document not well-formed.
+inline bool unescape(std::string_view text, std::string& out, bool strict_chars, std::string& problem) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const auto byte = static_cast<unsigned char>(c);
+    if (strict_chars && byte < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+      problem = "control character in text";
+      return false;
+    }
+    if (c == '>' && i >= 2 && text.substr(i - 2, 3) == "]]>") {
+      problem = "]]> in text";
+      return false;
+    }
+    if (c != '&') {
+      out.push_back(c);
+      continue;
+    }
+    const std::size_t semicolon = text.find(';', i);
+    if (semicolon == std::string_view::npos) {
+      problem = "bare '&'";
+      return false;
+    }
+    const std::string_view entity = text.substr(i + 1, semicolon - i - 1);
+    if (entity == "amp") out.push_back('&');
+    else if (entity == "lt") out.push_back('<');
+    else if (entity == "gt") out.push_back('>');
+    else if (entity == "quot") out.push_back('"');
+    else if (entity == "apos") out.push_back('\'');
+    else {
+      problem = "unknown entity &" + std::string(entity) + ";";
+      return false;
+    }
+    i = semicolon;
+  }
+  return true;
+}
+
+}  // namespace detail
+
+// Checks `document` as TwiML: the exact XML declaration twilio-node writes, then one root element,
+// elements with plain names and no attributes (ours have none), text properly escaped, nothing after
+// the root. With strict_chars, control characters in text are errors too (XML 1.0 forbids them).
+inline twiml_verdict check_twiml(std::string_view document, bool strict_chars) {
+  constexpr std::string_view kDeclaration = R"(<?xml version="1.0" encoding="UTF-8"?>)";
+  twiml_verdict verdict;
+  auto fail = [&](std::string problem) {
+    verdict.well_formed = false;
+    if (verdict.problem.empty()) verdict.problem = std::move(problem);
+    return verdict;
+  };
+  if (!document.starts_with(kDeclaration)) return fail("missing XML declaration");
+  std::string_view rest = document.substr(kDeclaration.size());
+  std::vector<std::string_view> open;
+  bool root_closed = false;
+  while (!rest.empty()) {
+    if (rest.front() != '<') {
+      const std::size_t lt = rest.find('<');
+      const std::string_view text = rest.substr(0, lt);
+      if (open.empty()) return fail("text outside the root element");
+      std::string decoded;
+      if (!detail::unescape(text, decoded, strict_chars, verdict.problem)) return fail({});
+      if (open.back() == "Sip") verdict.sip_text += decoded;
+      rest.remove_prefix(text.size());
+      continue;
+    }
+    const std::size_t gt = rest.find('>');
+    if (gt == std::string_view::npos) return fail("unterminated tag");
+    std::string_view tag = rest.substr(1, gt - 1);
+    rest.remove_prefix(gt + 1);
+    const bool closing = tag.starts_with('/');
+    const bool empty_element = !closing && tag.ends_with('/');
+    if (closing) tag.remove_prefix(1);
+    if (empty_element) tag.remove_suffix(1);
+    if (tag.empty() || !std::all_of(tag.begin(), tag.end(), detail::is_name_char)) {
+      return fail("bad tag <" + std::string(tag) + ">");
+    }
+    if (closing) {
+      if (open.empty() || open.back() != tag) return fail("mismatched </" + std::string(tag) + ">");
+      open.pop_back();
+      if (open.empty()) root_closed = true;
+      continue;
+    }
+    if (root_closed) return fail("second root element");
+    if (tag == "Sip") {
+      ++verdict.sip_count;
+      if (open.size() != 2 || open[0] != "Response" || open[1] != "Dial") return fail("<Sip> outside Response/Dial");
+    }
+    if (!empty_element) open.push_back(tag);
+    else if (open.empty()) root_closed = true;
+  }
+  if (!open.empty() || !root_closed) return fail("unclosed element");
+  verdict.well_formed = true;
+  return verdict;
+}
+
+}  // namespace twiml_fuzz

@@ -1,0 +1,65 @@
+#pragma once
+// Decides whether an HTTP request really comes from Twilio, from the request's bytes and the
+// twilio part of the config. Pure: it sees a plain view of the request, never a socket.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/twilio/signature.hpp"
+#include "twiml_redirect/util/cidr.hpp"
+
+namespace twiml_redirect::twilio {
+
+// The parts of a request the signature depends on. Header views are empty when the header is absent.
+struct request_view {
+  std::string_view method;            // "GET", "POST", ...
+  std::string_view target;            // raw request-target exactly as received: path and ?query
+  std::string_view host;              // Host header
+  std::string_view forwarded_proto;   // X-Forwarded-Proto
+  std::string_view forwarded_host;    // X-Forwarded-Host
+  std::string_view signature;         // X-Twilio-Signature
+  std::string_view content_type;      // Content-Type
+  std::string_view body;              // raw body
+  boost::asio::ip::address peer;      // TCP peer address (the proxy's, when behind one)
+};
+
+// The verdict. `reason` explains a rejection for the warn log; it never contains the auth token or
+// any signature, and names the URL only up to its path (the query may carry phone numbers).
+struct validation_result {
+  bool ok = false;
+  std::string reason;
+};
+
+class request_validator {
+ public:
+  // Throws std::invalid_argument when a trusted_proxies entry is not a CIDR (config validation should
+  // have caught it first; reaching here with one is a startup bug).
+  explicit request_validator(const config::twilio_config& config);
+
+  // True when an auth token is configured, i.e. when signatures can be checked at all.
+  bool enabled() const { return key_.has_value(); }
+
+  // Checks X-Twilio-Signature. Without an auth token every request fails (fail closed); callers
+  // that accept unsigned requests check enabled() first.
+  validation_result validate(const request_view& request) const;
+
+  // The URL Twilio must have requested to reach us: public_url + target when configured; otherwise
+  // the scheme and host from X-Forwarded-Proto / X-Forwarded-Host when the peer is a trusted proxy,
+  // else "http" and the Host header. Empty when no host is known.
+  std::string signed_url(const request_view& request) const;
+
+  // True when `peer` is inside one of the trusted_proxies networks.
+  bool is_trusted_proxy(const boost::asio::ip::address& peer) const;
+
+ private:
+  std::optional<signing_key> key_;  // from the auth token, when there is one
+  std::string public_url_;  // without a trailing '/'
+  std::vector<util::cidr> trusted_proxies_;
+};
+
+}  // namespace twiml_redirect::twilio

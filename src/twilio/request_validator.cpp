@@ -1,0 +1,137 @@
+#include "twiml_redirect/twilio/request_validator.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+
+#include <boost/beast/core/string.hpp>
+
+#include "twiml_redirect/twilio/signature.hpp"
+#include "twiml_redirect/util/form_decoding.hpp"
+
+namespace twiml_redirect::twilio {
+namespace {
+
+constexpr std::string_view kFormContentType = "application/x-www-form-urlencoded";
+constexpr std::size_t kMaxLoggedUrl = 200;
+
+using boost::beast::iequals;
+
+std::string_view trim(std::string_view text) {
+  const std::size_t begin = text.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return {};
+  const std::size_t end = text.find_last_not_of(" \t");
+  return text.substr(begin, end - begin + 1);
+}
+
+// The first element of a comma-separated header: the one the proxy nearest the client wrote.
+std::string_view first_element(std::string_view header) { return trim(header.substr(0, header.find(','))); }
+
+// Decoded form fields for the signature, or nullopt when the text is not valid form encoding (a
+// malformed escape): Twilio never sends one, and guessing would sign bytes the handler reads differently.
+std::optional<form_params> parse_form(std::string_view text) {
+  util::decoded_form decoded = util::decode_form(text);
+  if (!decoded.ok()) return std::nullopt;
+  form_params out;
+  out.reserve(decoded.params.size());
+  for (util::form_param& param : decoded.params) out.emplace_back(std::move(param.name), std::move(param.value));
+  return out;
+}
+
+// The query of a request-target, without the '?' and without any fragment.
+std::string_view query_of(std::string_view target) {
+  const std::size_t question = target.find('?');
+  if (question == std::string_view::npos) return {};
+  const std::string_view query = target.substr(question + 1);
+  return query.substr(0, query.find('#'));
+}
+
+bool is_form(std::string_view content_type) {
+  return iequals(trim(content_type.substr(0, content_type.find(';'))), kFormContentType);
+}
+
+// `url` cut before its query, with control and non-ASCII bytes replaced, and bounded: safe to put in
+// a log line although the Host header and the path come from the client.
+std::string loggable_url(std::string_view url) {
+  url = url.substr(0, url.find('?'));
+  std::string out;
+  for (char c : url.substr(0, kMaxLoggedUrl)) {
+    out.push_back(c >= 0x21 && c <= 0x7E ? c : '?');
+  }
+  if (url.size() > kMaxLoggedUrl) out.append("...");
+  return out;
+}
+
+validation_result reject(std::string reason) { return {false, std::move(reason)}; }
+
+}  // namespace
+
+request_validator::request_validator(const config::twilio_config& config)
+    : public_url_(config.public_url) {
+  if (!config.auth_token.empty()) key_.emplace(config.auth_token);
+  while (public_url_.ends_with('/')) public_url_.pop_back();
+  for (const std::string& text : config.trusted_proxies) {
+    std::optional<util::cidr> network = util::parse_cidr(text);
+    if (!network) throw std::invalid_argument("twilio.trusted_proxies: not a CIDR: " + text);
+    trusted_proxies_.push_back(*network);
+  }
+}
+
+bool request_validator::is_trusted_proxy(const boost::asio::ip::address& peer) const {
+  return std::any_of(trusted_proxies_.begin(), trusted_proxies_.end(),
+                     [&](const util::cidr& network) { return network.contains(peer); });
+}
+
+std::string request_validator::signed_url(const request_view& request) const {
+  if (!public_url_.empty()) return public_url_ + std::string(request.target);
+
+  std::string scheme = "http";
+  std::string_view host = trim(request.host);
+  // Forwarded headers are only as trustworthy as whoever wrote them: anyone can send them, so they
+  // count only when the TCP peer is a proxy we were told to trust.
+  if (is_trusted_proxy(request.peer)) {
+    const std::string_view proto = first_element(request.forwarded_proto);
+    if (iequals(proto, "https")) scheme = "https";
+    const std::string_view forwarded_host = first_element(request.forwarded_host);
+    if (!forwarded_host.empty()) host = forwarded_host;
+  }
+  if (host.empty()) return {};
+  return scheme + "://" + std::string(host) + std::string(request.target);
+}
+
+validation_result request_validator::validate(const request_view& request) const {
+  if (!enabled()) return reject("no Twilio auth token configured");
+  if (request.signature.empty()) return reject("missing X-Twilio-Signature header");
+
+  const std::string url = signed_url(request);
+  if (url.empty()) return reject("no Host header to rebuild the signed URL from");
+
+  // Which bytes the signature covers depends on how the request carries its data:
+  //  - bodySHA256 in the query (JSON bodies): the URL alone, and the body through its hash;
+  //  - a form POST: the URL followed by the decoded form fields;
+  //  - anything else (GET): the URL alone, so a body it does not cover must not be there.
+  const util::decoded_form query = util::decode_form(query_of(request.target));
+  if (!query.ok()) return reject("malformed query string: " + query.error);
+  form_params params;
+  // The first bodySHA256, as URLSearchParams.get() in Twilio's own validator takes it.
+  if (const util::form_param* body_hash = util::find_param(query.params, "bodySHA256")) {
+    if (!constant_time_equals(body_sha256_hex(request.body), body_hash->value)) {
+      return reject("body does not match bodySHA256 for " + loggable_url(url));
+    }
+  } else if (is_form(request.content_type)) {
+    std::optional<form_params> fields = parse_form(request.body);
+    if (!fields) return reject("form body is not valid form encoding");
+    params = std::move(*fields);
+  } else if (!request.body.empty()) {
+    return reject("request body is neither form-encoded nor covered by bodySHA256");
+  }
+
+  if (!key_->matches(trim(request.signature), url, params)) {
+    return reject("X-Twilio-Signature does not match " + loggable_url(url) +
+                  (params.empty() ? std::string{} : " with " + std::to_string(params.size()) + " form fields"));
+  }
+  return {true, {}};
+}
+
+}  // namespace twiml_redirect::twilio

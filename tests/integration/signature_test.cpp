@@ -1,0 +1,224 @@
+// X-Twilio-Signature enforcement on /redirect_call over real loopback sockets, in process and
+// through the real binary (startup warning, exit code, the warn log of a rejection).
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include "support/child_process.hpp"
+#include "support/form_encoding.hpp"
+#include "support/http_test_client.hpp"
+#include "support/test_server.hpp"
+#include "twiml_redirect/twilio/signature.hpp"
+
+namespace twiml_redirect::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using twilio::compute_signature;
+using twilio::form_params;
+
+constexpr const char* kToken = "test-auth-token-5f1c";
+constexpr std::string_view kSid = "CA0123456789abcdef0123456789abcdef";
+constexpr std::string_view kForm = "application/x-www-form-urlencoded";
+const std::string kGetTarget = "/redirect_call?Called=%2B14155550100&CallSid=" + std::string(kSid);
+
+form_params post_params() {
+  return {{"AccountSid", "AC00000000000000000000000000000000"}, {"CallSid", std::string(kSid)},
+          {"CallStatus", "ringing"},  {"Called", "+14155550100"},
+          {"CalledCity", ""},         {"From", "+447381234567"}};
+}
+
+config::twilio_config signing(std::string public_url = {}, std::vector<std::string> proxies = {}) {
+  config::twilio_config twilio;
+  twilio.auth_token = kToken;
+  twilio.public_url = std::move(public_url);
+  twilio.trusted_proxies = std::move(proxies);
+  return twilio;
+}
+
+std::string signature_header(const std::string& signature) { return "X-Twilio-Signature: " + signature + "\r\n"; }
+
+void expect_dial(const test_response& res) {
+  EXPECT_EQ(res.result_int(), 200u) << res.body();
+  EXPECT_NE(res.body().find("<Sip>sip:+14155550100@"), std::string::npos) << res.body();
+}
+
+void expect_forbidden(const test_response& res) {
+  EXPECT_EQ(res.result_int(), 403u);
+  EXPECT_EQ(res.body(), "Twilio request validation failed");
+  EXPECT_EQ(res[boost::beast::http::field::content_type].substr(0, 10), "text/plain");
+}
+
+// The test client sends "Host: 127.0.0.1", so without a public URL Twilio would have signed this.
+const std::string kDirectBase = "http://127.0.0.1";
+
+TEST(Signature, SignedGetAndPostAreAccepted) {
+  test_server server(test_server_config(), "sipin.synthflow.ai:32681", signing());
+  test_connection connection(server.port());
+  expect_dial(connection.request("GET", kGetTarget, {}, kForm,
+                                 signature_header(compute_signature(kToken, kDirectBase + kGetTarget, {}))));
+  expect_dial(connection.request(
+      "POST", "/redirect_call", form_encode(post_params()), "application/x-www-form-urlencoded; charset=UTF-8",
+      signature_header(compute_signature(kToken, kDirectBase + "/redirect_call", post_params()))));
+}
+
+TEST(Signature, UnsignedTamperedAndWrongTokenAreForbidden) {
+  test_server server(test_server_config(), "sipin.synthflow.ai:32681", signing());
+  test_connection connection(server.port());  // a 403 keeps the connection usable
+  expect_forbidden(connection.request("GET", kGetTarget));
+  expect_forbidden(connection.request("POST", "/redirect_call", form_encode(post_params())));
+
+  const std::string post_signature = compute_signature(kToken, kDirectBase + "/redirect_call", post_params());
+  form_params tampered = post_params();
+  tampered[3].second = "+14155550199";  // another Called number
+  expect_forbidden(connection.request("POST", "/redirect_call", form_encode(tampered), kForm,
+                                      signature_header(post_signature)));
+  form_params added = post_params();
+  added.emplace_back("Extra", "1");
+  expect_forbidden(
+      connection.request("POST", "/redirect_call", form_encode(added), kForm, signature_header(post_signature)));
+  expect_forbidden(connection.request(
+      "GET", kGetTarget + "&x=1", {}, kForm,
+      signature_header(compute_signature(kToken, kDirectBase + kGetTarget, {}))));
+  expect_forbidden(connection.request(
+      "GET", kGetTarget, {}, kForm, signature_header(compute_signature("other-token", kDirectBase + kGetTarget, {}))));
+  expect_forbidden(connection.request("GET", kGetTarget, {}, kForm, signature_header("")));
+  // The connection survived every rejection.
+  expect_dial(connection.request("GET", kGetTarget, {}, kForm,
+                                 signature_header(compute_signature(kToken, kDirectBase + kGetTarget, {}))));
+}
+
+TEST(Signature, OnlyRedirectCallIsGuarded) {
+  test_server server(test_server_config(), "sipin.synthflow.ai:32681", signing());
+  EXPECT_EQ(http_get(server.port(), "/healthz").result_int(), 200u);
+  EXPECT_EQ(http_get(server.port(), "/nope").result_int(), 404u);
+}
+
+TEST(Signature, TrustedProxyForwardedProtoAndHostAreBelieved) {
+  test_server server(test_server_config(), "sipin.synthflow.ai:32681", signing({}, {"127.0.0.0/8"}));
+  test_connection connection(server.port());
+  const std::string proxy_headers = "X-Forwarded-Proto: https\r\nX-Forwarded-Host: voice.example.com\r\n";
+  expect_dial(connection.request(
+      "GET", kGetTarget, {}, kForm,
+      proxy_headers + signature_header(compute_signature(kToken, "https://voice.example.com" + kGetTarget, {}))));
+  // Proto alone: the Host header stays.
+  expect_dial(connection.request(
+      "GET", kGetTarget, {}, kForm,
+      "X-Forwarded-Proto: https\r\n" + signature_header(compute_signature(kToken, "https://127.0.0.1" + kGetTarget, {}))));
+}
+
+TEST(Signature, UntrustedPeerForwardedHeadersAreIgnored) {
+  test_server server(test_server_config(), "sipin.synthflow.ai:32681", signing({}, {"10.0.0.0/8"}));
+  test_connection connection(server.port());
+  const std::string proxy_headers = "X-Forwarded-Proto: https\r\nX-Forwarded-Host: voice.example.com\r\n";
+  expect_forbidden(connection.request(
+      "GET", kGetTarget, {}, kForm,
+      proxy_headers + signature_header(compute_signature(kToken, "https://voice.example.com" + kGetTarget, {}))));
+  // What the server really rebuilds for this peer is the direct URL.
+  expect_dial(connection.request("GET", kGetTarget, {}, kForm,
+                                 proxy_headers + signature_header(compute_signature(kToken, kDirectBase + kGetTarget, {}))));
+}
+
+TEST(Signature, Ipv4MappedPeerOnDualStackListenerIsTrusted) {
+  config::server_config server_config = test_server_config();
+  server_config.host = "::";  // an IPv4 client shows up as ::ffff:127.0.0.1
+  try {
+    test_server server(server_config, "sipin.synthflow.ai:32681", signing({}, {"127.0.0.0/8"}));
+    test_connection connection(server.port());
+    expect_dial(connection.request(
+        "GET", kGetTarget, {}, kForm,
+        "X-Forwarded-Proto: https\r\n" + signature_header(compute_signature(kToken, "https://127.0.0.1" + kGetTarget, {}))));
+  } catch (const boost::system::system_error& error) {
+    GTEST_SKIP() << "no IPv6 on this host: " << error.what();
+  }
+}
+
+TEST(Signature, PublicUrlWithNonDefaultPort) {
+  test_server server(test_server_config(), "sipin.synthflow.ai:32681", signing("https://voice.example.com:8443"));
+  test_connection connection(server.port());
+  const std::string base = "https://voice.example.com:8443";
+  expect_dial(connection.request("POST", "/redirect_call", form_encode(post_params()), kForm,
+                                 signature_header(compute_signature(kToken, base + "/redirect_call", post_params()))));
+  expect_dial(connection.request("GET", kGetTarget, {}, kForm,
+                                 signature_header(compute_signature(kToken, base + kGetTarget, {}))));
+  // Twilio sometimes drops the port before signing; that spelling is accepted too.
+  expect_dial(connection.request(
+      "GET", kGetTarget, {}, kForm, signature_header(compute_signature(kToken, "https://voice.example.com" + kGetTarget, {}))));
+  // The public URL wins over what the client claims.
+  expect_forbidden(connection.request("GET", kGetTarget, {}, kForm,
+                                      signature_header(compute_signature(kToken, kDirectBase + kGetTarget, {}))));
+  expect_forbidden(connection.request(
+      "GET", kGetTarget, {}, kForm,
+      signature_header(compute_signature(kToken, "https://voice.example.com:9443" + kGetTarget, {}))));
+}
+
+TEST(Signature, JsonBodyWithBodySha256) {
+  test_server server(test_server_config(), "sipin.synthflow.ai:32681", signing());
+  test_connection connection(server.port());
+  const std::string body = R"({"event":"call"})";
+  const std::string target = kGetTarget + "&bodySHA256=" + twilio::body_sha256_hex(body);
+  const std::string signature = signature_header(compute_signature(kToken, kDirectBase + target, {}));
+  expect_dial(connection.request("POST", target, body, "application/json", signature));
+  expect_forbidden(connection.request("POST", target, R"({"event":"cal1"})", "application/json", signature));
+}
+
+// --- the real binary ---------------------------------------------------------------------------
+
+const std::string kLoopbackConfig = R"({"server":{"host":"127.0.0.1","port":0,"threads":1}})";
+
+std::map<std::string, std::string> binary_env(std::string token) {
+  return {{"PORT", ""}, {"HOST", ""}, {"PUBLIC_URL", ""}, {"TWILIO_AUTH_TOKEN", std::move(token)},
+          {"LOG_FORMAT", "text"}, {"LOG_LEVEL", "info"}};
+}
+
+TEST(SignatureBinary, WithoutTokenWarnsAndAcceptsUnsigned) {
+  temp_file config("config.json", kLoopbackConfig);
+  child_process binary(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()}, binary_env(""));
+  const std::uint16_t port = binary.wait_for_listening_port();
+  ASSERT_NE(port, 0) << binary.output();
+  EXPECT_NE(binary.output().find("TWILIO_AUTH_TOKEN is not set"), std::string::npos) << binary.output();
+  expect_dial(http_get(port, kGetTarget));
+  binary.send_signal(SIGTERM);
+  EXPECT_EQ(binary.wait_for_exit(10s), 0);
+}
+
+TEST(SignatureBinary, WithTokenRejectsAndLogsTheReasonButNotTheToken) {
+  temp_file config("config.json", kLoopbackConfig);
+  child_process binary(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()}, binary_env(kToken));
+  const std::uint16_t port = binary.wait_for_listening_port();
+  ASSERT_NE(port, 0) << binary.output();
+  EXPECT_EQ(binary.output().find("TWILIO_AUTH_TOKEN is not set"), std::string::npos);
+
+  const std::string base = "http://127.0.0.1";  // the client's Host header
+  test_connection connection(port);
+  expect_forbidden(connection.request("GET", kGetTarget));
+  expect_forbidden(connection.request("GET", kGetTarget, {}, kForm, signature_header("bm90IGEgc2lnbmF0dXJlIQ==")));
+  expect_dial(connection.request("GET", kGetTarget, {}, kForm,
+                                 signature_header(compute_signature(kToken, base + kGetTarget, {}))));
+  ASSERT_TRUE(binary.wait_for_output("does not match", 5s)) << binary.output();
+  const std::string output = binary.output();
+  EXPECT_NE(output.find("missing X-Twilio-Signature header"), std::string::npos) << output;
+  EXPECT_EQ(output.find(kToken), std::string::npos) << "the token leaked into the log";
+  EXPECT_EQ(output.find("bm90IGEgc2lnbmF0dXJlIQ=="), std::string::npos) << "a signature leaked into the log";
+  binary.send_signal(SIGTERM);
+  EXPECT_EQ(binary.wait_for_exit(10s), 0);
+}
+
+TEST(SignatureBinary, RequireSignatureWithoutTokenExits2) {
+  temp_file config("config.json",
+                   R"({"server":{"host":"127.0.0.1","port":0},"twilio":{"require_signature":true}})");
+  const run_result result = run_binary({"serve", "--config", config.path().string()}, binary_env(""));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("twilio.require_signature"), std::string::npos) << result.output;
+}
+
+TEST(SignatureBinary, InvalidTrustedProxyExits2) {
+  temp_file config("config.json",
+                   R"({"server":{"host":"127.0.0.1","port":0},"twilio":{"trusted_proxies":["10.0.0.0/40"]}})");
+  const run_result result = run_binary({"serve", "--config", config.path().string()}, binary_env(kToken));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("twilio.trusted_proxies[0]"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace twiml_redirect::testing
