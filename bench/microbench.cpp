@@ -114,6 +114,7 @@ void validate_signed_request(benchmark::State& state, std::string_view target, s
                                      .signature = signature,
                                      .content_type = body.empty() ? "" : "application/x-www-form-urlencoded",
                                      .body = body,
+                                     .decoded_body = nullptr,
                                      .peer = {}};
   if (!validator.validate(request).ok) state.SkipWithError("the signature did not verify");
   for (auto _ : state) benchmark::DoNotOptimize(validator.validate(request));

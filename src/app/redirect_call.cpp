@@ -16,7 +16,8 @@ using http::beast_http::verb;
 
 struct parameter_sources {
   util::decoded_form query;
-  util::decoded_form body;  // empty unless a form POST
+  const util::decoded_form* body = nullptr;  // null unless a form POST
+  util::decoded_form own_body;               // the body, when the caller did not decode it
 };
 
 // The single value of `name`: body first, then query. Sets `error` when the name repeats with
@@ -36,8 +37,10 @@ const std::string* single_value(const util::decoded_form& form, std::string_view
 }
 
 const std::string* lookup(const parameter_sources& sources, std::string_view name, std::string& error) {
-  if (const std::string* value = single_value(sources.body, name, error)) return value;
-  if (!error.empty()) return nullptr;
+  if (sources.body) {
+    if (const std::string* value = single_value(*sources.body, name, error)) return value;
+    if (!error.empty()) return nullptr;
+  }
   return single_value(sources.query, name, error);
 }
 
@@ -51,7 +54,8 @@ std::string_view media_type_of(std::string_view content_type) {
 
 }  // namespace
 
-http::response handle_redirect_call(const http::request& req, http::request_context& ctx, const std::string& sip_target) {
+http::response handle_redirect_call(const http::request& req, http::request_context& ctx, const std::string& sip_target,
+                                    const util::decoded_form* decoded_body) {
   parameter_sources sources;
   const std::string_view target = req.target();
   if (const std::size_t question = target.find('?'); question != std::string_view::npos) {
@@ -61,8 +65,8 @@ http::response handle_redirect_call(const http::request& req, http::request_cont
   if (req.method() == verb::post && !req.body().empty()) {
     const std::string_view media_type = media_type_of(req[field::content_type]);
     if (boost::beast::iequals(media_type, "application/x-www-form-urlencoded")) {
-      sources.body = util::decode_form(req.body());
-      if (!sources.body.ok()) return text_response(status::bad_request, "Malformed form body: " + sources.body.error);
+      sources.body = decoded_body ? decoded_body : &(sources.own_body = util::decode_form(req.body()));
+      if (!sources.body->ok()) return text_response(status::bad_request, "Malformed form body: " + sources.body->error);
     } else if (!boost::beast::iequals(media_type, "application/json")) {
       // JSON bodies are accepted (Twilio signs them with bodySHA256); their parameters are in the query.
       return text_response(status::unsupported_media_type,

@@ -11,7 +11,6 @@
 namespace twiml_redirect::twilio {
 namespace {
 
-constexpr std::string_view kFormContentType = "application/x-www-form-urlencoded";
 constexpr std::size_t kMaxLoggedUrl = 200;
 
 // ASCII case-insensitive equality. Not boost::beast::iequals: Boost 1.81's reads one byte past the
@@ -33,17 +32,6 @@ std::string_view trim(std::string_view text) {
 // The first element of a comma-separated header: the one the proxy nearest the client wrote.
 std::string_view first_element(std::string_view header) { return trim(header.substr(0, header.find(','))); }
 
-// Decoded form fields for the signature, or nullopt when the text is not valid form encoding (a
-// malformed escape): Twilio never sends one, and guessing would sign bytes the handler reads differently.
-std::optional<form_params> parse_form(std::string_view text) {
-  util::decoded_form decoded = util::decode_form(text);
-  if (!decoded.ok()) return std::nullopt;
-  form_params out;
-  out.reserve(decoded.params.size());
-  for (util::form_param& param : decoded.params) out.emplace_back(std::move(param.name), std::move(param.value));
-  return out;
-}
-
 // The query of a request-target, without the '?' and without any fragment.
 std::string_view query_of(std::string_view target) {
   const std::size_t question = target.find('?');
@@ -52,9 +40,6 @@ std::string_view query_of(std::string_view target) {
   return query.substr(0, query.find('#'));
 }
 
-bool is_form(std::string_view content_type) {
-  return iequals(trim(content_type.substr(0, content_type.find(';'))), kFormContentType);
-}
 
 // `url` cut before its query, with control and non-ASCII bytes replaced, and bounded: safe to put in
 // a log line although the Host header and the path come from the client.
@@ -118,23 +103,28 @@ validation_result request_validator::validate(const request_view& request) const
   //  - anything else (GET): the URL alone, so a body it does not cover must not be there.
   const util::decoded_form query = util::decode_form(query_of(request.target));
   if (!query.ok()) return reject("malformed query string: " + query.error);
-  form_params params;
+  field_views fields;
+  util::decoded_form own_decoding;  // the body's fields, when the caller did not decode them
   // The first bodySHA256, as URLSearchParams.get() in Twilio's own validator takes it.
   if (const util::form_param* body_hash = util::find_param(query.params, "bodySHA256")) {
     if (!constant_time_equals(body_sha256_hex(request.body), body_hash->value)) {
       return reject("body does not match bodySHA256 for " + loggable_url(url));
     }
-  } else if (is_form(request.content_type)) {
-    std::optional<form_params> fields = parse_form(request.body);
-    if (!fields) return reject("form body is not valid form encoding");
-    params = std::move(*fields);
+  } else if (util::is_form_media_type(request.content_type)) {
+    const util::decoded_form* form = request.decoded_body;
+    if (!form) form = &(own_decoding = util::decode_form(request.body));
+    // A malformed escape: Twilio never sends one, and guessing would sign bytes the handler reads differently.
+    if (!form->ok()) return reject("form body is not valid form encoding");
+    fields.reserve(form->params.size());
+    for (const util::form_param& param : form->params) fields.emplace_back(param.name, param.value);
   } else if (!request.body.empty()) {
     return reject("request body is neither form-encoded nor covered by bodySHA256");
   }
 
-  if (!key_->matches(trim(request.signature), url, params)) {
+  const std::size_t field_count = fields.size();
+  if (!key_->matches_views(trim(request.signature), url, std::move(fields))) {
     return reject("X-Twilio-Signature does not match " + loggable_url(url) +
-                  (params.empty() ? std::string{} : " with " + std::to_string(params.size()) + " form fields"));
+                  (field_count == 0 ? std::string{} : " with " + std::to_string(field_count) + " form fields"));
   }
   return {true, {}};
 }

@@ -75,10 +75,13 @@ std::string join_url(const url_parts& parts, std::string_view port) {
 }  // namespace
 
 std::string signing_string(std::string_view url, const form_params& params) {
+  return signing_string_of_views(url, field_views(params.begin(), params.end()));
+}
+
+std::string signing_string_of_views(std::string_view url, field_views sorted) {
   // Bytewise order of name, then value (std::string_view compares as unsigned char, Twilio's order),
   // with repeated name/value pairs dropped as the libraries drop them. Twilio sends its fields
   // sorted already, so the sort is usually skipped.
-  std::vector<std::pair<std::string_view, std::string_view>> sorted(params.begin(), params.end());
   if (!std::is_sorted(sorted.begin(), sorted.end())) std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   std::size_t size = url.size();
@@ -177,9 +180,13 @@ std::vector<std::string> candidate_urls(std::string_view url) {
 }
 
 bool signing_key::matches(std::string_view signature_header, std::string_view url, const form_params& params) const {
+  return matches_views(signature_header, url, field_views(params.begin(), params.end()));
+}
+
+bool signing_key::matches_views(std::string_view signature_header, std::string_view url, field_views fields_in) const {
   if (signature_header.empty()) return false;
   // The fields' part of the signed text is the same for every spelling of the URL: build it once.
-  const std::string fields = signing_string({}, params);
+  const std::string fields = signing_string_of_views({}, std::move(fields_in));
   bool matched = false;
   // Check every candidate even after a match, so timing does not reveal which spelling matched.
   for (const std::string& candidate : candidate_urls(url)) {

@@ -81,6 +81,15 @@ TEST(FormDecoding, PercentDecodeWithoutPlusAsSpace) {
   EXPECT_EQ(out, "a+b c");
 }
 
+TEST(FormDecoding, FormMediaType) {
+  EXPECT_TRUE(is_form_media_type("application/x-www-form-urlencoded"));
+  EXPECT_TRUE(is_form_media_type("application/x-www-form-urlencoded; charset=UTF-8"));
+  EXPECT_TRUE(is_form_media_type(" Application/X-WWW-Form-URLEncoded\t;charset=utf-8"));
+  EXPECT_FALSE(is_form_media_type("application/json"));
+  EXPECT_FALSE(is_form_media_type("application/x-www-form-urlencodedx"));
+  EXPECT_FALSE(is_form_media_type(""));
+}
+
 TEST(FormDecoding, FindParamReturnsFirstMatch) {
   const auto form = decode_form("a=1&b=2&a=3");
   ASSERT_NE(find_param(form.params, "a"), nullptr);

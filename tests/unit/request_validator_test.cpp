@@ -58,6 +58,24 @@ TEST(RequestValidator, AcceptsVoicePostVectorWithPublicUrl) {
   EXPECT_TRUE(result.reason.empty());
 }
 
+TEST(RequestValidator, UsesTheCallersDecodingOfTheBody) {
+  // The router decodes a form body once and hands it over: same verdicts as decoding here.
+  const request_validator validator(make_config("https://example.com"));
+  post_request request;
+  request.signature = "57Jx/zFvW+iXPb33LhmhmDvKK0Q=";  // vector V1
+  const twiml_redirect::util::decoded_form decoded = twiml_redirect::util::decode_form(request.body);
+  request_view view = request.view();
+  view.decoded_body = &decoded;
+  EXPECT_TRUE(validator.validate(view).ok);
+  // It is the handed-over fields that are signed, not a second decoding of the raw body.
+  const twiml_redirect::util::decoded_form other = twiml_redirect::util::decode_form("CallSid=CA1");
+  view.decoded_body = &other;
+  EXPECT_FALSE(validator.validate(view).ok);
+  const twiml_redirect::util::decoded_form malformed = twiml_redirect::util::decode_form("a=%zz");
+  view.decoded_body = &malformed;
+  EXPECT_EQ(validator.validate(view).reason, "form body is not valid form encoding");
+}
+
 TEST(RequestValidator, PublicUrlTrailingSlashIsIgnored) {
   const request_validator validator(make_config("https://example.com/"));
   post_request request;

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "twiml_redirect/app/redirect_call.hpp"
+
 namespace twiml_redirect::app {
 namespace {
 
@@ -48,6 +50,21 @@ TEST_F(RouterTest, PostFormAnswersTwiml) {
                         "AccountSid=AC1&CallSid=" + std::string(kSid) + "&Called=%2B14155550100&CalledCity=&From=%2B1555");
   EXPECT_EQ(res.result(), status::ok);
   EXPECT_EQ(res.body(), kExpectedTwiml);
+}
+
+TEST(RedirectCallHandler, UsesTheCallersDecodingOfTheBody) {
+  // The router decodes a form body once, for the signature check and for the handler.
+  http::request req{verb::post, "/redirect_call", 11};
+  req.set(field::content_type, "application/x-www-form-urlencoded");
+  req.body() = "Called=%2B14155550100&CallSid=" + std::string(kSid);
+  req.prepare_payload();
+  const util::decoded_form decoded = util::decode_form("Called=%2B14155550199&CallSid=" + std::string(kSid));
+  http::request_context ctx;
+  const auto res = handle_redirect_call(req, ctx, "sipin.synthflow.ai:32681", &decoded);
+  EXPECT_EQ(res.result(), status::ok);
+  EXPECT_NE(res.body().find("sip:+14155550199@"), std::string::npos) << res.body();
+  const util::decoded_form malformed = util::decode_form("Called=%zz");
+  EXPECT_EQ(handle_redirect_call(req, ctx, "sipin.synthflow.ai:32681", &malformed).result(), status::bad_request);
 }
 
 TEST_F(RouterTest, PostFormWithCharsetParameter) {

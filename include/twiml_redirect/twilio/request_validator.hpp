@@ -12,6 +12,7 @@
 #include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/twilio/signature.hpp"
 #include "twiml_redirect/util/cidr.hpp"
+#include "twiml_redirect/util/form_decoding.hpp"
 
 namespace twiml_redirect::twilio {
 
@@ -25,6 +26,9 @@ struct request_view {
   std::string_view signature;         // X-Twilio-Signature
   std::string_view content_type;      // Content-Type
   std::string_view body;              // raw body
+  // The body's form fields when the caller has decoded them already (so they are decoded once per
+  // request); null: the validator decodes the body itself when it is a form.
+  const util::decoded_form* decoded_body = nullptr;
   boost::asio::ip::address peer;      // TCP peer address (the proxy's, when behind one)
 };
 

@@ -13,10 +13,15 @@ namespace twiml_redirect::twilio {
 // Decoded form fields in the order they arrived. Repeated names stay repeated.
 using form_params = std::vector<std::pair<std::string, std::string>>;
 
+// The same fields as views into strings that someone else owns (a decoded request body).
+using field_views = std::vector<std::pair<std::string_view, std::string_view>>;
+
 // The exact bytes Twilio signs: `url`, then for every name in bytewise order, each of that name's
 // distinct values in bytewise order, as name immediately followed by value (no separators; an empty
 // value still contributes its name).
 std::string signing_string(std::string_view url, const form_params& params);
+// The same, from views.
+std::string signing_string_of_views(std::string_view url, field_views fields);
 
 // Standard base64 (with '=' padding) of HMAC-SHA1(auth_token, signing_string(url, params)):
 // what Twilio puts in X-Twilio-Signature.
@@ -49,6 +54,8 @@ class signing_key {
 
   // True when `signature_header` is the signature of any of candidate_urls(url) with `params`.
   bool matches(std::string_view signature_header, std::string_view url, const form_params& params) const;
+  // The same, from views: what the validator uses, so the decoded body is not copied.
+  bool matches_views(std::string_view signature_header, std::string_view url, field_views fields) const;
 
  private:
   struct state;

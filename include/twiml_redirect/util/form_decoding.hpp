@@ -28,6 +28,10 @@ decoded_form decode_form(std::string_view encoded);
 // Returns false (out then holds a partial result) on a malformed escape.
 bool percent_decode(std::string_view encoded, bool plus_as_space, std::string& out);
 
+// True when a Content-Type header names application/x-www-form-urlencoded, whatever its case and
+// parameters ("application/x-www-form-urlencoded; charset=UTF-8" is one).
+bool is_form_media_type(std::string_view content_type);
+
 // The value of the first parameter named `name`, or nullptr.
 const form_param* find_param(const std::vector<form_param>& params, std::string_view name);
 
