@@ -58,7 +58,8 @@ int run_serve(const config::service_config& config) {
       exit_code = kExitFailure;
       signals.cancel();
     });
-  });
+  }, [&metrics] { metrics.set_provisioning_state(util::provisioning_state::succeeded); });
+  if (provisions) metrics.set_provisioning_state(util::provisioning_state::running);
   provisioning.start();
   // Logged last: once it appears, signals are handled and /readyz already tells the truth, so a
   // supervisor (or a test) that waits for this line may probe or stop the service at once.

@@ -96,10 +96,11 @@ int run_provision_command(const config::synthflow_config& config, bool dry_run, 
 
 background_provisioning::background_provisioning(
     config::synthflow_config config, app::readiness& readiness,
-    std::function<void(const std::string&)> on_permanent_failure)
+    std::function<void(const std::string&)> on_permanent_failure, std::function<void()> on_succeeded)
     : config_(std::move(config)),
       readiness_(readiness),
-      on_permanent_failure_(std::move(on_permanent_failure)) {}
+      on_permanent_failure_(std::move(on_permanent_failure)),
+      on_succeeded_(std::move(on_succeeded)) {}
 
 background_provisioning::~background_provisioning() { stop(); }
 
@@ -150,6 +151,7 @@ void background_provisioning::run() {
       std::istringstream table(format_report(report));
       for (std::string line; std::getline(table, line);) spdlog::info("synthflow: {}", line);
       readiness_.set_ready();
+      if (on_succeeded_) on_succeeded_();
       return;
     }
     if (report.has_permanent_failure()) return give_up(report.failure_summary());

@@ -120,6 +120,8 @@ TEST(BinaryServe, ReadyzTurnsReadyOnceProvisioned) {
   EXPECT_TRUE(saw_not_ready);
   EXPECT_TRUE(ready) << child.output();
   EXPECT_EQ(fake.writes().size(), 2u);
+  const std::string metrics = http_get(port, "/metrics").body();
+  EXPECT_NE(metrics.find("twiml_redirect_provisioning_state{state=\"succeeded\"} 1"), std::string::npos) << metrics;
   child.send_signal(SIGTERM);
   EXPECT_EQ(child.wait_for_exit(5s), 0);
   EXPECT_EQ(child.output().find(kApiKey), std::string::npos);

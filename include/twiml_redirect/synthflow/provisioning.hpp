@@ -26,8 +26,10 @@ class background_provisioning {
  public:
   // Keeps a reference to `readiness`, which must outlive this object. on_permanent_failure runs on
   // the provisioning thread. With provision_on_start false or no numbers, start() marks ready at once.
+  // on_succeeded (optional) runs on the provisioning thread once everything matches.
   background_provisioning(config::synthflow_config config, app::readiness& readiness,
-                          std::function<void(const std::string&)> on_permanent_failure);
+                          std::function<void(const std::string&)> on_permanent_failure,
+                          std::function<void()> on_succeeded = {});
   // Stops and joins.
   ~background_provisioning();
   // Starts the provisioning thread; call once.
@@ -41,6 +43,7 @@ class background_provisioning {
   config::synthflow_config config_;
   app::readiness& readiness_;
   std::function<void(const std::string&)> on_permanent_failure_;
+  std::function<void()> on_succeeded_;
   stop_signal stop_;
   std::mutex mutex_;                      // guards client_ between run() and stop()
   std::shared_ptr<http_client> client_;
