@@ -14,6 +14,7 @@
 #include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/synthflow/provisioning.hpp"
 #include "twiml_redirect/util/logging.hpp"
+#include "twiml_redirect/version.hpp"
 
 namespace {
 
@@ -121,7 +122,7 @@ int main(int argc, char** argv) {
       return app::kExitOk;
     }
     if (arg == "--version") {
-      std::cout << "twiml-redirect " << TWIML_REDIRECT_VERSION << "\n";
+      std::cout << "twiml-redirect " << kVersion << "\n";
       return app::kExitOk;
     }
   }

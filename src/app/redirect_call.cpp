@@ -1,11 +1,10 @@
 #include "twiml_redirect/app/redirect_call.hpp"
 
-#include <boost/beast/core/string.hpp>
-
 #include "twiml_redirect/app/responses.hpp"
 #include "twiml_redirect/twilio/call_params.hpp"
 #include "twiml_redirect/twilio/twiml.hpp"
 #include "twiml_redirect/util/form_decoding.hpp"
+#include "twiml_redirect/util/text.hpp"
 
 namespace twiml_redirect::app {
 namespace {
@@ -44,14 +43,6 @@ const std::string* lookup(const parameter_sources& sources, std::string_view nam
   return single_value(sources.query, name, error);
 }
 
-// "application/x-www-form-urlencoded; charset=UTF-8" -> "application/x-www-form-urlencoded"
-std::string_view media_type_of(std::string_view content_type) {
-  std::string_view media_type = content_type.substr(0, content_type.find(';'));
-  while (!media_type.empty() && (media_type.back() == ' ' || media_type.back() == '\t')) media_type.remove_suffix(1);
-  while (!media_type.empty() && (media_type.front() == ' ' || media_type.front() == '\t')) media_type.remove_prefix(1);
-  return media_type;
-}
-
 }  // namespace
 
 http::response handle_redirect_call(const http::request& req, http::request_context& ctx, const std::string& sip_target,
@@ -63,11 +54,11 @@ http::response handle_redirect_call(const http::request& req, http::request_cont
     if (!sources.query.ok()) return text_response(status::bad_request, "Malformed query string: " + sources.query.error);
   }
   if (req.method() == verb::post && !req.body().empty()) {
-    const std::string_view media_type = media_type_of(req[field::content_type]);
-    if (boost::beast::iequals(media_type, "application/x-www-form-urlencoded")) {
+    const std::string_view media_type = util::media_type_of(req[field::content_type]);
+    if (util::iequals(media_type, "application/x-www-form-urlencoded")) {
       sources.body = decoded_body ? decoded_body : &(sources.own_body = util::decode_form(req.body()));
       if (!sources.body->ok()) return text_response(status::bad_request, "Malformed form body: " + sources.body->error);
-    } else if (!boost::beast::iequals(media_type, "application/json")) {
+    } else if (!util::iequals(media_type, "application/json")) {
       // JSON bodies are accepted (Twilio signs them with bodySHA256); their parameters are in the query.
       return text_response(status::unsupported_media_type,
                            "Unsupported Content-Type: send application/x-www-form-urlencoded");

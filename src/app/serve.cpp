@@ -8,11 +8,12 @@
 #include "twiml_redirect/app/router.hpp"
 #include "twiml_redirect/http/server.hpp"
 #include "twiml_redirect/synthflow/provisioning.hpp"
+#include "twiml_redirect/version.hpp"
 
 namespace twiml_redirect::app {
 
 int run_serve(const config::service_config& config) {
-  spdlog::info("twiml-redirect {} starting with config {}", TWIML_REDIRECT_VERSION, config::describe_config(config));
+  spdlog::info("twiml-redirect {} starting with config {}", kVersion, config::describe_config(config));
 
   const bool provisions = config.synthflow.provision_on_start && !config.synthflow.numbers.empty();
   if (provisions) {

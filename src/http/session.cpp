@@ -8,6 +8,7 @@
 
 #include "twiml_redirect/http/wire.hpp"
 #include "twiml_redirect/util/logging.hpp"
+#include "twiml_redirect/util/text.hpp"
 #include "worker.hpp"
 
 namespace twiml_redirect::http {
@@ -98,7 +99,7 @@ void session::on_header(error_code ec, std::size_t) {
   if (parser_->is_done()) return answer();
   // curl and others wait for "100 Continue" before sending a body they announced with Expect.
   const auto& header = parser_->get();
-  if (beast::iequals(header[beast_http::field::expect], "100-continue")) {
+  if (util::iequals(header[beast_http::field::expect], "100-continue")) {
     set_deadline(owner_.config().idle_timeout);
     return asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
                              beast::bind_front_handler(&session::on_continue_sent, shared_from_this()));

@@ -1,4 +1,5 @@
 #include "twiml_redirect/synthflow/http_client.hpp"
+#include "twiml_redirect/version.hpp"
 
 #include <algorithm>
 #include <mutex>
@@ -16,7 +17,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/url/parse.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -30,42 +30,6 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 using boost::system::error_code;
-
-boost::system::result<endpoint, std::string> parse_api_url(std::string_view url) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
-  if (!parsed) return std::string("api_url is not an absolute URL: ") + parsed.error().message();
-  const auto& u = *parsed;
-  endpoint out;
-  if (u.scheme() == "https") {
-    out.tls = true;
-    out.port = 443;
-  } else if (u.scheme() == "http") {
-    out.tls = false;
-    out.port = 80;
-  } else {
-    return std::string("api_url must start with https:// (or http:// for local tests)");
-  }
-  if (u.has_userinfo()) return std::string("api_url must not carry credentials");
-  if (u.has_query() || u.has_fragment()) return std::string("api_url must not have a query or fragment");
-  if (u.host_type() == boost::urls::host_type::none || u.host_address().empty()) {
-    return std::string("api_url has no host");
-  }
-  out.host = u.host_address();
-  if (u.has_port()) {
-    if (u.port_number() == 0) return std::string("api_url has an invalid port");
-    out.port = u.port_number();
-  }
-  out.base_path = std::string(u.encoded_path());
-  while (!out.base_path.empty() && out.base_path.back() == '/') out.base_path.pop_back();
-  return out;
-}
-
-bool is_loopback_host(std::string_view host) {
-  if (host == "localhost") return true;
-  error_code ec;
-  const auto address = net::ip::make_address(std::string(host), ec);
-  return !ec && address.is_loopback();
-}
 
 std::string_view to_string(transport_error error) {
   switch (error) {
@@ -253,7 +217,7 @@ class beast_http_client final : public http_client {
 
     http::request<http::string_body> req{request.method, request.target, 11};
     req.set(http::field::host, host_header_);
-    req.set(http::field::user_agent, "twiml-redirect/" TWIML_REDIRECT_VERSION);
+    req.set(http::field::user_agent, "twiml-redirect/" TWIML_REDIRECT_VERSION_TEXT);
     req.set(http::field::accept, "application/json");
     if (!request.bearer_token.empty()) req.set(http::field::authorization, "Bearer " + request.bearer_token);
     if (!request.body.empty()) {

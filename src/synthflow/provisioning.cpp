@@ -42,11 +42,11 @@ std::optional<failure> check_config(const config::synthflow_config& config) {
 boost::system::result<std::shared_ptr<http_client>, failure> make_client(
     const config::synthflow_config& config, endpoint& target) {
   if (auto problem = check_config(config)) return *problem;
-  auto parsed = parse_api_url(config.api_url);
+  auto parsed = util::parse_http_url(config.api_url);
   if (!parsed) return setup_failure("synthflow.api_url: " + parsed.error());
   target = *parsed;
   if (!target.tls) {
-    if (is_loopback_host(target.host)) {
+    if (util::is_loopback_host(target.host)) {
       spdlog::info("synthflow: using plain HTTP to {} (loopback)", target.host);
     } else {
       spdlog::warn("synthflow: api_url uses plain HTTP to {}: the API key travels unencrypted",

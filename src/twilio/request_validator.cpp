@@ -7,27 +7,15 @@
 
 #include "twiml_redirect/twilio/signature.hpp"
 #include "twiml_redirect/util/form_decoding.hpp"
+#include "twiml_redirect/util/text.hpp"
 
 namespace twiml_redirect::twilio {
 namespace {
 
+using util::iequals;
+using util::trim;
+
 constexpr std::size_t kMaxLoggedUrl = 200;
-
-// ASCII case-insensitive equality. Not boost::beast::iequals: Boost 1.81's reads one byte past the
-// end of both arguments when they differ only in the case of their last byte, which is harmless
-// inside Beast's own field storage but not for a view that ends where its memory ends (the fuzzer
-// found it through request_view).
-bool iequals(std::string_view a, std::string_view b) {
-  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [&](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string_view trim(std::string_view text) {
-  const std::size_t begin = text.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return {};
-  const std::size_t end = text.find_last_not_of(" \t");
-  return text.substr(begin, end - begin + 1);
-}
 
 // The first element of a comma-separated header: the one the proxy nearest the client wrote.
 std::string_view first_element(std::string_view header) { return trim(header.substr(0, header.find(','))); }

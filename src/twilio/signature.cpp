@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <utility>
 
-#include <boost/beast/core/string.hpp>
+#include "twiml_redirect/util/text.hpp"
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -174,7 +174,7 @@ std::vector<std::string> candidate_urls(std::string_view url) {
   if (parts.has_port) {
     out.push_back(join_url(parts, {}));
   } else {
-    out.push_back(join_url(parts, boost::beast::iequals(parts.scheme, "https") ? "443" : "80"));
+    out.push_back(join_url(parts, util::iequals(parts.scheme, "https") ? "443" : "80"));
   }
   return out;
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "twiml_redirect/util/text.hpp"
+
 namespace twiml_redirect::util {
 namespace {
 
@@ -88,13 +90,7 @@ decoded_form decode_form(std::string_view encoded) {
 }
 
 bool is_form_media_type(std::string_view content_type) {
-  constexpr std::string_view kForm = "application/x-www-form-urlencoded";
-  std::string_view media_type = content_type.substr(0, content_type.find(';'));
-  while (!media_type.empty() && (media_type.back() == ' ' || media_type.back() == '\t')) media_type.remove_suffix(1);
-  while (!media_type.empty() && (media_type.front() == ' ' || media_type.front() == '\t')) media_type.remove_prefix(1);
-  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  return std::equal(media_type.begin(), media_type.end(), kForm.begin(), kForm.end(),
-                    [&](char a, char b) { return lower(a) == b; });
+  return iequals(media_type_of(content_type), "application/x-www-form-urlencoded");
 }
 
 const form_param* find_param(const std::vector<form_param>& params, std::string_view name) {

@@ -1,4 +1,5 @@
 #include "twiml_redirect/util/metrics.hpp"
+#include "twiml_redirect/version.hpp"
 
 #include <boost/version.hpp>
 
@@ -213,7 +214,7 @@ std::string metrics::render() const {
 
   append_header(out, "twiml_redirect_build_info", "gauge", "The running build, in its labels; always 1.");
   out += "twiml_redirect_build_info{version=";
-  append_label_value(out, TWIML_REDIRECT_VERSION);
+  append_label_value(out, kVersion);
   out += ",boost=";
   append_label_value(out, std::to_string(BOOST_VERSION / 100000) + "." + std::to_string(BOOST_VERSION / 100 % 1000) +
                               "." + std::to_string(BOOST_VERSION % 100));

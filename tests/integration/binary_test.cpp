@@ -9,6 +9,7 @@
 
 #include "support/child_process.hpp"
 #include "support/http_test_client.hpp"
+#include "twiml_redirect/version.hpp"
 
 namespace twiml_redirect::testing {
 namespace {
@@ -31,7 +32,7 @@ TEST(Binary, HelpAndVersion) {
   EXPECT_NE(help.output.find("Usage: twiml-redirect"), std::string::npos);
   const auto version = run_binary({"--version"});
   EXPECT_EQ(version.exit_code, 0);
-  EXPECT_NE(version.output.find("twiml-redirect " TWIML_REDIRECT_VERSION), std::string::npos);
+  EXPECT_NE(version.output.find("twiml-redirect " TWIML_REDIRECT_VERSION_TEXT), std::string::npos);
 }
 
 TEST(Binary, UsageErrorsExit2) {

@@ -6,6 +6,7 @@
 
 #include "support/http_test_client.hpp"
 #include "support/test_server.hpp"
+#include "twiml_redirect/version.hpp"
 
 namespace twiml_redirect::testing {
 namespace {
@@ -47,7 +48,7 @@ TEST(MetricsEndpoint, CountsWhatTheServerAnswered) {
   EXPECT_TRUE(has_line(text, "twiml_redirect_http_requests_in_flight 1"));
   EXPECT_TRUE(has_line(text, "twiml_redirect_http_connections_open 1"));
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{state="disabled"} 1)"));
-  EXPECT_NE(text.find("twiml_redirect_build_info{version=\"" TWIML_REDIRECT_VERSION "\""), std::string::npos);
+  EXPECT_NE(text.find("twiml_redirect_build_info{version=\"" TWIML_REDIRECT_VERSION_TEXT "\""), std::string::npos);
 
   // The scrape counts too, once answered.
   EXPECT_TRUE(has_line(connection.request("GET", "/metrics").body(),

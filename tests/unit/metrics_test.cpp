@@ -1,5 +1,6 @@
 // The metrics registry and its Prometheus text, without a server: recorders are driven directly.
 #include "twiml_redirect/util/metrics.hpp"
+#include "twiml_redirect/version.hpp"
 
 #include <gtest/gtest.h>
 
@@ -121,7 +122,7 @@ TEST_F(MetricsTest, ProvisioningStateAndLastError) {
 
 TEST_F(MetricsTest, BuildInfoAndFormat) {
   const std::string text = metrics_.render();
-  EXPECT_NE(text.find("twiml_redirect_build_info{version=\"" TWIML_REDIRECT_VERSION "\",boost=\"1."), std::string::npos)
+  EXPECT_NE(text.find("twiml_redirect_build_info{version=\"" TWIML_REDIRECT_VERSION_TEXT "\",boost=\"1."), std::string::npos)
       << text;
   // Every metric announces its type once, and every line is a comment or "name{labels} value".
   EXPECT_TRUE(has_line(text, "# TYPE twiml_redirect_http_requests_total counter"));

@@ -1,5 +1,4 @@
-// The pure parts around the HTTP client and the report: api_url parsing, loopback detection,
-// secret redaction, failure messages and the provision table.
+// The pure parts around the HTTP client and the report: secret redaction, failure messages and the provision table.
 
 #include <string>
 
@@ -11,45 +10,6 @@
 
 namespace twiml_redirect::synthflow {
 namespace {
-
-TEST(SynthflowClient, ParsesApiUrls) {
-  auto e = parse_api_url("https://api.synthflow.ai/v2");
-  ASSERT_TRUE(e) << e.error();
-  EXPECT_TRUE(e->tls);
-  EXPECT_EQ(e->host, "api.synthflow.ai");
-  EXPECT_EQ(e->port, 443);
-  EXPECT_EQ(e->base_path, "/v2");
-
-  e = parse_api_url("http://127.0.0.1:8080/v2/");
-  ASSERT_TRUE(e) << e.error();
-  EXPECT_FALSE(e->tls);
-  EXPECT_EQ(e->port, 8080);
-  EXPECT_EQ(e->base_path, "/v2");
-
-  e = parse_api_url("https://[::1]:9443");
-  ASSERT_TRUE(e) << e.error();
-  EXPECT_EQ(e->host, "::1");
-  EXPECT_EQ(e->base_path, "");
-}
-
-TEST(SynthflowClient, RejectsUnusableApiUrls) {
-  EXPECT_FALSE(parse_api_url("api.synthflow.ai/v2"));
-  EXPECT_FALSE(parse_api_url("ftp://api.synthflow.ai/v2"));
-  EXPECT_FALSE(parse_api_url("https://user:pw@api.synthflow.ai/v2"));
-  EXPECT_FALSE(parse_api_url("https://api.synthflow.ai/v2?x=1"));
-  EXPECT_FALSE(parse_api_url("https:///v2"));
-  EXPECT_FALSE(parse_api_url("https://api.synthflow.ai:0/v2"));
-}
-
-TEST(SynthflowClient, LoopbackHosts) {
-  EXPECT_TRUE(is_loopback_host("localhost"));
-  EXPECT_TRUE(is_loopback_host("127.0.0.1"));
-  EXPECT_TRUE(is_loopback_host("127.3.2.1"));
-  EXPECT_TRUE(is_loopback_host("::1"));
-  EXPECT_FALSE(is_loopback_host("10.0.0.1"));
-  EXPECT_FALSE(is_loopback_host("api.synthflow.ai"));
-  EXPECT_FALSE(is_loopback_host("localhost.evil.example"));
-}
 
 TEST(SynthflowClient, RedactsEverySecretOccurrence) {
   EXPECT_EQ(redact("key abc and abc again", {"abc"}), "key <redacted> and <redacted> again");

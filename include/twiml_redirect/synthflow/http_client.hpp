@@ -13,21 +13,12 @@
 #include <boost/beast/http/verb.hpp>
 #include <boost/system/result.hpp>
 
+#include "twiml_redirect/util/url.hpp"
+
 namespace twiml_redirect::synthflow {
 
-// Where the API lives, split out of config's api_url ("https://api.synthflow.ai/v2").
-struct endpoint {
-  bool tls = true;
-  std::string host;        // without brackets for IPv6 literals
-  std::uint16_t port = 443;
-  std::string base_path;   // "/v2"; no trailing slash, may be empty
-};
-
-// Parses an absolute http(s) URL with no query or fragment; the error text names the problem.
-boost::system::result<endpoint, std::string> parse_api_url(std::string_view url);
-
-// True for "localhost", 127.0.0.0/8 and ::1: plain HTTP there never leaves the machine.
-bool is_loopback_host(std::string_view host);
+// Where the API lives, split out of config's api_url by util::parse_http_url.
+using endpoint = util::http_url;
 
 struct http_request {
   boost::beast::http::verb method = boost::beast::http::verb::get;
