@@ -1,5 +1,7 @@
 #include "twiml_redirect/util/url.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 
@@ -24,8 +26,14 @@ boost::system::result<http_url, std::string> parse_http_url(std::string_view url
   if (u.host_type() == boost::urls::host_type::none || u.host_address().empty()) return std::string("has no host");
   out.host = u.host_address();
   if (u.has_port()) {
-    if (u.port().empty() || u.port_number() == 0) return std::string("has an invalid port (1 to 65535)");
-    out.port = u.port_number();
+    // From the text: Boost.URL's port_number() wraps values above 65535 instead of failing.
+    const std::string_view port = u.port();
+    unsigned long value = 0;
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits) value = std::stoul(std::string(port));
+    if (!digits || value == 0 || value > 65535) return std::string("has an invalid port (1 to 65535)");
+    out.port = static_cast<std::uint16_t>(value);
   }
   out.base_path = std::string(u.encoded_path());
   while (!out.base_path.empty() && out.base_path.back() == '/') out.base_path.pop_back();
