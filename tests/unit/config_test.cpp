@@ -95,7 +95,7 @@ TEST(Config, ReadsNumbersAndResolvesTrunkPasswordFromEnv) {
   EXPECT_EQ(number.termination_uri, "pbx.example.com");
   EXPECT_EQ(number.agent.name, "Reception");
   EXPECT_EQ(number.agent.voice_engine_version, "2.0");
-  EXPECT_EQ(number.agent.extra.at("timezone"), "Europe/Berlin");
+  EXPECT_EQ(number.agent.extra, R"({"timezone":"Europe/Berlin"})");
 }
 
 TEST(Config, EnvironmentOverridesTheFile) {
@@ -164,8 +164,12 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"log":{"format":"xml"}})", {}, "log.format: must be \"text\" or \"json\" (got \"xml\")"},
         bad_case{R"({"log":{"access_log":"yes"}})", {}, "log.access_log: must be true or false"},
         bad_case{R"({"twilio":{"public_url":"voice.example.com"}})", {}, "twilio.public_url: must start with http:// or https://"},
-        bad_case{R"({"twilio":{"public_url":"https://voice.example.com/hook"}})", {},
-                 "twilio.public_url: must be scheme and host only (the request path is appended to it)"},
+        bad_case{R"({"twilio":{"public_url":"https://voice.example.com/hook?x=1"}})", {},
+                 "twilio.public_url: must not have a query or fragment"},
+        bad_case{R"({"twilio":{"public_url":"https://voice.example.com/hook#top"}})", {},
+                 "twilio.public_url: must not have a query or fragment"},
+        bad_case{R"({"twilio":{"public_url":"https://user:pw@voice.example.com"}})", {},
+                 "twilio.public_url: must not carry credentials (user:password@); secrets come from the environment"},
         bad_case{R"({"twilio":{"public_url":"https://"}})", {}, "twilio.public_url: has no host"},
         bad_case{R"({"twilio":{"trusted_proxies":"10.0.0.0/8"}})", {}, "twilio.trusted_proxies: must be an array of strings"},
         bad_case{R"({"twilio":{"trusted_proxies":[1]}})", {}, "twilio.trusted_proxies[0]: must be a string"},
@@ -173,7 +177,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "twilio.trusted_proxies[1]: must be an IP address or CIDR such as 10.0.0.0/8 (got \"10.0.0.0/33\")"},
         bad_case{R"({"twilio":{"require_signature":true}})", {},
                  "twilio.require_signature: is true but the TWILIO_AUTH_TOKEN environment variable is not set"},
-        bad_case{R"({"synthflow":{"api_url":"ftp://x"}})", {}, "synthflow.api_url: must start with http:// or https://"},
+        bad_case{R"({"synthflow":{"api_url":"ftp://x"}})", {}, "synthflow.api_url: must start with https:// (or http:// for local tests)"},
         bad_case{R"({"synthflow":{"max_attempts":0}})", {}, "synthflow.max_attempts: must be an integer from 1 to 100"},
         bad_case{R"({"synthflow":{"request_timeout_ms":0}})", {}, "synthflow.request_timeout_ms: must be an integer from 100 to 600000"},
         bad_case{R"({"synthflow":{"initial_backoff_ms":500,"max_backoff_ms":100}})", {},
@@ -184,7 +188,9 @@ INSTANTIATE_TEST_SUITE_P(
                  "synthflow.numbers[0].phone_number: must start with '+' (E.164, e.g. +14155550100)"},
         bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100"}]}})", {}, "synthflow.numbers[0].agent: is required"},
         bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{}}]}})", {},
-                 "synthflow.numbers[0].agent.name: is required and must not be empty"},
+                 "synthflow.numbers[0].agent.name: is required"},
+        bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":""}}]}})", {},
+                 "synthflow.numbers[0].agent.name: must not be empty"},
         bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a","tone":"x"}}]}})", {},
                  "synthflow.numbers[0].agent.tone: is not a known key"},
         bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a","extra":[]}}]}})", {},
@@ -194,14 +200,51 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}},
                                              {"phone_number":"+14155550100","agent":{"name":"b"}}]}})", {},
                  "synthflow.numbers[1].phone_number: is listed twice"},
-        bad_case{"{}", {{"PORT", "http"}}, "PORT (environment): must be an integer from 0 to 65535"},
-        bad_case{"{}", {{"PORT", "99999"}}, "PORT (environment): must be an integer from 0 to 65535"},
-        bad_case{"{}", {{"PORT", "30 00"}}, "PORT (environment): must be an integer from 0 to 65535"},
-        bad_case{"{}", {{"HOST", "example.com"}}, "HOST (environment): must be an IPv4 or IPv6 address"},
+        bad_case{"{}", {{"PORT", "http"}}, "PORT (environment, server.port): must be an integer from 0 to 65535"},
+        bad_case{"{}", {{"PORT", "99999"}}, "PORT (environment, server.port): must be an integer from 0 to 65535"},
+        bad_case{"{}", {{"PORT", "30 00"}}, "PORT (environment, server.port): must be an integer from 0 to 65535"},
+        bad_case{"{}", {{"PORT", "+3000"}}, "PORT (environment, server.port): must be an integer from 0 to 65535"},
+        bad_case{"{}", {{"PORT", "-1"}}, "PORT (environment, server.port): must be an integer from 0 to 65535"},
+        bad_case{"{}", {{"PORT", "3000 "}}, "PORT (environment, server.port): must be an integer from 0 to 65535"},
+        bad_case{"{}", {{"PORT", "0x10"}}, "PORT (environment, server.port): must be an integer from 0 to 65535"},
+        bad_case{"{}", {{"PORT", "18446744073709551616"}}, "PORT (environment, server.port): must be an integer from 0 to 65535"},
+        bad_case{"{}", {{"HOST", "example.com"}},
+                 "HOST (environment, server.host): must be an IPv4 or IPv6 address (e.g. 0.0.0.0 or ::)"},
         bad_case{"{}", {{"LOG_LEVEL", "verbose"}},
-                 "LOG_LEVEL (environment): must be one of trace, debug, info, warn, error, critical, off (got \"verbose\")"},
-        bad_case{"{}", {{"LOG_FORMAT", "yaml"}}, "LOG_FORMAT (environment): must be \"text\" or \"json\" (got \"yaml\")"},
-        bad_case{"{}", {{"SIP_TARGET", "a b"}}, "sip.target: host may contain only letters, digits, '.' and '-'"}),
+                 "LOG_LEVEL (environment, log.level): must be one of trace, debug, info, warn, error, critical, off (got \"verbose\")"},
+        bad_case{"{}", {{"LOG_FORMAT", "yaml"}},
+                 "LOG_FORMAT (environment, log.format): must be \"text\" or \"json\" (got \"yaml\")"},
+        bad_case{"{}", {{"SIP_TARGET", "a b"}},
+                 "SIP_TARGET (environment, sip.target): host may contain only letters, digits, '.' and '-'"},
+        bad_case{"{}", {{"PUBLIC_URL", "https://voice.example.com?x=1"}},
+                 "PUBLIC_URL (environment, twilio.public_url): must not have a query or fragment"},
+        bad_case{"{}", {{"SYNTHFLOW_API_URL", "https://u:p@api.synthflow.ai/v2"}},
+                 "SYNTHFLOW_API_URL (environment, synthflow.api_url): must not carry credentials (user:password@); "
+                 "secrets come from the environment"},
+        // synthflow.api_url goes through the parser the HTTP client uses (util::parse_http_url).
+        bad_case{R"({"synthflow":{"api_url":"https://u:p@api.synthflow.ai/v2"}})", {},
+                 "synthflow.api_url: must not carry credentials (user:password@); secrets come from the environment"},
+        bad_case{R"({"synthflow":{"api_url":"https://api.synthflow.ai:0/v2"}})", {},
+                 "synthflow.api_url: has an invalid port (1 to 65535)"},
+        bad_case{R"({"synthflow":{"api_url":"https://api.synthflow.ai/v2?region=eu"}})", {},
+                 "synthflow.api_url: must not have a query or fragment"},
+        bad_case{R"({"synthflow":{"api_url":"https://api.synthflow.ai/v2#x"}})", {},
+                 "synthflow.api_url: is not an absolute URL: leftover"},
+        bad_case{R"({"synthflow":{"api_url":"api.synthflow.ai/v2"}})", {},
+                 "synthflow.api_url: is not an absolute URL: mismatch"},
+        // Error paths through lists of objects name the element.
+        bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}},
+                                             {"phone_number":"+14155550101","agent":{"name":"b"}},
+                                             {"phone_number":"+14155550102","agent":{"prompt":"c"}}]}})", {},
+                 "synthflow.numbers[2].agent.name: is required"},
+        bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}},
+                                             {"phone_number":"+14155550101","agent":{"name":"b","voice_id":7}}]}})", {},
+                 "synthflow.numbers[1].agent.voice_id: must be a string"},
+        // Secrets come from the environment only; in the file they are unknown keys.
+        bad_case{R"({"synthflow":{"api_key":"sk-in-the-file"}})", {}, "synthflow.api_key: is not a known key"},
+        bad_case{R"({"twilio":{"auth_token":"in-the-file"}})", {}, "twilio.auth_token: is not a known key"},
+        bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","trunk_pwd":"x","agent":{"name":"a"}}]}})", {},
+                 "synthflow.numbers[0].trunk_pwd: is not a known key"}),
     [](const ::testing::TestParamInfo<bad_case>& info) { return "case" + std::to_string(info.index); });
 
 TEST(Config, NotJsonNamesTheProblem) {
