@@ -1,5 +1,7 @@
 #include "twiml_redirect/util/url.hpp"
 
+#include <charconv>
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 
@@ -24,8 +26,13 @@ boost::system::result<http_url, std::string> parse_http_url(std::string_view url
   if (u.host_type() == boost::urls::host_type::none || u.host_address().empty()) return std::string("has no host");
   out.host = u.host_address();
   if (u.has_port()) {
-    if (u.port().empty() || u.port_number() == 0) return std::string("has an invalid port (1 to 65535)");
-    out.port = u.port_number();
+    // port_number() wraps ports above 65535 (99999 reads as 34463), so range-check the digits.
+    const std::string_view digits = u.port();
+    unsigned long port = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (digits.empty() || error != std::errc{} || end != digits.data() + digits.size() || port == 0 || port > 65535)
+      return std::string("has an invalid port (1 to 65535)");
+    out.port = static_cast<std::uint16_t>(port);
   }
   out.base_path = std::string(u.encoded_path());
   while (!out.base_path.empty() && out.base_path.back() == '/') out.base_path.pop_back();

@@ -226,6 +226,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "synthflow.api_url: must not carry credentials (user:password@); secrets come from the environment"},
         bad_case{R"({"synthflow":{"api_url":"https://api.synthflow.ai:0/v2"}})", {},
                  "synthflow.api_url: has an invalid port (1 to 65535)"},
+        bad_case{R"({"synthflow":{"api_url":"https://api.synthflow.ai:99999/v2"}})", {},
+                 "synthflow.api_url: has an invalid port (1 to 65535)"},
         bad_case{R"({"synthflow":{"api_url":"https://api.synthflow.ai/v2?region=eu"}})", {},
                  "synthflow.api_url: must not have a query or fragment"},
         bad_case{R"({"synthflow":{"api_url":"https://api.synthflow.ai/v2#x"}})", {},

@@ -36,7 +36,7 @@ struct sip_config {
   std::string target = "sipin.synthflow.ai:32681";
 };
 
-// Logging's own settings struct (util sits below config and must not include it).
+// The log section is util's own settings struct: util sits below config and must not include it.
 using log_format = util::log_format;
 using log_config = util::log_settings;
 
