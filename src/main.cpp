@@ -29,6 +29,7 @@ Answers Twilio's voice webhook (/redirect_call) with TwiML that dials Synthflow'
 Commands:
   serve            serve webhooks until SIGTERM/SIGINT (the default)
   check-config     validate the configuration and print it, secrets redacted
+                   (--schema: print every key instead, as JSON; needs no config file)
   provision        make Synthflow match the configured numbers and agents, then exit
                    (--dry-run: only read, and print what would change)
   healthcheck      ask /healthz of the local server; exit 0 when healthy (for containers)
@@ -36,6 +37,7 @@ Commands:
 Options:
   --config PATH    configuration file (default: $TWIML_REDIRECT_CONFIG, else config/twiml-redirect.json)
   --dry-run        with provision: change nothing
+  --schema         with check-config: list the configuration keys
   --help           print this help
   --version        print the version
 
@@ -46,6 +48,7 @@ struct command_line {
   std::string command = "serve";
   std::string config_path;
   bool dry_run = false;
+  bool schema = false;
 };
 
 // Parses argv; on a usage error prints it and returns nullopt.
@@ -64,6 +67,8 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
       parsed.config_path = arg.substr(9);
     } else if (arg == "--dry-run") {
       parsed.dry_run = true;
+    } else if (arg == "--schema") {
+      parsed.schema = true;
     } else if (!arg.starts_with("-") && !command_seen) {
       parsed.command = arg;
       command_seen = true;
@@ -81,6 +86,10 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
     std::cerr << "twiml-redirect: --dry-run goes with the provision command\n";
     return std::nullopt;
   }
+  if (parsed.schema && parsed.command != "check-config") {
+    std::cerr << "twiml-redirect: --schema goes with the check-config command\n";
+    return std::nullopt;
+  }
   if (parsed.config_path.empty()) {
     const char* from_env = std::getenv("TWIML_REDIRECT_CONFIG");
     parsed.config_path = from_env && *from_env ? from_env : std::string(kDefaultConfigPath);
@@ -89,6 +98,10 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
 }
 
 int run(const command_line& cli) {
+  if (cli.schema) {
+    std::cout << config::describe_schema(2) << "\n";
+    return app::kExitOk;
+  }
   config::service_config config;
   try {
     config = config::load_config_file(cli.config_path, config::process_env());

@@ -231,8 +231,10 @@ json desired_agent_settings(const config::agent_config& agent) {
   for (const auto& [key, value] : fields) {
     if (!value->empty()) settings[key] = *value;
   }
-  if (agent.extra.is_object()) {
-    for (const auto& [key, value] : agent.extra.items()) {
+  // Config checked that extra is a JSON object; anything else (a hand-built config) adds nothing.
+  const json extra = json::parse(agent.extra, nullptr, /*allow_exceptions=*/false);
+  if (extra.is_object()) {
+    for (const auto& [key, value] : extra.items()) {
       if (!settings.contains(key)) settings[key] = value;
     }
   }

@@ -15,7 +15,7 @@ namespace twiml_redirect::util {
 namespace {
 
 std::atomic<bool> g_access_log_enabled{true};
-std::atomic<config::log_format> g_access_log_format{config::log_format::text};
+std::atomic<log_format> g_access_log_format{log_format::text};
 
 // spdlog flag %* : the log message as JSON string content, so a message with quotes or newlines
 // still yields one valid JSON object per line.
@@ -46,7 +46,7 @@ void append_number(std::string& out, std::uint64_t value) {
 
 // 2024-05-01T12:34:56.789 (text, milliseconds, as spdlog's %e) or .789012 (JSON, microseconds, %f).
 // Built in a local array and appended once: this runs for every request.
-void append_utc_time(std::string& out, std::chrono::system_clock::time_point now, config::log_format format) {
+void append_utc_time(std::string& out, std::chrono::system_clock::time_point now, log_format format) {
   using namespace std::chrono;
   const auto day = floor<days>(now);
   const year_month_day date{day};
@@ -65,7 +65,7 @@ void append_utc_time(std::string& out, std::chrono::system_clock::time_point now
   at = put_padded(at, static_cast<unsigned>(time.seconds().count()), 2);
   *at++ = '.';
   const auto micros = static_cast<unsigned>(time.subseconds().count());
-  at = format == config::log_format::json ? put_padded(at, micros, 6) : put_padded(at, micros / 1000, 3);
+  at = format == log_format::json ? put_padded(at, micros, 6) : put_padded(at, micros / 1000, 3);
   out.append(text, at);
 }
 
@@ -139,11 +139,11 @@ void append_json_escaped(std::string& out, std::string_view text) {
   }
 }
 
-void setup_logging(const config::log_config& log) {
+void setup_logging(const log_settings& log) {
   auto logger = std::make_shared<spdlog::logger>("twiml-redirect", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   // UTC timestamps: replicas in different zones still produce comparable logs.
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-  if (log.format == config::log_format::json) {
+  if (log.format == log_format::json) {
     formatter->add_flag<json_message_flag>('*').set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%*"})");
   } else {
     formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v");
@@ -157,9 +157,9 @@ void setup_logging(const config::log_config& log) {
 }
 
 void append_access_line(std::string& out, const access_entry& entry, std::chrono::system_clock::time_point now,
-                        config::log_format format) {
+                        log_format format) {
   // The shapes of setup_logging's two spdlog patterns, filled in by hand.
-  if (format == config::log_format::json) {
+  if (format == log_format::json) {
     out += R"({"time":")";
     append_utc_time(out, now, format);
     out += R"(Z","level":"info","msg":")";

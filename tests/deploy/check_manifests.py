@@ -3,10 +3,11 @@
 
 What "agree" means here: the ports, probe paths, config path, env var names, config keys and user id
 that the manifests name are the ones the service and the image actually use, so a `kubectl apply`
-of these files gives pods that start, get traffic and find their secrets. With --binary, the
-ConfigMap's config is also validated by the real `twiml-redirect check-config`.
+of these files gives pods that start, get traffic and find their secrets. The config keys and the
+env var names come from the binary's own key table (`twiml-redirect check-config --schema`), and
+the ConfigMap's config is also validated by the real `twiml-redirect check-config`.
 
-Usage: check_manifests.py --repo DIR [--binary PATH]
+Usage: check_manifests.py --repo DIR --binary PATH
 Exit status: 0 when every check passes, 1 otherwise (each failure is printed).
 """
 
@@ -29,30 +30,34 @@ HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 DEFAULT_PORT = 3000
 
-# Environment variables the service reads (besides each number's trunk_pwd_env).
-SERVICE_ENV = {
-    "PORT", "HOST", "SIP_TARGET", "LOG_LEVEL", "LOG_FORMAT", "PUBLIC_URL", "TWILIO_AUTH_TOKEN",
-    "SYNTHFLOW_API_KEY", "SYNTHFLOW_API_URL", "SYNTHFLOW_WORKSPACE_ID", "SSL_CERT_FILE",
-    "TWIML_REDIRECT_CONFIG",
-}
-# Secrets: only ever from a Secret, never a literal value in a manifest.
-SECRET_ENV = {"SYNTHFLOW_API_KEY", "TWILIO_AUTH_TOKEN"}
+# Environment variables the service reads that are not config keys (main.cpp, OpenSSL). The rest,
+# and the config file's keys, come from the binary: load_schema() fills the three below.
+NON_CONFIG_ENV = {"SSL_CERT_FILE", "TWIML_REDIRECT_CONFIG"}
+SERVICE_ENV = set()  # every env var the service reads (besides each number's trunk_pwd_env)
+SECRET_ENV = set()   # secrets: only ever from a Secret, never a literal value in a manifest
+CONFIG_SCHEMA = {}   # the file's keys: True a value, None a free-form object, [x] a list of x
 
-# The config file's keys; None marks a free-form object.
-AGENT_KEYS = {k: True for k in ("name", "prompt", "greeting_message", "llm", "language", "voice_id",
-                                "voice_engine_version")} | {"extra": None}
-NUMBER_KEYS = {k: True for k in ("phone_number", "friendly_name", "trunk_username", "trunk_pwd_env")} \
-    | {"agent": AGENT_KEYS}
-CONFIG_SCHEMA = {
-    "server": {k: True for k in ("host", "port", "threads", "idle_timeout_ms", "drain_timeout_ms",
-                                 "max_connections", "header_limit_bytes", "body_limit_bytes")},
-    "sip": {"target": True},
-    "log": {"level": True, "format": True, "access_log": True},
-    "twilio": {"require_signature": True, "public_url": True, "trusted_proxies": True},
-    "synthflow": {k: True for k in ("api_url", "workspace_id", "ca_file", "provision_on_start",
-                                    "request_timeout_ms", "max_attempts", "initial_backoff_ms",
-                                    "max_backoff_ms")} | {"numbers": [NUMBER_KEYS]},
-}
+
+def load_schema(binary):
+    """Fills SERVICE_ENV, SECRET_ENV and CONFIG_SCHEMA from `check-config --schema`; the error or None."""
+    try:
+        result = subprocess.run([binary, "check-config", "--schema"], capture_output=True, text=True, timeout=30)
+        rows = json.loads(result.stdout) if result.returncode == 0 else None
+    except (OSError, ValueError) as error:
+        return str(error)
+    if rows is None:
+        return f"exit {result.returncode}: {result.stderr}"
+    SERVICE_ENV.update(NON_CONFIG_ENV | {row["env"] for row in rows if row.get("env")})
+    SECRET_ENV.update(row["env"] for row in rows if row.get("env") and row["secret"])
+    for row in rows:
+        if row["secret"]:
+            continue  # environment only: in the file it is an unknown key
+        node = CONFIG_SCHEMA
+        *parents, last = row["path"].split(".")
+        for part in parents:  # rows come depth first, so every parent is there already
+            node = node[part[:-2]][0] if part.endswith("[]") else node[part]
+        node[last] = {"object": {}, "object list": [{}], "json object": None}.get(row["type"], True)
+    return None
 
 KNOWN_KINDS = {
     "ConfigMap": "v1", "Service": "v1", "Deployment": "apps/v1", "Job": "batch/v1",
@@ -214,9 +219,15 @@ def check_with_binary(c, binary, config_text, secret_names):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repo", required=True, type=Path)
-    parser.add_argument("--binary", help="twiml-redirect, to run check-config on the ConfigMap")
+    parser.add_argument("--binary", required=True,
+                        help="twiml-redirect: its check-config --schema gives the keys, check-config checks the ConfigMap")
     options = parser.parse_args()
     c = Checker()
+
+    print("schema")
+    problem = load_schema(options.binary)
+    if not c.check(problem is None, f"check-config --schema lists the service's keys ({problem or 'ok'})"):
+        return 1
 
     print("parse")
     docs = load_documents(options.repo / "deploy" / "kubernetes")
@@ -292,10 +303,9 @@ def main():
     config_path = config_path_of(server, pod_spec(deployment))[0] if server else None
     check_dockerfile(c, options.repo, port, run_as, config_path or "")
 
-    if options.binary:
-        print("binary")
-        trunk_envs = {n.get("trunk_pwd_env") for n in config["synthflow"].get("numbers", [])} - {None}
-        check_with_binary(c, options.binary, config_text, (SECRET_ENV | trunk_envs) & set(env_entries(server)))
+    print("binary")
+    trunk_envs = {n.get("trunk_pwd_env") for n in config["synthflow"].get("numbers", [])} - {None}
+    check_with_binary(c, options.binary, config_text, (SECRET_ENV | trunk_envs) & set(env_entries(server)))
 
     print(f"{c.failures} failure(s)" if c.failures else "all manifest checks passed")
     return 1 if c.failures else 0

@@ -53,7 +53,7 @@ TEST(Binary, BadEnvExits2NamingTheVariable) {
   temp_file config("ok.json", kLoopbackConfig);
   const auto result = run_binary({"serve", "--config", config.path().string()}, clean_env({{"LOG_FORMAT", "xml"}}));
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.output.find("LOG_FORMAT (environment)"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("LOG_FORMAT (environment, log.format)"), std::string::npos) << result.output;
 }
 
 TEST(Binary, MissingConfigFileExits2) {

@@ -26,7 +26,7 @@ access_entry sample_entry() {
 
 TEST(AccessLine, TextMatchesTheSpdlogPattern) {
   std::string out;
-  append_access_line(out, sample_entry(), kTime, config::log_format::text);
+  append_access_line(out, sample_entry(), kTime, log_format::text);
   EXPECT_EQ(out,
             "2024-02-29T23:59:58.123Z info access method=POST path=/redirect_call status=200 bytes=164 "
             "duration_ms=1.235 call_sid=CA0123456789abcdef0123456789abcdef peer=127.0.0.1\n");
@@ -38,7 +38,7 @@ TEST(AccessLine, NoCallSidNoField) {
   entry.status = 404;
   entry.duration = 999ns;  // rounds to 0.001 ms
   std::string out;
-  append_access_line(out, entry, kTime, config::log_format::text);
+  append_access_line(out, entry, kTime, log_format::text);
   EXPECT_EQ(out, "2024-02-29T23:59:58.123Z info access method=POST path=/redirect_call status=404 bytes=164 "
                  "duration_ms=0.001 peer=127.0.0.1\n");
 }
@@ -47,13 +47,13 @@ TEST(AccessLine, LongDurationsKeepTheirDigits) {
   access_entry entry = sample_entry();
   entry.duration = 12s + 345678us;
   std::string out;
-  append_access_line(out, entry, kTime, config::log_format::text);
+  append_access_line(out, entry, kTime, log_format::text);
   EXPECT_NE(out.find(" duration_ms=12345.678 "), std::string::npos) << out;
 }
 
 TEST(AccessLine, JsonIsOneObjectWithMicrosecondTime) {
   std::string out;
-  append_access_line(out, sample_entry(), kTime, config::log_format::json);
+  append_access_line(out, sample_entry(), kTime, log_format::json);
   ASSERT_TRUE(out.ends_with("}\n"));
   const auto line = nlohmann::json::parse(out);
   EXPECT_EQ(line["time"], "2024-02-29T23:59:58.123456Z");
@@ -67,14 +67,14 @@ TEST(AccessLine, JsonEscapesWhatTheClientSent) {
   entry.path = "/a\"b\\c";
   entry.method = "X\x01Y";
   std::string out;
-  append_access_line(out, entry, kTime, config::log_format::json);
+  append_access_line(out, entry, kTime, log_format::json);
   const auto line = nlohmann::json::parse(out);  // throws if the escaping broke the object
   EXPECT_NE(line["msg"].get<std::string>().find("method=X\x01Y path=/a\"b\\c "), std::string::npos);
 }
 
 TEST(AccessLine, AppendsAfterWhatIsThere) {
   std::string out = "previous line\n";
-  append_access_line(out, sample_entry(), kTime, config::log_format::text);
+  append_access_line(out, sample_entry(), kTime, log_format::text);
   EXPECT_TRUE(out.starts_with("previous line\n2024-02-29T23:59:58.123Z info access "));
 }
 

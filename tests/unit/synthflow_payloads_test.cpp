@@ -168,7 +168,7 @@ TEST(SynthflowPayloads, NumberPatchFixesDriftAndResendsTrunkCredentials) {
 TEST(SynthflowPayloads, AgentSettingsSkipEmptyFieldsAndMergeExtra) {
   auto n = sample_number();
   n.agent.voice_id.clear();
-  n.agent.extra = {{"timezone", "Europe/Paris"}, {"prompt", "ignored: core fields win"}};
+  n.agent.extra = R"({"timezone":"Europe/Paris","prompt":"ignored: core fields win"})";
   const auto settings = desired_agent_settings(n.agent);
   EXPECT_EQ(settings["prompt"], "Be kind.");
   EXPECT_EQ(settings["timezone"], "Europe/Paris");

@@ -1,6 +1,9 @@
 #pragma once
 // The service's whole configuration: a JSON file, then environment overrides, validated once at
 // startup. Nothing here does I/O except load_config_file(); the rest is pure and unit-tested.
+// Every key is described once, in src/config/schema.cpp; reading, environment overrides, validation,
+// describe_config and describe_schema are derived from that table. Adding a key: a member here and a
+// row there. No JSON library in this header: the HTTP server includes it.
 
 #include <chrono>
 #include <cstdint>
@@ -13,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "twiml_redirect/util/logging.hpp"
 
 namespace twiml_redirect::config {
 
@@ -33,17 +36,14 @@ struct sip_config {
   std::string target = "sipin.synthflow.ai:32681";
 };
 
-enum class log_format { text, json };
-
-struct log_config {
-  std::string level = "info";  // trace, debug, info, warn, error, critical, off
-  log_format format = log_format::text;
-  bool access_log = true;
-};
+// The log section is util's own settings struct: util sits below config and must not include it.
+using log_format = util::log_format;
+using log_config = util::log_settings;
 
 struct twilio_config {
   bool require_signature = false;
-  std::string public_url;                 // e.g. https://voice.example.com ; empty: derive per request
+  // e.g. https://voice.example.com or https://example.com/voice (no trailing '/'); empty: derive per request
+  std::string public_url;
   std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-* headers are believed
   std::string auth_token;                 // from TWILIO_AUTH_TOKEN only; never logged
 };
@@ -56,7 +56,9 @@ struct agent_config {
   std::string language;
   std::string voice_id;
   std::string voice_engine_version = "2.0";
-  nlohmann::json extra = nlohmann::json::object();  // other documented agent fields, passed through
+  // Other documented agent fields, passed through: the text of a JSON object (validated as one when
+  // read), kept as text so that this header needs no JSON library.
+  std::string extra = "{}";
 };
 
 struct number_config {
@@ -115,6 +117,12 @@ service_config load_config_file(const std::filesystem::path& path, const env_loo
 // Why provisioning cannot run with this config (no API key, no workspace, an unset trunk password
 // variable), or nullopt. Checked only when provisioning will run, so serve-only replicas need no key.
 std::optional<std::string> check_provisioning_inputs(const synthflow_config& synthflow);
+
+// Every key as a JSON array of {path, type, default, min, max, allowed, env, env_named_by, secret,
+// required, help}, e.g. {"path":"server.port","type":"integer","default":3000,...}; the keys of
+// list elements read "synthflow.numbers[].agent.name". For `check-config --schema`, the manifest
+// check and the README check. indent as for describe_config.
+std::string describe_schema(int indent = 2);
 
 // The effective configuration as JSON, with secrets replaced by "<redacted>" (or "<unset>").
 // indent < 0: one line (for logs); else pretty-printed with that indent.

@@ -13,13 +13,21 @@
 #include <string>
 #include <string_view>
 
-#include "twiml_redirect/config/config.hpp"
-
 namespace twiml_redirect::util {
+
+enum class log_format { text, json };
+
+// What setup_logging needs. Defined here rather than in config/ so that util depends on nothing
+// above it; config's log_config is this struct, its defaults are the configuration's defaults.
+struct log_settings {
+  std::string level = "info";  // trace, debug, info, warn, error, critical, off
+  log_format format = log_format::text;
+  bool access_log = true;
+};
 
 // Installs the default logger (stderr) with the configured level and format, and the access log's
 // format and switch. Call once at startup, before the server starts.
-void setup_logging(const config::log_config& log);
+void setup_logging(const log_settings& log);
 
 // One request as the access log records it. The query string is left out on purpose: for GET
 // webhooks it carries the caller's own number (From, Caller), which must not be logged.
@@ -36,7 +44,7 @@ struct access_entry {
 // Appends one access line, newline included, exactly as spdlog's pattern for `format` would print
 // "access method=... peer=..." at info level at time `now` (UTC). Pure: the caller supplies the clock.
 void append_access_line(std::string& out, const access_entry& entry, std::chrono::system_clock::time_point now,
-                        config::log_format format);
+                        log_format format);
 
 // Access lines of one thread, written to a file descriptor in batches of whole lines. Not
 // thread-safe: one per server thread. Each write(2) holds at most kBatchBytes (PIPE_BUF) unless a

@@ -1,0 +1,634 @@
+// The configuration's keys, each described once. A row names the key, the struct member it fills
+// (whose type gives the key's type and whose default-constructed value is the key's default), and
+// its options: range, allowed values, environment variable, secret, required, an extra check and a
+// one-line help. Reading, environment overrides, per-key validation, describe_config and the
+// `check-config --schema` listing are all walks over these tables; cross-key rules live in config.cpp.
+//
+// Adding a key: the member in include/twiml_redirect/config/config.hpp, one row below. A new nested
+// object or list of objects: its struct, a table function like number_table(), and the row that
+// points at it.
+
+#include "schema.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <concepts>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+
+#include "twiml_redirect/twilio/call_params.hpp"
+#include "twiml_redirect/util/cidr.hpp"
+#include "twiml_redirect/util/url.hpp"
+
+namespace twiml_redirect::config::schema {
+namespace {
+
+using json = nlohmann::json;
+
+[[noreturn]] void fail(const std::string& where, const std::string& problem) {
+  throw config_error(where + ": " + problem);
+}
+
+enum class value_type { string, boolean, integer, milliseconds, enumeration, string_list, object, object_list, json_object };
+
+const char* type_name(value_type type) {
+  switch (type) {
+    case value_type::string: return "string";
+    case value_type::boolean: return "bool";
+    case value_type::integer: return "integer";
+    case value_type::milliseconds: return "milliseconds";
+    case value_type::enumeration: return "enum";
+    case value_type::string_list: return "string list";
+    case value_type::object: return "object";
+    case value_type::object_list: return "object list";
+    case value_type::json_object: return "json object";
+  }
+  return "?";
+}
+
+// A check beyond the type (of a string, or of each item of a string list): the problem, or nullopt.
+using check_fn = std::optional<std::string> (*)(const std::string& value);
+// Rewrites an accepted string into its canonical form.
+using normalize_fn = void (*)(std::string& value);
+
+struct options {
+  std::string_view env{};         // the environment variable that overrides the key
+  std::string_view env_named_by{};  // a sibling key holding the name of the variable that sets this one
+  bool secret = false;            // only from the environment, never from the file; printed redacted
+  bool required = false;          // must be in the file (strings: and not empty)
+  std::uint64_t min = 0;          // integers and milliseconds
+  std::uint64_t max = 0;
+  std::vector<std::string> allowed{};  // strings with a fixed set of values (filled in for enums)
+  check_fn check = nullptr;
+  normalize_fn normalize = nullptr;
+  std::string_view help{};
+};
+
+struct table;
+
+// One row, with its member access type-erased so that every table is a plain vector of rows.
+struct field {
+  std::string key;
+  value_type type = value_type::string;
+  options opts;
+  json default_value;             // the key's value in a default-constructed struct
+  const table* nested = nullptr;  // objects and object lists
+  // From the file: `value` is the key's JSON value, `path` its full key path for messages.
+  std::function<void(void* object, const json& value, const std::string& path)> read;
+  // From the environment: `where` names the variable and the key.
+  std::function<void(void* object, const std::string& text, const std::string& where)> read_text;
+  // The value as describe_config shows it (before redaction).
+  std::function<json(const void* object)> describe;
+  // The nested structs: the object, or each element of the list.
+  std::function<std::vector<void*>(void* object)> children;
+};
+
+struct table {
+  std::string noun;  // what one object is, for messages: "number" -> "an array of number objects"
+  std::vector<field> fields;
+};
+
+std::string join(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+
+std::string range_problem(const options& opts) {
+  return "must be an integer from " + std::to_string(opts.min) + " to " + std::to_string(opts.max);
+}
+
+std::string allowed_problem(const std::vector<std::string>& allowed, const std::string& got) {
+  std::string list;
+  if (allowed.size() == 2) {
+    list = "\"" + allowed[0] + "\" or \"" + allowed[1] + "\"";
+  } else {
+    list = "one of ";
+    for (std::size_t i = 0; i < allowed.size(); ++i) list += (i ? ", " : "") + allowed[i];
+  }
+  return "must be " + list + " (got \"" + got + "\")";
+}
+
+// Digits only: no sign, no spaces, no hex; nullopt also on overflow.
+std::optional<std::uint64_t> parse_unsigned(const std::string& text) {
+  std::uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, error] = std::from_chars(text.data(), end, value);
+  if (text.empty() || error != std::errc{} || ptr != end) return std::nullopt;
+  return value;
+}
+
+void set_string(std::string& out, const std::string& value, const options& opts, const std::string& where) {
+  if (opts.required && value.empty()) fail(where, "must not be empty");
+  if (!opts.allowed.empty() && std::find(opts.allowed.begin(), opts.allowed.end(), value) == opts.allowed.end())
+    fail(where, allowed_problem(opts.allowed, value));
+  if (opts.check)
+    if (auto problem = opts.check(value)) fail(where, *problem);
+  out = value;
+  if (opts.normalize) opts.normalize(out);
+}
+
+void read_object(const table& t, const json& value, void* object, const std::string& path);
+json describe_object(const table& t, const void* object);
+
+// Builds the table of struct S, one add() per key; the member pointer's type picks the key's type.
+template <typename S>
+class builder {
+ public:
+  explicit builder(std::string noun) { table_.noun = std::move(noun); }
+
+  // A string, or an enum of strings when opts.allowed is set.
+  builder& add(std::string key, std::string S::*member, options opts) {
+    field f = make(std::move(key), opts.allowed.empty() ? value_type::string : value_type::enumeration, opts);
+    f.read = [member, opts](void* object, const json& value, const std::string& path) {
+      if (!value.is_string()) fail(path, "must be a string");
+      set_string(static_cast<S*>(object)->*member, value.get<std::string>(), opts, path);
+    };
+    f.read_text = [member, opts](void* object, const std::string& text, const std::string& where) {
+      set_string(static_cast<S*>(object)->*member, text, opts, where);
+    };
+    f.describe = [member](const void* object) { return json(static_cast<const S*>(object)->*member); };
+    return push(std::move(f));
+  }
+
+  builder& add(std::string key, bool S::*member, options opts) {
+    field f = make(std::move(key), value_type::boolean, opts);
+    f.read = [member](void* object, const json& value, const std::string& path) {
+      if (!value.is_boolean()) fail(path, "must be true or false");
+      static_cast<S*>(object)->*member = value.get<bool>();
+    };
+    f.read_text = [member](void* object, const std::string& text, const std::string& where) {
+      if (text != "true" && text != "false") fail(where, "must be true or false");
+      static_cast<S*>(object)->*member = text == "true";
+    };
+    f.describe = [member](const void* object) { return json(static_cast<const S*>(object)->*member); };
+    return push(std::move(f));
+  }
+
+  template <std::unsigned_integral T>
+    requires(!std::same_as<T, bool>)
+  builder& add(std::string key, T S::*member, options opts) {
+    if (opts.max > std::numeric_limits<T>::max()) throw std::logic_error("config key " + key + ": max beyond its type");
+    field f = make(std::move(key), value_type::integer, opts);
+    f.read = [member, opts](void* object, const json& value, const std::string& path) {
+      static_cast<S*>(object)->*member = static_cast<T>(checked_integer(value, opts, path));
+    };
+    f.read_text = [member, opts](void* object, const std::string& text, const std::string& where) {
+      static_cast<S*>(object)->*member = static_cast<T>(checked_integer(text, opts, where));
+    };
+    f.describe = [member](const void* object) { return json(static_cast<const S*>(object)->*member); };
+    return push(std::move(f));
+  }
+
+  builder& add(std::string key, std::chrono::milliseconds S::*member, options opts) {
+    field f = make(std::move(key), value_type::milliseconds, opts);
+    f.read = [member, opts](void* object, const json& value, const std::string& path) {
+      static_cast<S*>(object)->*member = std::chrono::milliseconds(checked_integer(value, opts, path));
+    };
+    f.read_text = [member, opts](void* object, const std::string& text, const std::string& where) {
+      static_cast<S*>(object)->*member = std::chrono::milliseconds(checked_integer(text, opts, where));
+    };
+    f.describe = [member](const void* object) { return json((static_cast<const S*>(object)->*member).count()); };
+    return push(std::move(f));
+  }
+
+  // An enum member, spelled in the file as one of `names`.
+  template <typename E>
+  builder& add_enum(std::string key, E S::*member, std::vector<std::pair<std::string, E>> names, options opts) {
+    for (const auto& [name, value] : names) opts.allowed.push_back(name);
+    field f = make(std::move(key), value_type::enumeration, opts);
+    const auto set = [member, names, opts](void* object, const std::string& text, const std::string& where) {
+      for (const auto& [name, value] : names)
+        if (name == text) {
+          static_cast<S*>(object)->*member = value;
+          return;
+        }
+      fail(where, allowed_problem(opts.allowed, text));
+    };
+    f.read = [set](void* object, const json& value, const std::string& path) {
+      if (!value.is_string()) fail(path, "must be a string");
+      set(object, value.get<std::string>(), path);
+    };
+    f.read_text = set;
+    f.describe = [member, names](const void* object) {
+      for (const auto& [name, value] : names)
+        if (value == static_cast<const S*>(object)->*member) return json(name);
+      return json(nullptr);
+    };
+    return push(std::move(f));
+  }
+
+  // A JSON array of strings; opts.check applies to each item. Not settable from the environment.
+  builder& add(std::string key, std::vector<std::string> S::*member, options opts) {
+    field f = make(std::move(key), value_type::string_list, opts);
+    f.read = [member, opts](void* object, const json& value, const std::string& path) {
+      if (!value.is_array()) fail(path, "must be an array of strings");
+      std::vector<std::string> items;
+      for (std::size_t i = 0; i < value.size(); ++i) {
+        const std::string where = path + "[" + std::to_string(i) + "]";
+        if (!value[i].is_string()) fail(where, "must be a string");
+        items.emplace_back();
+        set_string(items.back(), value[i].get<std::string>(), opts, where);
+      }
+      static_cast<S*>(object)->*member = std::move(items);
+    };
+    f.describe = [member](const void* object) { return json(static_cast<const S*>(object)->*member); };
+    return push(std::move(f));
+  }
+
+  // A nested object described by its own table.
+  template <typename T>
+  builder& add(std::string key, T S::*member, const table& nested, options opts) {
+    field f = make(std::move(key), value_type::object, opts);
+    f.nested = &nested;
+    f.read = [member, &nested](void* object, const json& value, const std::string& path) {
+      read_object(nested, value, &(static_cast<S*>(object)->*member), path);
+    };
+    f.describe = [member, &nested](const void* object) {
+      return describe_object(nested, &(static_cast<const S*>(object)->*member));
+    };
+    f.children = [member](void* object) { return std::vector<void*>{&(static_cast<S*>(object)->*member)}; };
+    return push(std::move(f));
+  }
+
+  // A JSON array of objects, each described by `nested`; the file's array replaces the default.
+  template <typename T>
+  builder& add(std::string key, std::vector<T> S::*member, const table& nested, options opts) {
+    field f = make(std::move(key), value_type::object_list, opts);
+    f.nested = &nested;
+    f.read = [member, &nested](void* object, const json& value, const std::string& path) {
+      if (!value.is_array()) fail(path, "must be an array of " + nested.noun + " objects");
+      std::vector<T> items(value.size());
+      for (std::size_t i = 0; i < value.size(); ++i)
+        read_object(nested, value[i], &items[i], path + "[" + std::to_string(i) + "]");
+      static_cast<S*>(object)->*member = std::move(items);
+    };
+    f.describe = [member, &nested](const void* object) {
+      json items = json::array();
+      for (const T& item : static_cast<const S*>(object)->*member) items.push_back(describe_object(nested, &item));
+      return items;
+    };
+    f.children = [member](void* object) {
+      std::vector<void*> items;
+      for (T& item : static_cast<S*>(object)->*member) items.push_back(&item);
+      return items;
+    };
+    return push(std::move(f));
+  }
+
+  // A free-form JSON object, kept as its text (see agent_config::extra).
+  builder& add_json(std::string key, std::string S::*member, options opts) {
+    field f = make(std::move(key), value_type::json_object, opts);
+    const std::string problem = "must be a JSON object of " + table_.noun + " fields";
+    f.read = [member, problem](void* object, const json& value, const std::string& path) {
+      if (!value.is_object()) fail(path, problem);
+      static_cast<S*>(object)->*member = value.dump();
+    };
+    f.read_text = [member, problem](void* object, const std::string& text, const std::string& where) {
+      const json value = json::parse(text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+      if (!value.is_object()) fail(where, problem);
+      static_cast<S*>(object)->*member = value.dump();
+    };
+    f.describe = [member](const void* object) {
+      const std::string& text = static_cast<const S*>(object)->*member;
+      json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+      return value.is_discarded() ? json(text) : value;  // a hand-built config may hold anything
+    };
+    return push(std::move(f));
+  }
+
+  table build() { return std::move(table_); }
+
+ private:
+  static std::uint64_t checked_integer(const json& value, const options& opts, const std::string& where) {
+    if (!value.is_number_unsigned() || value.get<std::uint64_t>() < opts.min || value.get<std::uint64_t>() > opts.max)
+      fail(where, range_problem(opts));
+    return value.get<std::uint64_t>();
+  }
+
+  static std::uint64_t checked_integer(const std::string& text, const options& opts, const std::string& where) {
+    const auto value = parse_unsigned(text);
+    if (!value || *value < opts.min || *value > opts.max) fail(where, range_problem(opts));
+    return *value;
+  }
+
+  field make(std::string key, value_type type, const options& opts) {
+    if (std::any_of(table_.fields.begin(), table_.fields.end(), [&](const field& f) { return f.key == key; }))
+      throw std::logic_error("config key " + key + " is listed twice");
+    field f;
+    f.key = std::move(key);
+    f.type = type;
+    f.opts = opts;
+    return f;
+  }
+
+  builder& push(field f) {
+    if (f.opts.secret && (f.type != value_type::string || (f.opts.env.empty() && f.opts.env_named_by.empty())))
+      throw std::logic_error("config key " + f.key + ": a secret is a string from the environment");
+    if ((!f.opts.env.empty() || !f.opts.env_named_by.empty()) && !f.read_text)
+      throw std::logic_error("config key " + f.key + ": this type cannot come from the environment");
+    if (f.type != value_type::object) {
+      const S defaults{};
+      f.default_value = f.describe(&defaults);
+    }
+    table_.fields.push_back(std::move(f));
+    return *this;
+  }
+
+  table table_;
+};
+
+// Per-key checks.
+
+std::optional<std::string> check_ip_address(const std::string& text) {
+  std::array<unsigned char, 16> buffer{};
+  if (inet_pton(AF_INET, text.c_str(), buffer.data()) == 1 || inet_pton(AF_INET6, text.c_str(), buffer.data()) == 1)
+    return std::nullopt;
+  return "must be an IPv4 or IPv6 address (e.g. 0.0.0.0 or ::)";
+}
+
+std::optional<std::string> check_sip_target(const std::string& text) { return twilio::check_sip_target(text); }
+
+std::optional<std::string> check_e164(const std::string& text) { return twilio::check_called(text); }
+
+std::optional<std::string> check_cidr(const std::string& text) {
+  if (util::parse_cidr(text)) return std::nullopt;
+  return "must be an IP address or CIDR such as 10.0.0.0/8 (got \"" + text + "\")";
+}
+
+std::optional<std::string> check_env_var_name(const std::string& name) {
+  const bool valid = name.empty() || ((name.front() < '0' || name.front() > '9') &&
+                                      std::all_of(name.begin(), name.end(), [](char c) {
+                                        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                                               (c >= '0' && c <= '9') || c == '_';
+                                      }));
+  if (valid) return std::nullopt;
+  return "must be the name of an environment variable ([A-Za-z_][A-Za-z0-9_]*)";
+}
+
+// The same parser the outbound client uses, so a URL that passes check-config works in serve.
+std::optional<std::string> check_api_url(const std::string& url) {
+  auto parsed = util::parse_http_url(url);
+  if (!parsed) return parsed.error();
+  return std::nullopt;
+}
+
+// The URL Twilio calls, up to where the request target starts: scheme, host, optional port and an
+// optional path prefix (a proxy that maps https://example.com/voice/... to this service).
+std::optional<std::string> check_public_url(const std::string& url) {
+  if (url.empty()) return std::nullopt;  // derived per request
+  const std::size_t scheme_end = url.find("://");
+  const std::string_view scheme = scheme_end == std::string::npos ? "" : std::string_view(url).substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") return "must start with http:// or https://";
+  if (url.find_first_of(" \t\r\n") != std::string::npos) return "must not contain whitespace";
+  const std::string_view rest = std::string_view(url).substr(scheme_end + 3);
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.empty()) return "has no host";
+  if (authority.find('@') != std::string_view::npos)
+    return "must not carry credentials (user:password@); secrets come from the environment";
+  if (rest.find_first_of("?#") != std::string_view::npos) return "must not have a query or fragment";
+  // The parser the client uses catches the rest (a bad port, a malformed host).
+  if (auto parsed = util::parse_http_url(url); !parsed) return parsed.error();
+  return std::nullopt;
+}
+
+// The request target, which starts with '/', is appended to the public URL when signing.
+void drop_trailing_slashes(std::string& url) {
+  while (url.ends_with('/')) url.pop_back();
+}
+
+// The tables. Help texts are the README's (scripts/config-table writes its table from them).
+
+const table& agent_table() {
+  static const table agent =
+      builder<agent_config>("agent")
+          .add("name", &agent_config::name, {.required = true, .help = "agent name"})
+          .add("prompt", &agent_config::prompt, {.help = "the agent's prompt"})
+          .add("greeting_message", &agent_config::greeting_message, {.help = "what the agent says first"})
+          .add("llm", &agent_config::llm, {.help = "the agent's LLM, e.g. `gpt-4.1`"})
+          .add("language", &agent_config::language, {.help = "the agent's language, e.g. `en-US`"})
+          .add("voice_id", &agent_config::voice_id, {.help = "the agent's voice"})
+          .add("voice_engine_version", &agent_config::voice_engine_version,
+               {.help = "as Synthflow's direct-dialing guide asks"})
+          .add_json("extra", &agent_config::extra,
+                    {.help = "any other documented agent field (e.g. `timezone`), passed through as is"})
+          .build();
+  return agent;
+}
+
+const table& number_table() {
+  static const table number =
+      builder<number_config>("number")
+          .add("phone_number", &number_config::phone_number,
+               {.required = true, .check = check_e164, .help = "the number in E.164 (`+14155550100`)"})
+          .add("friendly_name", &number_config::friendly_name, {.help = "display name of the number in Synthflow"})
+          .add("trunk_username", &number_config::trunk_username, {.help = "SIP trunk user name, if your trunk needs one"})
+          .add("trunk_pwd_env", &number_config::trunk_pwd_env,
+               {.check = check_env_var_name, .help = "the *name* of the environment variable holding the trunk password"})
+          .add("trunk_pwd", &number_config::trunk_pwd,
+               {.env_named_by = "trunk_pwd_env", .secret = true,
+                .help = "SIP trunk password, from the variable named by `trunk_pwd_env` only"})
+          .add("termination_uri", &number_config::termination_uri,
+               {.help = "SIP domain for outbound legs; when set, the number is imported as `provider_name: \"custom\"`"})
+          .add("agent", &number_config::agent, agent_table(), {.required = true, .help = "the number's inbound agent"})
+          .build();
+  return number;
+}
+
+const table& server_table() {
+  static const table server =
+      builder<server_config>("server")
+          .add("host", &server_config::host,
+               {.env = "HOST", .check = check_ip_address, .help = "IP address to listen on (`::` for IPv6)"})
+          .add("port", &server_config::port,
+               {.env = "PORT", .min = 0, .max = 65535, .help = "TCP port (0: any free port, logged at startup)"})
+          .add("threads", &server_config::threads,
+               {.min = 0, .max = 256, .help = "worker threads; 0 = one per hardware thread"})
+          .add("idle_timeout_ms", &server_config::idle_timeout,
+               {.min = 100, .max = 3'600'000,
+                .help = "a connection must deliver each request (and accept each answer) within this, else it is closed"})
+          .add("drain_timeout_ms", &server_config::drain_timeout,
+               {.min = 0, .max = 600'000, .help = "on SIGTERM, how long in-flight requests may take to finish"})
+          .add("max_connections", &server_config::max_connections,
+               {.min = 1, .max = 1'000'000, .help = "open connections at most; further ones are closed at once"})
+          .add("header_limit_bytes", &server_config::header_limit,
+               {.min = 1024, .max = 1024 * 1024, .help = "larger request headers get `431`"})
+          .add("body_limit_bytes", &server_config::body_limit,
+               {.min = 1024, .max = 16 * 1024 * 1024, .help = "larger request bodies get `413`"})
+          .build();
+  return server;
+}
+
+const table& sip_table() {
+  static const table sip = builder<sip_config>("sip")
+                               .add("target", &sip_config::target,
+                                    {.env = "SIP_TARGET", .check = check_sip_target,
+                                     .help = "Synthflow SIP `host[:port]` that Twilio dials"})
+                               .build();
+  return sip;
+}
+
+const table& log_table() {
+  static const table log =
+      builder<log_config>("log")
+          .add("level", &log_config::level,
+               {.env = "LOG_LEVEL",
+                .allowed = {"trace", "debug", "info", "warn", "error", "critical", "off"},
+                .help = "the least severe level logged"})
+          .add_enum("format", &log_config::format, {{"text", log_format::text}, {"json", log_format::json}},
+                    {.env = "LOG_FORMAT", .help = "`text`, or `json` for one JSON object per line"})
+          .add("access_log", &log_config::access_log,
+               {.help = "one line per request: method, path, status, bytes, duration, CallSid, peer"})
+          .build();
+  return log;
+}
+
+const table& twilio_table() {
+  static const table twilio =
+      builder<twilio_config>("twilio")
+          .add("require_signature", &twilio_config::require_signature,
+               {.help = "refuse to start without `TWILIO_AUTH_TOKEN`"})
+          .add("public_url", &twilio_config::public_url,
+               {.env = "PUBLIC_URL", .check = check_public_url, .normalize = drop_trailing_slashes,
+                .help = "the URL Twilio calls, up to the request path: `https://voice.example.com` or "
+                        "`https://example.com/voice`; empty: derived per request"})
+          .add("trusted_proxies", &twilio_config::trusted_proxies,
+               {.check = check_cidr, .help = "CIDRs whose `X-Forwarded-Proto`/`X-Forwarded-Host` are believed"})
+          .add("auth_token", &twilio_config::auth_token,
+               {.env = "TWILIO_AUTH_TOKEN", .secret = true,
+                .help = "Twilio auth token; when set, every webhook must carry a valid `X-Twilio-Signature`"})
+          .build();
+  return twilio;
+}
+
+const table& synthflow_table() {
+  static const table synthflow =
+      builder<synthflow_config>("synthflow")
+          .add("api_url", &synthflow_config::api_url,
+               {.env = "SYNTHFLOW_API_URL", .check = check_api_url,
+                .help = "Synthflow API base URL (no credentials, query or port 0)"})
+          .add("workspace_id", &synthflow_config::workspace_id,
+               {.env = "SYNTHFLOW_WORKSPACE_ID", .help = "the workspace that owns the numbers"})
+          .add("api_key", &synthflow_config::api_key,
+               {.env = "SYNTHFLOW_API_KEY", .secret = true,
+                .help = "Synthflow API key (required when `synthflow.numbers` is not empty and provisioning runs)"})
+          .add("ca_file", &synthflow_config::ca_file,
+               {.help = "extra CA bundle (PEM) for a private CA; `SSL_CERT_FILE` works too"})
+          .add("provision_on_start", &synthflow_config::provision_on_start,
+               {.help = "`serve` provisions in the background at startup"})
+          .add("request_timeout_ms", &synthflow_config::request_timeout,
+               {.min = 100, .max = 600'000, .help = "deadline of each Synthflow API call (connect, TLS, answer)"})
+          .add("max_attempts", &synthflow_config::max_attempts,
+               {.min = 1, .max = 100, .help = "attempts per call on transient failures (timeouts, 429, 5xx)"})
+          .add("initial_backoff_ms", &synthflow_config::initial_backoff,
+               {.min = 0, .max = 600'000, .help = "first retry delay; doubles with jitter"})
+          .add("max_backoff_ms", &synthflow_config::max_backoff,
+               {.min = 0, .max = 3'600'000, .help = "cap on the retry delay"})
+          .add("numbers", &synthflow_config::numbers, number_table(), {.help = "the numbers to provision"})
+          .build();
+  return synthflow;
+}
+
+const table& root_table() {
+  static const table root =
+      builder<service_config>("configuration")
+          .add("server", &service_config::server, server_table(), {.help = "the HTTP server"})
+          .add("sip", &service_config::sip, sip_table(), {.help = "where Twilio dials Synthflow"})
+          .add("log", &service_config::log, log_table(), {.help = "logging"})
+          .add("twilio", &service_config::twilio, twilio_table(), {.help = "Twilio's webhook requests"})
+          .add("synthflow", &service_config::synthflow, synthflow_table(), {.help = "Synthflow's API and provisioning"})
+          .build();
+  return root;
+}
+
+// The walks.
+
+void read_object(const table& t, const json& value, void* object, const std::string& path) {
+  if (!value.is_object()) fail(path.empty() ? "(document)" : path, "must be a JSON object");
+  for (const field& f : t.fields) {
+    if (f.opts.secret) continue;  // from the environment only; in the file it is an unknown key
+    const auto it = value.find(f.key);
+    if (it == value.end()) {
+      if (f.opts.required) fail(join(path, f.key), "is required");
+      continue;
+    }
+    f.read(object, *it, join(path, f.key));
+  }
+  // A typo or an option of another version stops startup instead of being silently ignored.
+  for (const auto& item : value.items()) {
+    const bool known = std::any_of(t.fields.begin(), t.fields.end(),
+                                   [&](const field& f) { return !f.opts.secret && f.key == item.key(); });
+    if (!known) fail(join(path, item.key()), "is not a known key");
+  }
+}
+
+void apply_env_to(const table& t, void* object, const std::string& path, const env_lookup& env) {
+  for (const field& f : t.fields) {
+    const std::string key_path = join(path, f.key);
+    if (!f.opts.env.empty()) {
+      const std::string name(f.opts.env);
+      if (auto text = env(name)) f.read_text(object, *text, name + " (environment, " + key_path + ")");
+    }
+    if (!f.opts.env_named_by.empty()) {
+      const auto named_by = std::find_if(t.fields.begin(), t.fields.end(),
+                                         [&](const field& other) { return other.key == f.opts.env_named_by; });
+      if (named_by == t.fields.end()) throw std::logic_error("config key " + key_path + ": env_named_by names no key");
+      const json name = named_by->describe(object);
+      if (name.is_string() && !name.get<std::string>().empty())
+        if (auto text = env(name.get<std::string>()))
+          f.read_text(object, *text, name.get<std::string>() + " (environment, " + key_path + ")");
+    }
+    if (f.nested) {
+      const std::vector<void*> children = f.children(object);
+      for (std::size_t i = 0; i < children.size(); ++i)
+        apply_env_to(*f.nested, children[i],
+                     f.type == value_type::object_list ? key_path + "[" + std::to_string(i) + "]" : key_path, env);
+    }
+  }
+}
+
+json describe_object(const table& t, const void* object) {
+  json described = json::object();
+  for (const field& f : t.fields) {
+    json value = f.describe(object);
+    if (f.opts.secret) value = value.get_ref<const std::string&>().empty() ? "<unset>" : "<redacted>";
+    described[f.key] = std::move(value);
+  }
+  return described;
+}
+
+void list_keys(const table& t, const std::string& prefix, json& out) {
+  for (const field& f : t.fields) {
+    const std::string path = join(prefix, f.key);
+    const bool ranged = f.type == value_type::integer || f.type == value_type::milliseconds;
+    json row = {{"path", path},
+                {"type", type_name(f.type)},
+                {"default", f.default_value},
+                {"min", ranged ? json(f.opts.min) : json(nullptr)},
+                {"max", ranged ? json(f.opts.max) : json(nullptr)},
+                {"allowed", f.opts.allowed.empty() ? json(nullptr) : json(f.opts.allowed)},
+                {"env", f.opts.env.empty() ? json(nullptr) : json(std::string(f.opts.env))},
+                {"env_named_by", f.opts.env_named_by.empty() ? json(nullptr) : json(join(prefix, std::string(f.opts.env_named_by)))},
+                {"secret", f.opts.secret},
+                {"required", f.opts.required},
+                {"help", std::string(f.opts.help)}};
+    out.push_back(std::move(row));
+    if (f.nested) list_keys(*f.nested, f.type == value_type::object_list ? path + "[]" : path, out);
+  }
+}
+
+}  // namespace
+
+void read_document(const json& document, service_config& config) { read_object(root_table(), document, &config, ""); }
+
+void apply_env(service_config& config, const env_lookup& env) { apply_env_to(root_table(), &config, "", env); }
+
+json describe(const service_config& config) { return describe_object(root_table(), &config); }
+
+json listing() {
+  json rows = json::array();
+  list_keys(root_table(), "", rows);
+  return rows;
+}
+
+}  // namespace twiml_redirect::config::schema

@@ -1,0 +1,265 @@
+// The key table as a whole: the listing (check-config --schema) agrees with what the reader accepts
+// and what describe_config prints, every key's errors name its path, secrets never show.
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "twiml_redirect/config/config.hpp"
+
+namespace twiml_redirect::config {
+namespace {
+
+using json = nlohmann::json;
+
+env_lookup fake_env(std::map<std::string, std::string> values = {}) {
+  return [values = std::move(values)](const std::string& name) -> std::optional<std::string> {
+    const auto it = values.find(name);
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string error_of(const std::string& document, std::map<std::string, std::string> env = {}) {
+  try {
+    parse_config(document, fake_env(std::move(env)));
+  } catch (const config_error& error) {
+    return error.what();
+  }
+  return "";
+}
+
+json schema() { return json::parse(describe_schema(-1)); }
+
+// Every key path in a JSON document, list elements spelled "[]": {"a":{"b":[{"c":1}]}} gives a,
+// a.b, a.b[].c. Free-form objects (agent.extra) are leaves.
+void collect_paths(const json& value, const std::string& path, const std::set<std::string>& leaves,
+                   std::set<std::string>& out) {
+  if (!path.empty() && !path.ends_with("[]")) out.insert(path);
+  if (leaves.contains(path)) return;
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) collect_paths(item, path.empty() ? key : path + "." + key, leaves, out);
+  } else if (value.is_array()) {
+    for (const json& item : value)
+      if (item.is_object()) collect_paths(item, path + "[]", leaves, out);
+  }
+}
+
+std::set<std::string> paths_of(const json& document) {
+  std::set<std::string> leaves;
+  for (const json& row : schema())
+    if (row["type"] == "json object") leaves.insert(row["path"].get<std::string>());
+  std::set<std::string> out;
+  collect_paths(document, "", leaves, out);
+  return out;
+}
+
+std::set<std::string> listed_paths(bool with_secrets) {
+  std::set<std::string> out;
+  for (const json& row : schema())
+    if (with_secrets || !row["secret"].get<bool>()) out.insert(row["path"].get<std::string>());
+  return out;
+}
+
+// Every key the file may hold, each set to a non-default value. A key added to the table and not
+// here fails FileKeysAreExactlyTheListedOnes: add it here too.
+constexpr std::string_view kEveryKey = R"({
+  "server":{"host":"127.0.0.1","port":8080,"threads":3,"idle_timeout_ms":5000,"drain_timeout_ms":2000,
+            "max_connections":50,"header_limit_bytes":4096,"body_limit_bytes":2048},
+  "sip":{"target":"sip.eu.synthflow.ai:32681"},
+  "log":{"level":"debug","format":"json","access_log":false},
+  "twilio":{"require_signature":true,"public_url":"https://example.com/voice/","trusted_proxies":["10.0.0.0/8","::1"]},
+  "synthflow":{"api_url":"https://api.eu.synthflow.ai/v2","workspace_id":"W1","ca_file":"/tmp/ca.pem",
+               "provision_on_start":false,"request_timeout_ms":2500,"max_attempts":3,"initial_backoff_ms":100,
+               "max_backoff_ms":1000,
+               "numbers":[{"phone_number":"+14155550100","friendly_name":"Front desk","trunk_username":"trunk",
+                           "trunk_pwd_env":"TRUNK_PWD_MAIN","termination_uri":"pbx.example.com",
+                           "agent":{"name":"Reception","prompt":"Be kind","greeting_message":"Hi","llm":"gpt-4.1",
+                                    "language":"en-US","voice_id":"v1","voice_engine_version":"2.1",
+                                    "extra":{"timezone":"Europe/Berlin","nested":{"a":[1,2]}}}}]}})";
+
+const std::map<std::string, std::string> kSecretEnv = {
+    {"TWILIO_AUTH_TOKEN", "tw-secret-4711"}, {"SYNTHFLOW_API_KEY", "sf-secret-0815"}, {"TRUNK_PWD_MAIN", "trunk-secret-42"}};
+
+TEST(ConfigSchema, FileKeysAreExactlyTheListedOnes) {
+  ASSERT_EQ(error_of(std::string(kEveryKey), kSecretEnv), "");
+  EXPECT_EQ(paths_of(json::parse(kEveryKey)), listed_paths(/*with_secrets=*/false));
+}
+
+TEST(ConfigSchema, DescribeShowsExactlyTheListedKeys) {
+  const service_config config = parse_config(kEveryKey, fake_env(kSecretEnv));
+  EXPECT_EQ(paths_of(json::parse(describe_config(config))), listed_paths(/*with_secrets=*/true));
+}
+
+TEST(ConfigSchema, FullyPopulatedDocumentRoundTripsThroughDescribe) {
+  const service_config config = parse_config(kEveryKey, fake_env(kSecretEnv));
+  json described = json::parse(describe_config(config));
+  // What describe adds (secrets) or normalises (the public URL's trailing slash) aside, the
+  // description is the document: every key was read into the member its row names.
+  described["twilio"].erase("auth_token");
+  described["synthflow"].erase("api_key");
+  described["synthflow"]["numbers"][0].erase("trunk_pwd");
+  json expected = json::parse(kEveryKey);
+  expected["twilio"]["public_url"] = "https://example.com/voice";
+  EXPECT_EQ(described, expected) << described.dump(2);
+  // And reading the description back gives the same configuration.
+  EXPECT_EQ(describe_config(parse_config(described.dump(), fake_env(kSecretEnv))), describe_config(config));
+}
+
+TEST(ConfigSchema, DefaultsAreThoseOfTheDefaultConfig) {
+  const json described = json::parse(describe_config(parse_config("{}", fake_env())));
+  int compared = 0;
+  for (const json& row : schema()) {
+    const std::string path = row["path"];
+    if (path.find("[]") != std::string::npos || row["type"] == "object") continue;
+    const json::json_pointer pointer("/" + std::string(path).replace(path.find('.'), 1, "/"));
+    const json shown = described.at(pointer);
+    if (row["secret"].get<bool>()) {
+      EXPECT_EQ(shown, "<unset>") << path;
+      EXPECT_EQ(row["default"], "") << path;
+    } else {
+      EXPECT_EQ(row["default"], shown) << path;
+    }
+    ++compared;
+  }
+  EXPECT_GT(compared, 20);
+  // Defaults inside list elements are those of a default-constructed element.
+  const json number = json::parse(describe_config(parse_config(
+      R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}}]}})", fake_env())))["synthflow"]["numbers"][0];
+  for (const json& row : schema()) {
+    const std::string path = row["path"];
+    const std::string prefix = "synthflow.numbers[].";
+    if (!path.starts_with(prefix) || row["type"] == "object" || row["required"].get<bool>() || row["secret"].get<bool>())
+      continue;
+    std::string rest = path.substr(prefix.size());
+    for (char& c : rest)
+      if (c == '.') c = '/';
+    EXPECT_EQ(row["default"], number.at(json::json_pointer("/" + rest))) << path;
+  }
+}
+
+TEST(ConfigSchema, ListingRowsAreComplete) {
+  const std::set<std::string> types = {"string", "bool", "integer", "milliseconds", "enum",
+                                       "string list", "object", "object list", "json object"};
+  for (const json& row : schema()) {
+    for (const char* key : {"path", "type", "default", "min", "max", "allowed", "env", "secret", "help"})
+      EXPECT_TRUE(row.contains(key)) << row.dump() << " lacks " << key;
+    EXPECT_TRUE(types.contains(row["type"].get<std::string>())) << row.dump();
+    EXPECT_FALSE(row["help"].get<std::string>().empty()) << row.dump();
+    const bool ranged = row["type"] == "integer" || row["type"] == "milliseconds";
+    EXPECT_EQ(row["min"].is_number(), ranged) << row.dump();
+    EXPECT_EQ(row["max"].is_number(), ranged) << row.dump();
+    EXPECT_EQ(row["allowed"].is_array(), row["type"] == "enum") << row.dump();
+    if (row["secret"].get<bool>()) {
+      EXPECT_TRUE(row["env"].is_string() || row["env_named_by"].is_string()) << row.dump();
+    }
+  }
+  // The example from the brief, literally.
+  bool found = false;
+  for (const json& row : schema())
+    if (row["path"] == "synthflow.numbers[].agent.name") found = row["required"].get<bool>() && row["type"] == "string";
+  EXPECT_TRUE(found);
+}
+
+// A value of the wrong type for each listed key: its error names exactly that key's path.
+json wrong_value(const std::string& type) {
+  if (type == "bool" || type == "enum") return 7;
+  if (type == "integer" || type == "milliseconds") return -1;
+  if (type == "json object") return json::array();
+  return true;  // strings, lists, objects
+}
+
+TEST(ConfigSchema, EveryKeysErrorNamesItsPath) {
+  int checked = 0;
+  for (const json& row : schema()) {
+    if (row["secret"].get<bool>()) continue;
+    std::string path = row["path"];
+    json document = json::parse(R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}}]}})");
+    std::string pointer = "/" + path;
+    for (std::size_t at = pointer.find('.'); at != std::string::npos; at = pointer.find('.')) pointer[at] = '/';
+    for (std::size_t at = pointer.find("[]"); at != std::string::npos; at = pointer.find("[]"))
+      pointer.replace(at, 2, "/0");
+    document[json::json_pointer(pointer)] = wrong_value(row["type"]);
+    std::string expected_path = path;
+    for (std::size_t at = expected_path.find("[]"); at != std::string::npos; at = expected_path.find("[]"))
+      expected_path.replace(at, 2, "[0]");
+    const std::string message = error_of(document.dump());
+    EXPECT_TRUE(message.starts_with(expected_path + ": ")) << path << " gave \"" << message << "\"";
+    ++checked;
+  }
+  EXPECT_GT(checked, 35);
+}
+
+TEST(ConfigSchema, EveryEnvErrorNamesTheVariableAndTheKey) {
+  int checked = 0;
+  for (const json& row : schema()) {
+    if (!row["env"].is_string()) continue;
+    const std::string type = row["type"];
+    std::string bad;
+    if (type == "integer" || type == "milliseconds") bad = "12x";
+    else if (type == "enum") bad = "not-a-level";
+    else if (type == "bool") bad = "yes";
+    else continue;  // strings are checked by the explicit cases in config_test.cpp
+    const std::string env = row["env"];
+    const std::string message = error_of("{}", {{env, bad}});
+    EXPECT_TRUE(message.starts_with(env + " (environment, " + row["path"].get<std::string>() + "): ")) << message;
+    ++checked;
+  }
+  EXPECT_GE(checked, 3);  // PORT, LOG_LEVEL, LOG_FORMAT
+}
+
+TEST(ConfigSchema, DescribeNeverShowsASecret) {
+  const service_config config = parse_config(kEveryKey, fake_env(kSecretEnv));
+  EXPECT_EQ(config.synthflow.api_key, "sf-secret-0815");
+  EXPECT_EQ(config.twilio.auth_token, "tw-secret-4711");
+  EXPECT_EQ(config.synthflow.numbers.at(0).trunk_pwd, "trunk-secret-42");
+  for (const int indent : {-1, 2}) {
+    const std::string described = describe_config(config, indent);
+    for (const auto& [name, secret] : kSecretEnv) EXPECT_EQ(described.find(secret), std::string::npos) << name;
+  }
+  // Every secret row shows "<redacted>" when set.
+  const json described = json::parse(describe_config(config));
+  int secrets = 0;
+  for (const json& row : schema()) {
+    if (!row["secret"].get<bool>()) continue;
+    std::string pointer = "/" + row["path"].get<std::string>();
+    for (std::size_t at = pointer.find('.'); at != std::string::npos; at = pointer.find('.')) pointer[at] = '/';
+    for (std::size_t at = pointer.find("[]"); at != std::string::npos; at = pointer.find("[]")) pointer.replace(at, 2, "/0");
+    EXPECT_EQ(described.at(json::json_pointer(pointer)), "<redacted>") << pointer;
+    ++secrets;
+  }
+  EXPECT_EQ(secrets, 3);
+}
+
+TEST(ConfigSchema, PublicUrlMayCarryAPathPrefix) {
+  EXPECT_EQ(parse_config(R"({"twilio":{"public_url":"https://example.com/voice"}})", fake_env()).twilio.public_url,
+            "https://example.com/voice");
+  EXPECT_EQ(parse_config(R"({"twilio":{"public_url":"https://example.com/voice/"}})", fake_env()).twilio.public_url,
+            "https://example.com/voice");
+  EXPECT_EQ(parse_config("{}", fake_env({{"PUBLIC_URL", "http://127.0.0.1:8080/a/b//"}})).twilio.public_url,
+            "http://127.0.0.1:8080/a/b");
+  EXPECT_EQ(parse_config(R"({"twilio":{"public_url":"https://voice.example.com"}})", fake_env()).twilio.public_url,
+            "https://voice.example.com");
+}
+
+TEST(ConfigSchema, ApiUrlThatTheClientCanUseIsAccepted) {
+  EXPECT_EQ(error_of(R"({"synthflow":{"api_url":"http://[::1]:8443/v2/"}})"), "");
+  EXPECT_EQ(error_of(R"({"synthflow":{"api_url":"https://api.synthflow.ai"}})"), "");
+}
+
+TEST(ConfigSchema, ExtraIsKeptAsJsonText) {
+  const service_config config = parse_config(kEveryKey, fake_env(kSecretEnv));
+  const json extra = json::parse(config.synthflow.numbers.at(0).agent.extra);
+  EXPECT_EQ(extra, json::parse(R"({"timezone":"Europe/Berlin","nested":{"a":[1,2]}})"));
+  EXPECT_EQ(parse_config(R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}}]}})",
+                         fake_env())
+                .synthflow.numbers.at(0)
+                .agent.extra,
+            "{}");
+}
+
+}  // namespace
+}  // namespace twiml_redirect::config
