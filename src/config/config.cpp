@@ -240,7 +240,7 @@ void validate(const service_config& config) {
   if (auto problem = twilio::check_sip_target(config.sip.target)) fail("sip.target", *problem);
   check_log_level("log.level", config.log.level);
   if (!config.twilio.public_url.empty())
-    if (auto problem = check_base_url(config.twilio.public_url, false)) fail("twilio.public_url", *problem);
+    if (auto problem = check_base_url(config.twilio.public_url, true)) fail("twilio.public_url", *problem);
   for (std::size_t i = 0; i < config.twilio.trusted_proxies.size(); ++i)
     if (!util::parse_cidr(config.twilio.trusted_proxies[i]))
       fail("twilio.trusted_proxies[" + std::to_string(i) + "]",
