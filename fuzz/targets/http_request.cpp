@@ -1,7 +1,7 @@
 // Raw bytes through Beast's request parser (with the server's limits) to the router's answer, for as
 // many pipelined requests as the input holds, the way a session handles a connection. Every answer
-// must serialize to a valid HTTP response with an exact Content-Length; a 200 from /redirect_call is
-// well-formed TwiML with exactly one <Sip>.
+// must serialize to a valid HTTP response with an exact Content-Length; a 200 from /redirect_call (or
+// /voice/redirect_call, under a public URL with a path) is well-formed TwiML with exactly one <Sip>.
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -48,7 +48,8 @@ void check_answer(const http::request& req, const http::response& res) {
   static constexpr unsigned kExpected[] = {200, 400, 403, 404, 405, 415, 503};
   TWIML_FUZZ_CHECK(std::find(std::begin(kExpected), std::end(kExpected), status) != std::end(kExpected));
   const std::string_view target = req.target();
-  if (status == 200 && target.substr(0, target.find('?')) == "/redirect_call") {
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (status == 200 && (path == "/redirect_call" || path == "/voice/redirect_call")) {
     TWIML_FUZZ_CHECK(res[beast_http::field::content_type] == "text/xml");
     const twiml_fuzz::twiml_verdict verdict = twiml_fuzz::check_twiml(res.body(), true);
     TWIML_FUZZ_CHECK(verdict.well_formed && verdict.sip_count == 1);
@@ -70,12 +71,13 @@ TWIML_FUZZ_TARGET(http_request) {
   static app::readiness ready("fuzz");  // not ready: /readyz answers 503
   static util::metrics metrics(app::router::paths());
   static const app::router unsigned_router("sipin.synthflow.ai:32681", ready, metrics);
-  static const app::router signed_router("sipin.synthflow.ai:32681", ready, metrics, [] {
-    config::twilio_config twilio;
-    twilio.auth_token = "fuzz-token";
-    twilio.trusted_proxies = {"127.0.0.0/8"};
-    return twilio::request_validator(twilio);
-  }());
+  static const app::router signed_router(
+      "sipin.synthflow.ai:32681", ready, metrics,
+      twilio::request_validator({.auth_token = "fuzz-token", .public_url = {}, .trusted_proxies = {"127.0.0.0/8"}}));
+  // Unsigned, with a public URL that has a path: Twilio-called routes answer under it too.
+  static const app::router prefixed_router(
+      "sipin.synthflow.ai:32681", ready, metrics,
+      twilio::request_validator({.auth_token = {}, .public_url = "https://voice.example.com/voice", .trusted_proxies = {}}));
 
   std::string_view rest = input;
   // Pipelined requests: each gets a fresh parser, like each request on a connection.
@@ -101,7 +103,7 @@ TWIML_FUZZ_TARGET(http_request) {
     http::request req = parser.release();
     http::request_context ctx;
     ctx.peer = boost::asio::ip::make_address(requests % 2 ? "127.0.0.1" : "203.0.113.7");
-    for (const app::router* route : {&unsigned_router, &signed_router}) {
+    for (const app::router* route : {&unsigned_router, &signed_router, &prefixed_router}) {
       http::response res = (*route)(req, ctx);
       res.version(req.version());
       res.keep_alive(req.keep_alive());

@@ -25,12 +25,12 @@ TWIML_FUZZ_TARGET(request_validator) {
   request.body = fields.rest();
 
   static constexpr const char* kToken = "fuzz-token-0123456789";
-  twiml_redirect::config::twilio_config config;
-  config.auth_token = kToken;
-  config.trusted_proxies = {"127.0.0.0/8", "::1/128"};
-  const request_validator derived(config);
-  config.public_url = "https://voice.example.com:8443/";
-  const request_validator with_public_url(config);
+  validator_settings settings;
+  settings.auth_token = kToken;
+  settings.trusted_proxies = {"127.0.0.0/8", "::1/128"};
+  const request_validator derived(settings);
+  settings.public_url = "https://voice.example.com:8443/";
+  const request_validator with_public_url(settings);
 
   for (const request_validator* validator : {&derived, &with_public_url}) {
     const validation_result result = validator->validate(request);

@@ -40,7 +40,13 @@ void check_handler(std::string_view query, std::string_view content_type, std::s
   if (!content_type.empty()) req.set(http::beast_http::field::content_type, content_type);
   req.body() = body;
   http::request_context ctx;
-  const http::response res = app::handle_redirect_call(req, ctx, std::string(kSipTarget));
+  // Through the guard (no token), which decodes the parameters and answers malformed ones.
+  static util::metrics metrics(std::vector<std::string>{});
+  static const app::twilio_guard guard(twilio::request_validator({}), metrics);
+  const http::response res =
+      guard(req, req.target(), "/redirect_call", ctx, [](const app::twilio_request& decoded, http::request_context& c) {
+        return app::handle_redirect_call(decoded, c, std::string(kSipTarget));
+      });
 
   if (res.result_int() != 200) {
     TWIML_FUZZ_CHECK(res.result_int() == 400 || res.result_int() == 415);

@@ -4,20 +4,11 @@
 #include "twiml_redirect/twilio/call_params.hpp"
 #include "twiml_redirect/twilio/twiml.hpp"
 #include "twiml_redirect/util/form_decoding.hpp"
-#include "twiml_redirect/util/text.hpp"
 
 namespace twiml_redirect::app {
 namespace {
 
-using http::beast_http::field;
 using http::beast_http::status;
-using http::beast_http::verb;
-
-struct parameter_sources {
-  util::decoded_form query;
-  const util::decoded_form* body = nullptr;  // null unless a form POST
-  util::decoded_form own_body;               // the body, when the caller did not decode it
-};
 
 // The single value of `name`: body first, then query. Sets `error` when the name repeats with
 // different values within one source, since a signature check would see every value while the
@@ -35,39 +26,21 @@ const std::string* single_value(const util::decoded_form& form, std::string_view
   return found;
 }
 
-const std::string* lookup(const parameter_sources& sources, std::string_view name, std::string& error) {
-  if (sources.body) {
-    if (const std::string* value = single_value(*sources.body, name, error)) return value;
+const std::string* lookup(const twilio_request& req, std::string_view name, std::string& error) {
+  if (const util::decoded_form* body = req.body_params()) {
+    if (const std::string* value = single_value(*body, name, error)) return value;
     if (!error.empty()) return nullptr;
   }
-  return single_value(sources.query, name, error);
+  return single_value(req.query, name, error);
 }
 
 }  // namespace
 
-http::response handle_redirect_call(const http::request& req, http::request_context& ctx, const std::string& sip_target,
-                                    const util::decoded_form* decoded_body) {
-  parameter_sources sources;
-  const std::string_view target = req.target();
-  if (const std::size_t question = target.find('?'); question != std::string_view::npos) {
-    sources.query = util::decode_form(target.substr(question + 1));
-    if (!sources.query.ok()) return text_response(status::bad_request, "Malformed query string: " + sources.query.error);
-  }
-  if (req.method() == verb::post && !req.body().empty()) {
-    const std::string_view media_type = util::media_type_of(req[field::content_type]);
-    if (util::iequals(media_type, "application/x-www-form-urlencoded")) {
-      sources.body = decoded_body ? decoded_body : &(sources.own_body = util::decode_form(req.body()));
-      if (!sources.body->ok()) return text_response(status::bad_request, "Malformed form body: " + sources.body->error);
-    } else if (!util::iequals(media_type, "application/json")) {
-      // JSON bodies are accepted (Twilio signs them with bodySHA256); their parameters are in the query.
-      return text_response(status::unsupported_media_type,
-                           "Unsupported Content-Type: send application/x-www-form-urlencoded");
-    }
-  }
-
+http::response handle_redirect_call(const twilio_request& req, http::request_context& ctx,
+                                    const std::string& sip_target) {
   std::string error;
-  const std::string* called = lookup(sources, "Called", error);
-  const std::string* call_sid = error.empty() ? lookup(sources, "CallSid", error) : nullptr;
+  const std::string* called = lookup(req, "Called", error);
+  const std::string* call_sid = error.empty() ? lookup(req, "CallSid", error) : nullptr;
   if (!error.empty()) return text_response(status::bad_request, error);
   const auto call_sid_problem = call_sid ? twilio::check_call_sid(*call_sid) : std::nullopt;
   if (call_sid && !call_sid_problem) ctx.call_sid = *call_sid;  // for the access log, whatever follows

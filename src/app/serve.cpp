@@ -28,11 +28,12 @@ int run_serve(const config::service_config& config) {
                  "X-Twilio-Signature, so anyone who can reach this port can place calls through it");
   }
   readiness ready_state("starting");
-  util::metrics metrics(router::paths());
+  twilio::request_validator validator({.auth_token = config.twilio.auth_token,
+                                       .public_url = config.twilio.public_url,
+                                       .trusted_proxies = config.twilio.trusted_proxies});
+  util::metrics metrics(router::paths(validator.public_path()));
   metrics.set_provisioning_state(provisions ? util::provisioning_state::pending : util::provisioning_state::disabled);
-  http::server server(config.server,
-                      router(config.sip.target, ready_state, metrics, twilio::request_validator(config.twilio)),
-                      metrics);
+  http::server server(config.server, router(config.sip.target, ready_state, metrics, std::move(validator)), metrics);
   try {
     server.start();
   } catch (const boost::system::system_error& error) {

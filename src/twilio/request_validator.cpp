@@ -20,15 +20,6 @@ constexpr std::size_t kMaxLoggedUrl = 200;
 // The first element of a comma-separated header: the one the proxy nearest the client wrote.
 std::string_view first_element(std::string_view header) { return trim(header.substr(0, header.find(','))); }
 
-// The query of a request-target, without the '?' and without any fragment.
-std::string_view query_of(std::string_view target) {
-  const std::size_t question = target.find('?');
-  if (question == std::string_view::npos) return {};
-  const std::string_view query = target.substr(question + 1);
-  return query.substr(0, query.find('#'));
-}
-
-
 // `url` cut before its query, with control and non-ASCII bytes replaced, and bounded: safe to put in
 // a log line although the Host header and the path come from the client.
 std::string loggable_url(std::string_view url) {
@@ -43,13 +34,29 @@ std::string loggable_url(std::string_view url) {
 
 validation_result reject(std::string reason) { return {false, std::move(reason)}; }
 
+// The path of a URL: from the first '/' after "scheme://" (the URL has no query; config checks that).
+std::string_view path_of_url(std::string_view url) {
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  const std::size_t path_start = url.find('/', scheme_end + 3);
+  return path_start == std::string_view::npos ? std::string_view{} : url.substr(path_start);
+}
+
 }  // namespace
 
-request_validator::request_validator(const config::twilio_config& config)
-    : public_url_(config.public_url) {
-  if (!config.auth_token.empty()) key_.emplace(config.auth_token);
+std::string_view query_of(std::string_view target) {
+  const std::size_t question = target.find('?');
+  if (question == std::string_view::npos) return {};
+  const std::string_view query = target.substr(question + 1);
+  return query.substr(0, query.find('#'));
+}
+
+request_validator::request_validator(const validator_settings& settings)
+    : public_url_(settings.public_url) {
+  if (!settings.auth_token.empty()) key_.emplace(settings.auth_token);
   while (public_url_.ends_with('/')) public_url_.pop_back();
-  for (const std::string& text : config.trusted_proxies) {
+  public_path_ = path_of_url(public_url_);
+  for (const std::string& text : settings.trusted_proxies) {
     std::optional<util::cidr> network = util::parse_cidr(text);
     if (!network) throw std::invalid_argument("twilio.trusted_proxies: not a CIDR: " + text);
     trusted_proxies_.push_back(*network);
@@ -89,10 +96,12 @@ validation_result request_validator::validate(const request_view& request) const
   //  - bodySHA256 in the query (JSON bodies): the URL alone, and the body through its hash;
   //  - a form POST: the URL followed by the decoded form fields;
   //  - anything else (GET): the URL alone, so a body it does not cover must not be there.
-  const util::decoded_form query = util::decode_form(query_of(request.target));
+  util::decoded_form own_query;  // the query's fields, when the caller did not decode them
+  const util::decoded_form& query =
+      request.decoded_query ? *request.decoded_query : (own_query = util::decode_form(query_of(request.target)));
   if (!query.ok()) return reject("malformed query string: " + query.error);
   field_views fields;
-  util::decoded_form own_decoding;  // the body's fields, when the caller did not decode them
+  util::decoded_form own_body;  // the body's fields, when the caller did not decode them
   // The first bodySHA256, as URLSearchParams.get() in Twilio's own validator takes it.
   if (const util::form_param* body_hash = util::find_param(query.params, "bodySHA256")) {
     if (!constant_time_equals(body_sha256_hex(request.body), body_hash->value)) {
@@ -100,7 +109,7 @@ validation_result request_validator::validate(const request_view& request) const
     }
   } else if (util::is_form_media_type(request.content_type)) {
     const util::decoded_form* form = request.decoded_body;
-    if (!form) form = &(own_decoding = util::decode_form(request.body));
+    if (!form) form = &(own_body = util::decode_form(request.body));
     // A malformed escape: Twilio never sends one, and guessing would sign bytes the handler reads differently.
     if (!form->ok()) return reject("form body is not valid form encoding");
     fields.reserve(form->params.size());

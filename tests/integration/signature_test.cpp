@@ -1,8 +1,12 @@
 // X-Twilio-Signature enforcement on /redirect_call over real loopback sockets, in process and
-// through the real binary (startup warning, exit code, the warn log of a rejection).
+// through the real binary (startup warning, exit code, the warn log of a rejection, a PUBLIC_URL
+// with a path).
 #include <signal.h>
 
 #include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "support/child_process.hpp"
 #include "support/form_encoding.hpp"
@@ -162,6 +166,20 @@ TEST(Signature, JsonBodyWithBodySha256) {
   expect_forbidden(connection.request("POST", target, R"({"event":"cal1"})", "application/json", signature));
 }
 
+TEST(Signature, PublicUrlWithPathAnswersOnBothMounts) {
+  test_server server(test_server_config(), "sipin.synthflow.ai:32681", signing("https://voice.example.com/voice"));
+  test_connection connection(server.port());
+  const std::string signature =
+      signature_header(compute_signature(kToken, "https://voice.example.com/voice/redirect_call", post_params()));
+  expect_dial(connection.request("POST", "/voice/redirect_call", form_encode(post_params()), kForm, signature));
+  expect_dial(connection.request("POST", "/redirect_call", form_encode(post_params()), kForm, signature));
+  expect_forbidden(connection.request(
+      "POST", "/voice/redirect_call", form_encode(post_params()), kForm,
+      signature_header(compute_signature(kToken, "https://voice.example.com/redirect_call", post_params()))));
+  EXPECT_EQ(http_get(server.port(), "/healthz").result_int(), 200u);
+  EXPECT_EQ(http_get(server.port(), "/voice/healthz").result_int(), 404u);
+}
+
 // --- the real binary ---------------------------------------------------------------------------
 
 const std::string kLoopbackConfig = R"({"server":{"host":"127.0.0.1","port":0,"threads":1}})";
@@ -218,6 +236,56 @@ TEST(SignatureBinary, InvalidTrustedProxyExits2) {
   const run_result result = run_binary({"serve", "--config", config.path().string()}, binary_env(kToken));
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.output.find("twilio.trusted_proxies[0]"), std::string::npos) << result.output;
+}
+
+// A port nobody listens on right now, for a PUBLIC_URL that names the binary's own address.
+std::uint16_t unused_port() {
+  boost::asio::io_context context;
+  boost::asio::ip::tcp::acceptor probe(context, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return probe.local_endpoint().port();
+}
+
+TEST(SignatureBinary, PublicUrlWithPathAcceptsBothMountsAndRejectsTampering) {
+  temp_file config("config.json", kLoopbackConfig);
+  // The port is chosen before the binary starts, since PUBLIC_URL must name it; should another
+  // process take it in between, the binary exits with "cannot listen" and the next port is tried.
+  std::unique_ptr<child_process> binary;
+  std::uint16_t chosen = 0;
+  std::uint16_t port = 0;
+  std::string public_url;
+  for (int attempt = 0; attempt < 3 && port == 0; ++attempt) {
+    chosen = unused_port();
+    public_url = "http://127.0.0.1:" + std::to_string(chosen) + "/voice";
+    std::map<std::string, std::string> env = binary_env(kToken);
+    env["PORT"] = std::to_string(chosen);
+    env["PUBLIC_URL"] = public_url;
+    binary = std::make_unique<child_process>(TWIML_REDIRECT_BINARY,
+                                             std::vector<std::string>{"serve", "--config", config.path().string()}, env);
+    port = binary->wait_for_listening_port();
+  }
+  ASSERT_NE(port, 0) << binary->output();
+  ASSERT_EQ(port, chosen);
+
+  const std::string signature =
+      signature_header(compute_signature(kToken, public_url + "/redirect_call", post_params()));
+  test_connection connection(port);
+  // A proxy that forwards the path as is, and one that strips the prefix: the same signed URL.
+  expect_dial(connection.request("POST", "/voice/redirect_call", form_encode(post_params()), kForm, signature));
+  expect_dial(connection.request("POST", "/redirect_call", form_encode(post_params()), kForm, signature));
+  form_params tampered = post_params();
+  tampered[3].second = "+14155550199";  // another Called number
+  expect_forbidden(connection.request("POST", "/voice/redirect_call", form_encode(tampered), kForm, signature));
+  EXPECT_EQ(connection.request("GET", "/healthz").result_int(), 200u);
+
+  ASSERT_TRUE(binary->wait_for_output("rejected /redirect_call", 5s)) << binary->output();
+  const test_response metrics = connection.request("GET", "/metrics");
+  EXPECT_NE(metrics.body().find("twiml_redirect_signature_failures_total 1\n"), std::string::npos) << metrics.body();
+  binary->send_signal(SIGTERM);
+  EXPECT_EQ(binary->wait_for_exit(10s), 0);
+  const std::string output = binary->output();
+  EXPECT_EQ(output.find(kToken), std::string::npos) << "the token leaked into the log";
+  EXPECT_EQ(output.find("14155550199"), std::string::npos) << "a called number leaked into the log";
+  EXPECT_EQ(output.find("447381234567"), std::string::npos) << "a caller number leaked into the log";
 }
 
 }  // namespace

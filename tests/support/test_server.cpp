@@ -15,7 +15,10 @@ config::server_config test_server_config() {
 test_server::test_server(config::server_config config, std::string sip_target, config::twilio_config signing)
     : readiness_("test"),
       server_(std::move(config),
-              app::router(std::move(sip_target), readiness_, metrics_, twilio::request_validator(std::move(signing))),
+              app::router(std::move(sip_target), readiness_, metrics_,
+                          twilio::request_validator({.auth_token = signing.auth_token,
+                                                     .public_url = signing.public_url,
+                                                     .trusted_proxies = signing.trusted_proxies})),
               metrics_) {
   server_.start();
 }

@@ -12,7 +12,6 @@ namespace {
 
 using namespace twiml_redirect::twilio;
 using boost::asio::ip::make_address;
-using twiml_redirect::config::twilio_config;
 using twiml_redirect::testing::form_encode;
 
 constexpr const char* kToken = "12345";
@@ -20,12 +19,8 @@ constexpr const char* kForm = "application/x-www-form-urlencoded";
 
 form_params voice_params() { return twiml_redirect::testing::voice_vector_params(); }
 
-twilio_config make_config(std::string public_url = {}, std::vector<std::string> proxies = {}) {
-  twilio_config config;
-  config.auth_token = kToken;
-  config.public_url = std::move(public_url);
-  config.trusted_proxies = std::move(proxies);
-  return config;
+validator_settings settings_for(std::string public_url = {}, std::vector<std::string> proxies = {}) {
+  return {.auth_token = kToken, .public_url = std::move(public_url), .trusted_proxies = std::move(proxies)};
 }
 
 // A form POST from a direct (unproxied) peer.
@@ -50,7 +45,7 @@ struct post_request {
 };
 
 TEST(RequestValidator, AcceptsVoicePostVectorWithPublicUrl) {
-  const request_validator validator(make_config("https://example.com"));
+  const request_validator validator(settings_for("https://example.com"));
   post_request request;
   request.signature = "57Jx/zFvW+iXPb33LhmhmDvKK0Q=";  // vector V1
   const validation_result result = validator.validate(request.view());
@@ -60,7 +55,7 @@ TEST(RequestValidator, AcceptsVoicePostVectorWithPublicUrl) {
 
 TEST(RequestValidator, UsesTheCallersDecodingOfTheBody) {
   // The router decodes a form body once and hands it over: same verdicts as decoding here.
-  const request_validator validator(make_config("https://example.com"));
+  const request_validator validator(settings_for("https://example.com"));
   post_request request;
   request.signature = "57Jx/zFvW+iXPb33LhmhmDvKK0Q=";  // vector V1
   const twiml_redirect::util::decoded_form decoded = twiml_redirect::util::decode_form(request.body);
@@ -76,8 +71,46 @@ TEST(RequestValidator, UsesTheCallersDecodingOfTheBody) {
   EXPECT_EQ(validator.validate(view).reason, "form body is not valid form encoding");
 }
 
+TEST(RequestValidator, UsesTheCallersDecodingOfTheQuery) {
+  // The guard decodes the query once and hands it over: it is those fields that are checked.
+  const request_validator validator(settings_for("https://example.com"));
+  request_view view;
+  view.method = "GET";
+  view.target = "/redirect_call?a=1";
+  view.peer = make_address("203.0.113.5");
+  const std::string signature = compute_signature(kToken, "https://example.com/redirect_call?a=1", {});
+  view.signature = signature;
+  EXPECT_TRUE(validator.validate(view).ok);
+  const twiml_redirect::util::decoded_form malformed = twiml_redirect::util::decode_form("a=%zz");
+  view.decoded_query = &malformed;
+  const validation_result result = validator.validate(view);
+  EXPECT_FALSE(result.ok) << "the handed-over decoding was not used";
+  EXPECT_NE(result.reason.find("malformed query"), std::string::npos) << result.reason;
+  // A handed-over bodySHA256 makes it a body-hash request, although the raw target has none.
+  const twiml_redirect::util::decoded_form with_hash = twiml_redirect::util::decode_form("bodySHA256=00");
+  view.decoded_query = &with_hash;
+  EXPECT_NE(validator.validate(view).reason.find("bodySHA256"), std::string::npos);
+}
+
+TEST(RequestValidator, PublicUrlWithPath) {
+  // The caller has removed the path prefix from the target; the signed URL puts it back.
+  const request_validator validator(settings_for("https://example.com/voice/"));
+  EXPECT_EQ(validator.public_path(), "/voice");
+  post_request request;
+  request.target = "/redirect_call?x=1";
+  EXPECT_EQ(validator.signed_url(request.view()), "https://example.com/voice/redirect_call?x=1");
+  request.signature = compute_signature(kToken, "https://example.com/voice/redirect_call?x=1", voice_params());
+  EXPECT_TRUE(validator.validate(request.view()).ok);
+  request.signature = compute_signature(kToken, "https://example.com/redirect_call?x=1", voice_params());
+  EXPECT_FALSE(validator.validate(request.view()).ok);
+  EXPECT_EQ(request_validator(settings_for("https://example.com:8443")).public_path(), "");
+  EXPECT_EQ(request_validator(settings_for("https://example.com/")).public_path(), "");
+  EXPECT_EQ(request_validator(settings_for()).public_path(), "");
+  EXPECT_EQ(request_validator(settings_for("http://[::1]:8080/a/b")).public_path(), "/a/b");
+}
+
 TEST(RequestValidator, PublicUrlTrailingSlashIsIgnored) {
-  const request_validator validator(make_config("https://example.com/"));
+  const request_validator validator(settings_for("https://example.com/"));
   post_request request;
   request.signature = "57Jx/zFvW+iXPb33LhmhmDvKK0Q=";
   EXPECT_EQ(validator.signed_url(request.view()), "https://example.com/twilio/voice");
@@ -86,7 +119,7 @@ TEST(RequestValidator, PublicUrlTrailingSlashIsIgnored) {
 
 TEST(RequestValidator, AcceptsDefaultPortSpelling) {
   // Twilio sometimes signs https://host:443/...; the configured URL has no port.
-  const request_validator validator(make_config("https://example.com"));
+  const request_validator validator(settings_for("https://example.com"));
   post_request request;
   request.signature = compute_signature(kToken, "https://example.com:443/twilio/voice", voice_params());
   EXPECT_TRUE(validator.validate(request.view()).ok);
@@ -94,7 +127,7 @@ TEST(RequestValidator, AcceptsDefaultPortSpelling) {
 
 TEST(RequestValidator, PublicUrlWithNonDefaultPort) {
   // Vector V2: signed with the port and a percent-escaped query, which must stay escaped.
-  const request_validator validator(make_config("http://voice.example.com:8080"));
+  const request_validator validator(settings_for("http://voice.example.com:8080"));
   post_request request;
   request.target = "/hook?tenant=a%20b";
   request.signature = "xfsMrtDd+l3LLt3yspYEb+Kgovg=";
@@ -109,7 +142,7 @@ TEST(RequestValidator, PublicUrlWithNonDefaultPort) {
 }
 
 TEST(RequestValidator, FormFieldsAreDecodedBeforeSigning) {
-  const request_validator validator(make_config("https://example.com"));
+  const request_validator validator(settings_for("https://example.com"));
   post_request request;
   // Lower-case escapes, '+' as space, an unescaped '+' cannot stand for itself.
   request.body = "FromCity=S%c3%83O+PAULO&From=%2b447381234567";
@@ -119,7 +152,7 @@ TEST(RequestValidator, FormFieldsAreDecodedBeforeSigning) {
 }
 
 TEST(RequestValidator, FormDecodingEdgeCases) {
-  const request_validator validator(make_config("https://example.com"));
+  const request_validator validator(settings_for("https://example.com"));
   post_request request;
   // Empty segments are skipped, a name without '=' has an empty value, repeated names keep all values.
   request.body = "&A&B=&&D=1&D=2&";
@@ -129,7 +162,7 @@ TEST(RequestValidator, FormDecodingEdgeCases) {
 }
 
 TEST(RequestValidator, MalformedEscapesAreRejected) {
-  const request_validator validator(make_config("https://example.com"));
+  const request_validator validator(settings_for("https://example.com"));
   post_request request;
   request.body = "B=%zz";
   request.signature = compute_signature(kToken, "https://example.com/twilio/voice", {{"B", "%zz"}});
@@ -143,7 +176,7 @@ TEST(RequestValidator, MalformedEscapesAreRejected) {
 }
 
 TEST(RequestValidator, ContentTypeParametersAndCaseAreIgnored) {
-  const request_validator validator(make_config("https://example.com"));
+  const request_validator validator(settings_for("https://example.com"));
   post_request request;
   request.content_type = "Application/X-WWW-Form-URLEncoded; charset=UTF-8";
   request.signature = "57Jx/zFvW+iXPb33LhmhmDvKK0Q=";
@@ -151,7 +184,7 @@ TEST(RequestValidator, ContentTypeParametersAndCaseAreIgnored) {
 }
 
 TEST(RequestValidator, RejectsMissingSignature) {
-  const request_validator validator(make_config("https://example.com"));
+  const request_validator validator(settings_for("https://example.com"));
   post_request request;
   const validation_result result = validator.validate(request.view());
   EXPECT_FALSE(result.ok);
@@ -159,7 +192,7 @@ TEST(RequestValidator, RejectsMissingSignature) {
 }
 
 TEST(RequestValidator, RejectsWrongSignatureAndWrongToken) {
-  const request_validator validator(make_config("https://example.com"));
+  const request_validator validator(settings_for("https://example.com"));
   post_request request;
   request.signature = "57Jx/zFvW+iXPb33LhmhmDvKK0R=";
   EXPECT_FALSE(validator.validate(request.view()).ok);
@@ -172,7 +205,7 @@ TEST(RequestValidator, RejectsWrongSignatureAndWrongToken) {
 }
 
 TEST(RequestValidator, RejectsChangedOrAddedParameter) {
-  const request_validator validator(make_config("https://example.com"));
+  const request_validator validator(settings_for("https://example.com"));
   post_request request;
   request.signature = "57Jx/zFvW+iXPb33LhmhmDvKK0Q=";
   form_params changed = voice_params();
@@ -189,7 +222,7 @@ TEST(RequestValidator, RejectsChangedOrAddedParameter) {
 }
 
 TEST(RequestValidator, RejectsAllWithoutToken) {
-  twilio_config config = make_config("https://example.com");
+  validator_settings config = settings_for("https://example.com");
   config.auth_token.clear();
   const request_validator validator(config);
   EXPECT_FALSE(validator.enabled());
@@ -200,7 +233,7 @@ TEST(RequestValidator, RejectsAllWithoutToken) {
 
 TEST(RequestValidator, GetSignsTheUrlAlone) {
   // Vector V3 behind a trusted TLS-terminating proxy.
-  const request_validator validator(make_config({}, {"10.0.0.0/8"}));
+  const request_validator validator(settings_for({}, {"10.0.0.0/8"}));
   request_view view;
   view.method = "GET";
   view.target = "/twilio/voice?CallSid=CA0b33a4462bd42d3eeaa07f07653796e3&From=%2B447381234567";
@@ -215,7 +248,7 @@ TEST(RequestValidator, GetSignsTheUrlAlone) {
 }
 
 TEST(RequestValidator, GetWithUncoveredBodyIsRejected) {
-  const request_validator validator(make_config("https://example.com"));
+  const request_validator validator(settings_for("https://example.com"));
   request_view view;
   view.method = "GET";
   view.target = "/twilio/voice";
@@ -241,7 +274,7 @@ request_view json_request(std::string_view target, std::string_view body, std::s
 }
 
 TEST(RequestValidator, JsonBodyWithBodySha256) {
-  const request_validator validator(make_config("https://mycompany.com"));
+  const request_validator validator(settings_for("https://mycompany.com"));
   const std::string target =
       "/myapp.php?foo=1&bar=2&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
   const std::string body = R"({"property": "value", "boolean": true})";
@@ -257,7 +290,7 @@ TEST(RequestValidator, JsonBodyWithBodySha256) {
 
 TEST(RequestValidator, BodySha256WithDefaultPortVector) {
   // Vector 13: only the :443 spelling was signed; the body is "{}".
-  const request_validator validator(make_config("https://mycompany.com"));
+  const request_validator validator(settings_for("https://mycompany.com"));
   const std::string target =
       "/myapp.php?foo=1&bar=2&bodySHA256=44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
   const request_view view = json_request(target, "{}", "Ldidvp12m26NI7eqEvxnEpkd9Hc=");
@@ -265,7 +298,7 @@ TEST(RequestValidator, BodySha256WithDefaultPortVector) {
 }
 
 TEST(RequestValidator, BodySha256WrongHashRejectedEvenWithValidUrlSignature) {
-  const request_validator validator(make_config("https://mycompany.com"));
+  const request_validator validator(settings_for("https://mycompany.com"));
   const std::string target = "/myapp.php?bodySHA256=" + std::string(64, '0');
   const std::string signature = compute_signature(kToken, "https://mycompany.com" + target, {});
   const request_view view = json_request(target, "{}", signature);
@@ -273,7 +306,7 @@ TEST(RequestValidator, BodySha256WrongHashRejectedEvenWithValidUrlSignature) {
 }
 
 TEST(RequestValidator, UntrustedPeerForwardedHeadersAreIgnored) {
-  const request_validator validator(make_config({}, {"10.0.0.0/8"}));
+  const request_validator validator(settings_for({}, {"10.0.0.0/8"}));
   post_request request;
   request.host = "example.com";
   request_view view = request.view();
@@ -291,7 +324,7 @@ TEST(RequestValidator, UntrustedPeerForwardedHeadersAreIgnored) {
 }
 
 TEST(RequestValidator, TrustedProxySelectsSchemeAndHost) {
-  const request_validator validator(make_config({}, {"10.0.0.0/8", "2001:db8::/32"}));
+  const request_validator validator(settings_for({}, {"10.0.0.0/8", "2001:db8::/32"}));
   request_view view;
   view.target = "/redirect_call";
   view.host = "backend:3000";
@@ -312,7 +345,7 @@ TEST(RequestValidator, TrustedProxySelectsSchemeAndHost) {
 }
 
 TEST(RequestValidator, Ipv4MappedPeerIsTrusted) {
-  const request_validator validator(make_config({}, {"10.0.0.0/8"}));
+  const request_validator validator(settings_for({}, {"10.0.0.0/8"}));
   request_view view;
   view.target = "/redirect_call";
   view.host = "backend";
@@ -326,7 +359,7 @@ TEST(RequestValidator, Ipv4MappedPeerIsTrusted) {
 }
 
 TEST(RequestValidator, PublicUrlWinsOverForwardedHeaders) {
-  const request_validator validator(make_config("https://voice.example.com", {"10.0.0.0/8"}));
+  const request_validator validator(settings_for("https://voice.example.com", {"10.0.0.0/8"}));
   request_view view;
   view.target = "/redirect_call?a=1";
   view.host = "backend";
@@ -337,7 +370,7 @@ TEST(RequestValidator, PublicUrlWinsOverForwardedHeaders) {
 }
 
 TEST(RequestValidator, NoHostMeansNoUrl) {
-  const request_validator validator(make_config());
+  const request_validator validator(settings_for());
   post_request request;
   request.host = "";
   request.signature = "57Jx/zFvW+iXPb33LhmhmDvKK0Q=";
@@ -347,7 +380,7 @@ TEST(RequestValidator, NoHostMeansNoUrl) {
 }
 
 TEST(RequestValidator, ReasonIsSafeToLog) {
-  const request_validator validator(make_config());
+  const request_validator validator(settings_for());
   post_request request;
   request.host = "evil\r\nX-Injected: 1";
   request.target = "/p?From=%2B447381234567";
@@ -360,7 +393,7 @@ TEST(RequestValidator, ReasonIsSafeToLog) {
 }
 
 TEST(RequestValidator, InvalidTrustedProxyThrows) {
-  EXPECT_THROW(request_validator(make_config({}, {"10.0.0.0/33"})), std::invalid_argument);
+  EXPECT_THROW(request_validator(settings_for({}, {"10.0.0.0/33"})), std::invalid_argument);
 }
 
 }  // namespace

@@ -4,16 +4,16 @@
 
 #include <string>
 
+#include "twiml_redirect/app/twilio_guard.hpp"
 #include "twiml_redirect/http/types.hpp"
-#include "twiml_redirect/util/form_decoding.hpp"
 
 namespace twiml_redirect::app {
 
-// Reads Called and CallSid from the query and, for a form POST, the body (body values win),
-// validates them and renders the TwiML. Bad input gets a 4xx naming the parameter and the problem.
-// Sets ctx.call_sid when the CallSid is valid. `decoded_body`, when given, is the form body already
-// decoded by the caller (who decoded it for the signature check); else the handler decodes it. No I/O.
-http::response handle_redirect_call(const http::request& req, http::request_context& ctx, const std::string& sip_target,
-                                    const util::decoded_form* decoded_body = nullptr);
+// Reads Called and CallSid from the decoded form body of a POST, then the query (body values win),
+// validates them and renders the TwiML. Bad input gets a 400 naming the parameter and the problem.
+// Sets ctx.call_sid when the CallSid is valid. Runs behind twilio_guard, which has decoded the
+// parameters, checked the signature and refused malformed encodings. No I/O.
+http::response handle_redirect_call(const twilio_request& req, http::request_context& ctx,
+                                    const std::string& sip_target);
 
 }  // namespace twiml_redirect::app

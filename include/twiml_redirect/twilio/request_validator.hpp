@@ -1,6 +1,7 @@
 #pragma once
-// Decides whether an HTTP request really comes from Twilio, from the request's bytes and the
-// twilio part of the config. Pure: it sees a plain view of the request, never a socket.
+// Decides whether an HTTP request really comes from Twilio, from the request's bytes and its own
+// settings (the caller builds them from config: this header does not know the config). Pure: it sees
+// a plain view of the request, never a socket.
 
 #include <optional>
 #include <string>
@@ -9,25 +10,37 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/twilio/signature.hpp"
 #include "twiml_redirect/util/cidr.hpp"
 #include "twiml_redirect/util/form_decoding.hpp"
 
 namespace twiml_redirect::twilio {
 
+struct validator_settings {
+  std::string auth_token;  // empty: no signature can be checked (enabled() is false); never logged
+  // The URL Twilio calls, e.g. "https://voice.example.com" or, with a path, "https://example.com/voice";
+  // empty: derived per request from the Host (or trusted forwarded) headers.
+  std::string public_url;
+  std::vector<std::string> trusted_proxies;  // IP addresses or CIDRs whose X-Forwarded-* headers are believed
+};
+
 // The parts of a request the signature depends on. Header views are empty when the header is absent.
 struct request_view {
   std::string_view method;            // "GET", "POST", ...
-  std::string_view target;            // raw request-target exactly as received: path and ?query
+  // The raw request-target (path and ?query) exactly as received, except that a proxy may have
+  // forwarded the path with public_path() in front: the caller removes that prefix first, since the
+  // signed URL is public_url followed by the rest.
+  std::string_view target;
   std::string_view host;              // Host header
   std::string_view forwarded_proto;   // X-Forwarded-Proto
   std::string_view forwarded_host;    // X-Forwarded-Host
   std::string_view signature;         // X-Twilio-Signature
   std::string_view content_type;      // Content-Type
   std::string_view body;              // raw body
-  // The body's form fields when the caller has decoded them already (so they are decoded once per
-  // request); null: the validator decodes the body itself when it is a form.
+  // The target's query and the body's form fields when the caller has decoded them already (so each
+  // is decoded once per request, for this check and the handler); null: the validator decodes them
+  // itself (the body only when it is a form).
+  const util::decoded_form* decoded_query = nullptr;
   const util::decoded_form* decoded_body = nullptr;
   boost::asio::ip::address peer;      // TCP peer address (the proxy's, when behind one)
 };
@@ -39,11 +52,15 @@ struct validation_result {
   std::string reason;
 };
 
+// The query of a request-target, without the '?' and without any fragment: the text whose decoded
+// fields are the request's query parameters, for the signature check and the handlers alike.
+std::string_view query_of(std::string_view target);
+
 class request_validator {
  public:
   // Throws std::invalid_argument when a trusted_proxies entry is not a CIDR (config validation should
   // have caught it first; reaching here with one is a startup bug).
-  explicit request_validator(const config::twilio_config& config);
+  explicit request_validator(const validator_settings& settings);
 
   // True when an auth token is configured, i.e. when signatures can be checked at all.
   bool enabled() const { return key_.has_value(); }
@@ -51,6 +68,10 @@ class request_validator {
   // Checks X-Twilio-Signature. Without an auth token every request fails (fail closed); callers
   // that accept unsigned requests check enabled() first.
   validation_result validate(const request_view& request) const;
+
+  // The path of public_url without a trailing '/' ("/voice" for "https://example.com/voice/"), as
+  // sent on the wire; empty when it has none. Routes Twilio calls are mounted under it too.
+  const std::string& public_path() const { return public_path_; }
 
   // The URL Twilio must have requested to reach us: public_url + target when configured; otherwise
   // the scheme and host from X-Forwarded-Proto / X-Forwarded-Host when the peer is a trusted proxy,
@@ -63,6 +84,7 @@ class request_validator {
  private:
   std::optional<signing_key> key_;  // from the auth token, when there is one
   std::string public_url_;  // without a trailing '/'
+  std::string public_path_;
   std::vector<util::cidr> trusted_proxies_;
 };
 

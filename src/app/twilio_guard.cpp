@@ -1,0 +1,77 @@
+#include "twiml_redirect/app/twilio_guard.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "twiml_redirect/app/responses.hpp"
+#include "twiml_redirect/util/text.hpp"
+
+namespace twiml_redirect::app {
+namespace {
+
+using http::beast_http::field;
+using http::beast_http::status;
+using http::beast_http::verb;
+
+}  // namespace
+
+twilio_request::twilio_request(const http::request& req, std::string_view route_target)
+    : http(req), target(route_target), query(util::decode_form(twilio::query_of(route_target))) {
+  // Decoded whatever the method, since the signature covers a form body even on a GET; decoding
+  // Twilio's 25 fields is the largest part of answering a POST, so it happens here only.
+  if (util::is_form_media_type(req[field::content_type])) form = util::decode_form(req.body());
+}
+
+const util::decoded_form* twilio_request::body_params() const {
+  return form && http.method() == verb::post ? &*form : nullptr;
+}
+
+twilio_guard::twilio_guard(twilio::request_validator validator, util::metrics& metrics)
+    : validator_(std::move(validator)), metrics_(metrics) {}
+
+std::optional<http::response> twilio_guard::check(const twilio_request& req, std::string_view route,
+                                                  const http::request_context& ctx) const {
+  const http::request& raw = req.http;
+  // Checked before the parameters are even looked at: an unauthenticated request learns nothing
+  // about what the handler would have accepted, not even whether its encoding was valid.
+  if (validator_.enabled()) {
+    const twilio::validation_result verdict = validator_.validate(twilio::request_view{
+        .method = raw.method_string(),
+        .target = req.target,
+        .host = raw[field::host],
+        .forwarded_proto = raw["X-Forwarded-Proto"],
+        .forwarded_host = raw["X-Forwarded-Host"],
+        .signature = raw["X-Twilio-Signature"],
+        .content_type = raw[field::content_type],
+        .body = raw.body(),
+        .decoded_query = &req.query,
+        .decoded_body = req.form ? &*req.form : nullptr,
+        .peer = ctx.peer,
+    });
+    if (!verdict.ok) {
+      metrics_.count_signature_failure();
+      // The reason names no token, signature or query (request_validator promises that).
+      spdlog::warn("rejected {} from {}: {}", route, ctx.peer.to_string(), verdict.reason);
+      return text_response(status::forbidden, "Twilio request validation failed");
+    }
+  }
+  if (!req.query.ok()) return text_response(status::bad_request, "Malformed query string: " + req.query.error);
+  if (raw.method() == verb::post && !raw.body().empty()) {
+    if (req.form) {
+      if (!req.form->ok()) return text_response(status::bad_request, "Malformed form body: " + req.form->error);
+    } else if (!util::iequals(util::media_type_of(raw[field::content_type]), "application/json")) {
+      // JSON bodies are accepted (Twilio signs them with bodySHA256); their parameters are in the query.
+      return text_response(status::unsupported_media_type,
+                           "Unsupported Content-Type: send application/x-www-form-urlencoded");
+    }
+  }
+  return std::nullopt;
+}
+
+http::response twilio_guard::operator()(const http::request& req, std::string_view target, std::string_view route,
+                                        http::request_context& ctx, const twilio_handler& handle) const {
+  const twilio_request decoded(req, target);
+  if (std::optional<http::response> refusal = check(decoded, route, ctx)) return std::move(*refusal);
+  return handle(decoded, ctx);
+}
+
+}  // namespace twiml_redirect::app
