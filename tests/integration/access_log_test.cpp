@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/details/log_msg.h>
 #include <spdlog/fmt/fmt.h>
+#include <spdlog/sinks/sink.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
