@@ -73,7 +73,8 @@ TEST(AccessLine, SameBytesAsSpdlogsFormatter) {
   odd.method = "X\x01Y";
   odd.path = "/a\"b\\c\n";
   // Midnight, a leap day, the last microsecond of a second: where a hand-made clock goes wrong.
-  const system_clock::time_point times[] = {kTime, sys_days{2025y / January / 1}, sys_days{2024y / December / 31} + 86399999999us};
+  const system_clock::time_point times[] = {kTime, sys_days{2025y / January / 1},
+                                            sys_days{2024y / December / 31} + 86399999999us};
   for (const auto& entry : {sample_entry(), no_sid, slow, odd}) {
     for (const auto time : times) {
       for (const auto format : {config::log_format::text, config::log_format::json}) {
