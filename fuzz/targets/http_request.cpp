@@ -75,17 +75,20 @@ struct parse_result {
   std::size_t used = 0;  // bytes of `input` the request took
 };
 
-// Feeds `input` to `parser` the way the session's reads do, until a whole request or an error.
+// Feeds `input` to `parser` the way the session's reads do, until a whole request, an error, or the
+// end of the input (need_more: the client has not finished).
 parse_result parse_one(beast_http::request_parser<beast_http::string_body>& parser, std::string_view input) {
   parse_result result;
   parser.eager(true);
-  while (!parser.is_done()) {
+  while (!parser.is_done() && result.used < input.size()) {
     const std::size_t used = parser.put(boost::asio::buffer(input.data() + result.used, input.size() - result.used),
                                         result.ec);
     result.used += used;
     if (result.ec == beast_http::error::need_more && used > 0) continue;
-    break;
+    if (result.ec || used == 0) break;
   }
+  // A body still arriving consumes everything without an error: that is waiting for more too.
+  if (!result.ec && !parser.is_done()) result.ec = beast_http::error::need_more;
   return result;
 }
 
