@@ -4,6 +4,9 @@
 # Two stages: the first compiles with the same dependency script a developer uses (so the image and
 # a checkout build against identical Debian packages); the second holds only what the binary needs
 # at run time. Works with Debian's podman/buildah 1.28: no RUN heredocs, no COPY --link.
+# Needs BuildKit with docker (the default builder since Docker 23; DOCKER_BUILDKIT=1 before that):
+# the compile step uses RUN --mount=type=cache, which the legacy builder rejects. buildah and
+# podman support it as they are, and no "# syntax=" line is needed, so nothing is pulled for it.
 
 # ---------------------------------------------------------------------------------------------------
 FROM debian:bookworm-slim AS build
@@ -13,7 +16,7 @@ COPY scripts/install-deps /src/scripts/install-deps
 RUN /src/scripts/install-deps \
  && rm -rf /var/lib/apt/lists/*
 
-# .dockerignore lets through only what the build reads (CMake files, include/, src/, config/).
+# .dockerignore lets through only what the image reads (CMake files, include/, src/, config/, LICENSE).
 COPY . /src
 
 # ccache keeps compiled objects between builds in a cache mount (never in a layer), so a source
@@ -45,6 +48,8 @@ RUN apt-get update -q \
       --shell /usr/sbin/nologin twiml
 
 COPY --from=build /build/twiml-redirect /usr/local/bin/twiml-redirect
+# The MIT licence asks for its notice to travel with every copy, the binary in an image included.
+COPY LICENSE /usr/share/doc/twiml-redirect/LICENSE
 COPY config/twiml-redirect.json /etc/twiml-redirect/config.json
 
 # Every subcommand (serve, provision, check-config, healthcheck) finds the config through this,

@@ -1,7 +1,10 @@
 // Raw bytes through Beast's request parser (with the server's limits) to the router's answer, for as
-// many pipelined requests as the input holds, the way a session handles a connection. Every answer
-// must serialize to a valid HTTP response with an exact Content-Length; a 200 from /redirect_call (or
-// /voice/redirect_call, under a public URL with a path) is well-formed TwiML with exactly one <Sip>.
+// many pipelined requests as the input holds, the way a session handles a connection. A parser
+// with far larger limits reads the same bytes alongside: the limits may refuse only what is over
+// them, and change nothing else. Every answer goes through the session's serializer (append_wire_bytes), which
+// must write what Beast's serializer writes and what a client parses back to the same response; a
+// 200 from /redirect_call (or /voice/redirect_call, under a public URL with a path) is well-formed
+// TwiML with exactly one <Sip>.
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -9,6 +12,7 @@
 #include <boost/beast/http/write.hpp>
 #include <algorithm>
 #include <iterator>
+#include <limits>
 #include <sstream>
 
 #include "fuzz_target.hpp"
@@ -16,22 +20,31 @@
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/app/router.hpp"
 #include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/http/wire.hpp"
 
 namespace {
 
 using namespace twiml_redirect;
 namespace beast_http = http::beast_http;
 
-// Serializes `res` as the session writes it, parses it back as a client would, and checks both agree.
+// Serializes `res` with the session's own writer (append_wire_bytes), then checks the bytes against
+// two independent references: Beast's generic serializer must produce the same bytes (minus the body
+// for HEAD), and a client's parser must read exactly one response with the status, body and
+// keep-alive the handler meant.
 void check_wire_form(http::response res, bool head_request) {
   res.prepare_payload();
-  const std::size_t body_size = res.body().size();
-  TWIML_FUZZ_CHECK(res[beast_http::field::content_length] == std::to_string(body_size));
+  const std::string body = res.body();
+  TWIML_FUZZ_CHECK(res[beast_http::field::content_length] == std::to_string(body.size()));
   TWIML_FUZZ_CHECK(res.count(beast_http::field::transfer_encoding) == 0);
-  if (head_request) res.body().clear();
-  std::ostringstream wire;
-  wire << res;
-  const std::string bytes = wire.str();
+  std::string bytes;
+  http::append_wire_bytes(bytes, res, head_request);
+
+  std::ostringstream beast_wire;
+  beast_wire << res;
+  std::string expected = beast_wire.str();
+  TWIML_FUZZ_CHECK(expected.size() >= body.size());
+  if (head_request) expected.resize(expected.size() - body.size());  // same header, Content-Length kept
+  TWIML_FUZZ_CHECK(bytes == expected);
 
   beast_http::response_parser<beast_http::string_body> client;
   client.skip(head_request);
@@ -40,7 +53,9 @@ void check_wire_form(http::response res, bool head_request) {
   const std::size_t used = client.put(boost::asio::buffer(bytes), ec);
   TWIML_FUZZ_CHECK(!ec && client.is_done() && used == bytes.size());
   TWIML_FUZZ_CHECK(client.get().result_int() == res.result_int());
-  if (!head_request) TWIML_FUZZ_CHECK(client.get().body().size() == body_size);
+  TWIML_FUZZ_CHECK(client.get().keep_alive() == res.keep_alive());
+  TWIML_FUZZ_CHECK(client.get()[beast_http::field::content_length] == std::to_string(body.size()));
+  TWIML_FUZZ_CHECK(head_request ? client.get().body().empty() : client.get().body() == body);
 }
 
 void check_answer(const http::request& req, const http::response& res) {
@@ -57,11 +72,26 @@ void check_answer(const http::request& req, const http::response& res) {
   check_wire_form(res, req.method() == beast_http::verb::head);
 }
 
-// The answers the session gives when parsing fails, by error: the same statuses must come out.
-unsigned status_for_parse_error(const boost::system::error_code& ec) {
-  if (ec == beast_http::error::header_limit) return 431;
-  if (ec == beast_http::error::body_limit) return 413;
-  return 400;
+struct parse_result {
+  boost::system::error_code ec;
+  std::size_t used = 0;  // bytes of `input` the request took
+};
+
+// Feeds `input` to `parser` the way the session's reads do, until a whole request, an error, or the
+// end of the input (need_more: the client has not finished).
+parse_result parse_one(beast_http::request_parser<beast_http::string_body>& parser, std::string_view input) {
+  parse_result result;
+  parser.eager(true);
+  while (!parser.is_done() && result.used < input.size()) {
+    const std::size_t used = parser.put(boost::asio::buffer(input.data() + result.used, input.size() - result.used),
+                                        result.ec);
+    result.used += used;
+    if (result.ec == beast_http::error::need_more && used > 0) continue;
+    if (result.ec || used == 0) break;
+  }
+  // A body still arriving consumes everything without an error: that is waiting for more too.
+  if (!result.ec && !parser.is_done()) result.ec = beast_http::error::need_more;
+  return result;
 }
 
 }  // namespace
@@ -85,21 +115,41 @@ TWIML_FUZZ_TARGET(http_request) {
     beast_http::request_parser<beast_http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
     parser.body_limit(limits.body_limit);
-    parser.eager(true);
-    boost::system::error_code ec;
-    while (!parser.is_done()) {
-      const std::size_t used = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
-      rest.remove_prefix(used);
-      if (ec == beast_http::error::need_more && used > 0) continue;
-      break;
+    const parse_result limited = parse_one(parser, rest);
+    if (limited.ec == beast_http::error::need_more) return;  // the client has not finished: nothing to answer yet
+
+    // The same bytes with limits far above the server's: the limits must be the only difference
+    // between the two. (Not none: a string body reserves whatever Content-Length claims.)
+    beast_http::request_parser<beast_http::string_body> generous_parser;
+    generous_parser.header_limit(std::numeric_limits<std::uint32_t>::max());
+    generous_parser.body_limit(64 * limits.body_limit);
+    const parse_result generous = parse_one(generous_parser, rest);
+    if (limited.ec == beast_http::error::header_limit) {
+      // Refused for size only when there was that much header to read.
+      TWIML_FUZZ_CHECK(rest.size() + 4 > limits.header_limit);
+      return;
     }
-    if (ec == beast_http::error::need_more) return;  // the client has not finished: nothing to answer yet
-    if (ec) {
+    if (limited.ec == beast_http::error::body_limit) {
+      // Refused only for a body announced or sent beyond the limit: with larger limits, the
+      // request is either still incomplete or broken, or its body really is larger.
+      TWIML_FUZZ_CHECK(generous.ec || generous_parser.get().body().size() > limits.body_limit);
+      if (generous_parser.is_header_done()) {
+        const auto length = generous_parser.content_length();
+        TWIML_FUZZ_CHECK(!length || *length > limits.body_limit);
+      }
+      return;
+    }
+    if (limited.ec) {
+      // A malformed request is malformed whatever the limits: the session answers once and closes.
       TWIML_FUZZ_CHECK(!parser.is_done());
-      const unsigned status = status_for_parse_error(ec);
-      TWIML_FUZZ_CHECK(status == 400 || status == 413 || status == 431);
-      return;  // the session answers once and closes
+      TWIML_FUZZ_CHECK(generous.ec && generous.ec != beast_http::error::need_more);
+      return;
     }
+    // Accepted within the limits: the generous parser reads the very same request.
+    TWIML_FUZZ_CHECK(!generous.ec && generous.used == limited.used);
+    TWIML_FUZZ_CHECK(parser.get().body().size() <= limits.body_limit);
+    TWIML_FUZZ_CHECK(generous_parser.get().body() == parser.get().body());
+    rest.remove_prefix(limited.used);
     http::request req = parser.release();
     http::request_context ctx;
     ctx.peer = boost::asio::ip::make_address(requests % 2 ? "127.0.0.1" : "203.0.113.7");

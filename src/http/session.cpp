@@ -19,9 +19,8 @@ namespace beast = boost::beast;
 using boost::system::error_code;
 
 constexpr std::chrono::seconds kLingerTime{2};
-// Room for a whole webhook request in one recv: Beast reads max(512, free capacity) at a time, and a
-// buffer left to grow on demand settles at 512 bytes, so Twilio's ~1.5 KB form POST took two or
-// three recv calls (and as many trips through the reactor) instead of one.
+// Room for a whole webhook request (a signed Twilio POST is about 1.5 KB) in one recv: Beast reads
+// max(512, free capacity) at a time, so a buffer left to grow on demand takes several.
 constexpr std::size_t kReadBufferCapacity = 4096;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 

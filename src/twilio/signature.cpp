@@ -94,8 +94,8 @@ std::string signing_string_of_views(std::string_view url, field_views sorted) {
 }
 
 // What HMAC (RFC 2104) hashes before any message: the key, padded to a block, XORed with ipad for the
-// inner hash and opad for the outer one. Both states are computed once per key; copying a state is
-// far cheaper than HMAC()'s per-call set-up, which was most of the cost of checking a signature.
+// inner hash and opad for the outer one. Both states are computed once per key, because copying a
+// state is far cheaper than redoing that set-up, as HMAC() does on every call.
 struct signing_key::state {
   EVP_MD_CTX* inner = EVP_MD_CTX_new();
   EVP_MD_CTX* outer = EVP_MD_CTX_new();

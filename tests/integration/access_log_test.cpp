@@ -1,13 +1,21 @@
-// access_log_buffer on a real pipe: several threads' lines arrive whole and, per thread, in order.
+// access_log_buffer on a real pipe: several threads' lines arrive whole and, per thread, in order;
+// and the access line against the spdlog formatter setup_logging installs, through real stderr.
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <spdlog/details/log_msg.h>
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/sinks/sink.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <functional>
 #include <map>
 #include <regex>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "twiml_redirect/util/logging.hpp"
@@ -87,6 +95,60 @@ TEST(AccessLogBuffer, HoldsLinesUntilFlushOrFullBatch) {
   for (ssize_t n; (n = ::read(fds[0], chunk, sizeof chunk)) > 0;) received.append(chunk, static_cast<std::size_t>(n));
   ::close(fds[0]);
   EXPECT_EQ(std::count(received.begin(), received.end(), '\n'), 11);
+}
+
+// Runs `body` with file descriptor 2 pointing at a temporary file; returns what it wrote there.
+std::string capture_stderr(const std::function<void()>& body) {
+  std::fflush(stderr);
+  std::FILE* file = std::tmpfile();
+  if (file == nullptr) throw std::runtime_error("tmpfile failed");
+  const int saved = ::dup(2);
+  ::dup2(::fileno(file), 2);
+  body();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::string captured;
+  std::rewind(file);
+  char chunk[4096];
+  for (std::size_t n; (n = std::fread(chunk, 1, sizeof chunk, file)) > 0;) captured.append(chunk, n);
+  std::fclose(file);
+  return captured;
+}
+
+// append_access_line against the very formatter setup_logging installs: a log message with the
+// same text and time goes through the default logger's sink, and the bytes must be identical.
+TEST(AccessLine, SameBytesAsTheLoggerSetupLoggingInstalls) {
+  using namespace std::chrono;
+  using namespace std::chrono_literals;
+  const auto previous = spdlog::default_logger();
+  const system_clock::time_point time = sys_days{2024y / February / 29} + 23h + 59min + 58s + 123456us;
+  const access_entry with_sid{.method = "POST", .path = "/redirect_call", .status = 200, .bytes = 164,
+                              .duration = 1234567ns, .call_sid = "CA0123456789abcdef0123456789abcdef",
+                              .peer = "127.0.0.1"};
+  const access_entry odd{.method = "X\x01Y", .path = "/a\"b\\c", .status = 404, .bytes = 0, .duration = 999ns,
+                         .call_sid = {}, .peer = "::1"};
+  for (const auto format : {config::log_format::text, config::log_format::json}) {
+    config::log_config log;
+    log.format = format;
+    setup_logging(log);
+    const auto logger = spdlog::default_logger();
+    ASSERT_EQ(logger->sinks().size(), 1u);
+    for (const access_entry& entry : {with_sid, odd}) {
+      // The message as the service's own spdlog::info("access ...") would carry it.
+      const std::string message = fmt::format(
+          "access method={} path={} status={} bytes={} duration_ms={:.3f}{} peer={}", entry.method, entry.path,
+          entry.status, entry.bytes, duration<double, std::milli>(entry.duration).count(),
+          entry.call_sid.empty() ? std::string() : " call_sid=" + std::string(entry.call_sid), entry.peer);
+      const spdlog::details::log_msg msg(time, spdlog::source_loc{}, logger->name(), spdlog::level::info, message);
+      const std::string expected = capture_stderr([&] { logger->sinks().front()->log(msg); });
+      std::string ours;
+      append_access_line(ours, entry, time, format);
+      EXPECT_EQ(ours, expected) << (format == config::log_format::json ? "json" : "text");
+    }
+  }
+  setup_logging(config::log_config{});  // the access log's own switches back to their defaults
+  spdlog::set_default_logger(previous);
 }
 
 }  // namespace

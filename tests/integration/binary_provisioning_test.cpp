@@ -3,11 +3,10 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
-
 #include "support/child_process.hpp"
 #include "support/fake_synthflow.hpp"
 #include "support/http_test_client.hpp"
+#include "support/wait.hpp"
 
 namespace twiml_redirect::testing {
 namespace {
@@ -100,8 +99,14 @@ TEST(BinaryProvision, RejectedKeyExits1NamingCallAndStatusNotKey) {
 
 TEST(BinaryServe, ReadyzTurnsReadyOnceProvisioned) {
   test::fake_synthflow fake = make_fake();
+  // Synthflow first swallows a request (no answer until the 2 s request timeout), then answers one
+  // 503, then recovers. While that first request hangs, provisioning cannot have finished, so the
+  // service cannot be ready: the not-ready window is held open by the fake, not by timing.
+  test::fake_fault hang;
+  hang.what = test::fake_fault::kind::hang;
+  fake.add_fault(hang);
   test::fake_fault outage;
-  outage.times = 2;  // two 503s, then Synthflow recovers
+  outage.times = 1;
   fake.add_fault(outage);
   temp_file config("config.json", config_for(fake));
   child_process child(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()}, env_with_key());
@@ -109,16 +114,12 @@ TEST(BinaryServe, ReadyzTurnsReadyOnceProvisioned) {
   ASSERT_NE(port, 0) << child.output();
   // Webhooks work at once, whatever provisioning is doing.
   EXPECT_EQ(http_get(port, "/redirect_call?Called=%2B15550001111&CallSid=CA1").result_int(), 200u);
-  bool saw_not_ready = false;
-  bool ready = false;
-  for (int i = 0; i < 200 && !ready; ++i) {
-    const auto res = http_get(port, "/readyz");
-    if (res.result_int() == 503) saw_not_ready = true;
-    ready = res.result_int() == 200;
-    if (!ready) std::this_thread::sleep_for(25ms);
-  }
-  EXPECT_TRUE(saw_not_ready);
-  EXPECT_TRUE(ready) << child.output();
+  ASSERT_TRUE(wait_until([&] { return !fake.calls().empty(); }, 10s, "provisioning's first call to reach the fake"))
+      << child.output();
+  const auto not_ready = http_get(port, "/readyz");
+  EXPECT_EQ(not_ready.result_int(), 503u) << not_ready.body();
+  EXPECT_TRUE(wait_until([&] { return http_get(port, "/readyz").result_int() == 200; }, 20s, "/readyz to answer 200"))
+      << child.output();
   EXPECT_EQ(fake.writes().size(), 2u);
   const std::string metrics = http_get(port, "/metrics").body();
   EXPECT_NE(metrics.find("twiml_redirect_provisioning_state{state=\"succeeded\"} 1"), std::string::npos) << metrics;

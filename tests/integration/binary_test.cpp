@@ -5,10 +5,10 @@
 
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <thread>
 
 #include "support/child_process.hpp"
 #include "support/http_test_client.hpp"
+#include "support/wait.hpp"
 #include "twiml_redirect/version.hpp"
 
 namespace twiml_redirect::testing {
@@ -113,16 +113,27 @@ TEST(Binary, SigtermFinishesInFlightRequestThenExits0) {
   const std::string body = "Called=%2B14155550100&CallSid=" + std::string(kSid);
   connection.send("POST /redirect_call HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                   "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10));
-  std::this_thread::sleep_for(200ms);
+  // Signal only once the binary holds the request: its header read, so it is in flight. The scrape
+  // itself is in flight while /metrics renders, hence 2.
+  ASSERT_TRUE(wait_until(
+      [&] { return metric_value(http_get(port, "/metrics").body(), "twiml_redirect_http_requests_in_flight") == 2.0; },
+      10s, "the POST to be in flight"))
+      << child.output();
   child.send_signal(SIGTERM);
   ASSERT_TRUE(child.wait_for_output("draining", 5s)) << child.output();
-  std::this_thread::sleep_for(200ms);
+  // Draining, with the body still missing: shutdown cannot have finished, so no "stopped" yet.
   EXPECT_TRUE(child.running()) << "exited before answering the in-flight request";
+  EXPECT_EQ(child.output().find("stopped"), std::string::npos) << child.output();
   connection.send(body.substr(10));
   const auto res = connection.read_response();
   EXPECT_EQ(res.result_int(), 200u);
   EXPECT_NE(res.body().find("X-EI=" + std::string(kSid)), std::string::npos);
   EXPECT_EQ(child.wait_for_exit(5s), 0) << child.output();
+  // Shutdown returned only after the request was answered and logged.
+  const std::string log = child.output();
+  const auto answered = log.find("access method=POST path=/redirect_call status=200");
+  ASSERT_NE(answered, std::string::npos) << log;
+  EXPECT_NE(log.find("stopped", answered), std::string::npos) << "stopped before the answer: " << log;
 }
 
 TEST(Binary, SigintAlsoExits0) {

@@ -1,10 +1,12 @@
 // The webhook over real loopback sockets: exact bytes on the wire, HTTP hygiene, limits, timeouts.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <thread>
 
 #include "support/http_test_client.hpp"
 #include "support/test_server.hpp"
+#include "support/wait.hpp"
 
 namespace twiml_redirect::testing {
 namespace {
@@ -182,20 +184,44 @@ TEST_F(HttpServerTest, SilentClientIsDroppedAfterIdleTimeout) {
 }
 
 TEST_F(HttpServerTest, SlowDripHeaderIsDroppedAtTheDeadline) {
-  test_connection connection(server_.port());
+  // One byte every 50 ms, ten times faster than the idle timeout: a timer re-armed by every read
+  // would never fire, so only the deadline on the whole header (set when the read starts) can end
+  // this connection, and it must do so at idle_timeout after the accept, give or take one tick.
+  const auto idle = test_server_config().idle_timeout;
+  const auto tick = idle / 4;  // how often a worker checks deadlines (src/http/worker.cpp)
+  constexpr auto kDrip = 50ms;
+  constexpr auto kMargin = 750ms;  // scheduling on a loaded 2-core machine
+  const std::string header = "GET /healthz HTTP/1.1\r\nX-Slow: " + std::string(400, 'a');
+  // Timed from before the connect, so from before the accept that sets the deadline.
   const auto start = std::chrono::steady_clock::now();
-  bool closed = false;
-  for (char c : std::string("GET /healthz HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")) {
+  test_connection connection(server_.port());
+  const auto elapsed = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  };
+  std::optional<std::chrono::milliseconds> closed_after;
+  std::size_t sent = 0;
+  for (char c : header) {
     try {
       connection.send(std::string(1, c));
     } catch (const std::exception&) {
-      closed = true;
+      closed_after = elapsed();  // the server's reset reached us first
       break;
     }
-    std::this_thread::sleep_for(50ms);
-    if (std::chrono::steady_clock::now() - start > 1500ms) break;
+    ++sent;
+    // Paces the drip and watches for the close in one step.
+    if (connection.closed_by_server(kDrip)) {
+      closed_after = elapsed();
+      break;
+    }
+    if (elapsed() > 3 * (idle + tick + kMargin)) break;  // far past the bound: it is not closing
   }
-  EXPECT_TRUE(closed || connection.closed_by_server(2s));
+  ASSERT_TRUE(closed_after.has_value()) << "still open after dripping " << sent << " header bytes for "
+                                        << elapsed().count() << " ms";
+  EXPECT_GT(sent, 3u) << "the drip never got going, so this did not test a slow header";
+  // In milliseconds; truncated, so at least idle_timeout whenever the deadline was kept.
+  EXPECT_GE(closed_after->count(), idle.count()) << "closed before the deadline, so something else ended it";
+  EXPECT_LE(closed_after->count(), (idle + tick + kMargin).count())
+      << "the per-read deadline did not close the dripping connection in time";
 }
 
 TEST(HttpServerLimits, ConnectionCapRefusesExtraConnections) {
@@ -220,7 +246,14 @@ TEST(HttpServerShutdown, InFlightRequestFinishesDuringDrain) {
   const std::string body = "Called=%2B14155550100&CallSid=" + std::string(kSid);
   busy.send("POST /redirect_call HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 5));
-  std::this_thread::sleep_for(100ms);
+  // Shut down only once the server holds both: the idle connection accepted and the POST's header
+  // read (in flight). Earlier, the busy connection would still look idle and rightly be closed.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return server.server().connection_count() == 2 &&
+               metric_value(server.metrics().render(), "twiml_redirect_http_requests_in_flight") == 1.0;
+      },
+      5s, "two open connections and one request in flight"));
   std::thread stopper([&] { server.server().shutdown(); });
   EXPECT_TRUE(idle.closed_by_server(2s));  // idle connections close at once
   busy.send(body.substr(5));

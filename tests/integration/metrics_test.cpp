@@ -2,10 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
-#include <thread>
 
 #include "support/http_test_client.hpp"
 #include "support/test_server.hpp"
+#include "support/wait.hpp"
 #include "twiml_redirect/version.hpp"
 
 namespace twiml_redirect::testing {
@@ -78,11 +78,12 @@ TEST(MetricsEndpoint, MalformedRequestsAndProvisioningShow) {
   server.metrics().count_signature_failure();
   // The 400 was counted on whichever thread took that connection: wait for it, boundedly.
   std::string text;
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    text = http_get(server.port(), "/metrics").body();
-    if (text.find(R"(route="other",method="other",status="400"} 1)") != std::string::npos) break;
-    std::this_thread::sleep_for(20ms);
-  }
+  EXPECT_TRUE(wait_until(
+      [&] {
+        text = http_get(server.port(), "/metrics").body();
+        return text.find(R"(route="other",method="other",status="400"} 1)") != std::string::npos;
+      },
+      5s, "the 400 to be counted"));
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_http_requests_total{route="other",method="other",status="400"} 1)"))
       << text;
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{state="failed"} 1)"));

@@ -23,8 +23,8 @@ class test_connection {
   // Writes the bytes as they are: malformed requests are welcome.
   void send(std::string_view bytes);
 
-  // Reads one response (an answer to HEAD has no body, whatever its Content-Length says).
-  // Throws boost::system::system_error on timeout, close or a parse error.
+  // Reads one response (an answer to HEAD has no body, whatever its Content-Length says) within the
+  // read timeout. Throws boost::system::system_error on timeout, close or a parse error.
   test_response read_response(bool head_request = false);
 
   // A well-formed request; returns its response.
@@ -36,6 +36,7 @@ class test_connection {
   bool closed_by_server(std::chrono::milliseconds wait);
 
  private:
+  std::chrono::milliseconds read_timeout_;
   boost::asio::io_context context_;
   boost::asio::ip::tcp::socket socket_{context_};
   boost::beast::flat_buffer buffer_;

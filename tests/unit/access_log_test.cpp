@@ -1,7 +1,11 @@
-// Access lines as text and JSON, formatted without spdlog: they must read exactly like spdlog's.
+// Access lines as text and JSON, formatted without spdlog: they must read exactly like spdlog's,
+// so the expected lines come from spdlog's own pattern formatter.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/details/log_msg.h>
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/pattern_formatter.h>
 
 #include "twiml_redirect/util/logging.hpp"
 
@@ -24,12 +28,62 @@ access_entry sample_entry() {
           .peer = "127.0.0.1"};
 }
 
-TEST(AccessLine, TextMatchesTheSpdlogPattern) {
-  std::string out;
-  append_access_line(out, sample_entry(), kTime, log_format::text);
-  EXPECT_EQ(out,
-            "2024-02-29T23:59:58.123Z info access method=POST path=/redirect_call status=200 bytes=164 "
-            "duration_ms=1.235 call_sid=CA0123456789abcdef0123456789abcdef peer=127.0.0.1\n");
+// spdlog's %* flag as setup_logging defines it: the message as JSON string content.
+class json_message_flag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string escaped;
+    append_json_escaped(escaped, std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(escaped.data(), escaped.data() + escaped.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<json_message_flag>(); }
+};
+
+// The message an spdlog::info call would carry for `entry`, formatted by fmt rather than by hand.
+std::string access_message(const access_entry& entry) {
+  return fmt::format("access method={} path={} status={} bytes={} duration_ms={:.3f}{} peer={}", entry.method,
+                     entry.path, entry.status, entry.bytes, duration<double, std::milli>(entry.duration).count(),
+                     entry.call_sid.empty() ? std::string() : " call_sid=" + std::string(entry.call_sid), entry.peer);
+}
+
+// What spdlog's own formatter prints for that message at `time`, with setup_logging's pattern for
+// `format` (tests/integration/access_log_test.cpp checks against the formatter setup_logging installs).
+std::string spdlog_line(const access_entry& entry, system_clock::time_point time, config::log_format format) {
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  if (format == config::log_format::json) {
+    formatter->add_flag<json_message_flag>('*').set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%*"})");
+  } else {
+    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v");
+  }
+  const std::string message = access_message(entry);
+  const spdlog::details::log_msg msg(time, spdlog::source_loc{}, "twiml-redirect", spdlog::level::info, message);
+  spdlog::memory_buf_t out;
+  formatter->format(msg, out);
+  return fmt::to_string(out);
+}
+
+TEST(AccessLine, SameBytesAsSpdlogsFormatter) {
+  access_entry no_sid = sample_entry();
+  no_sid.call_sid = {};
+  no_sid.status = 404;
+  no_sid.duration = 999ns;  // rounds up to 0.001 ms
+  access_entry slow = sample_entry();
+  slow.duration = 12s + 345678us;
+  access_entry odd = sample_entry();
+  odd.method = "X\x01Y";
+  odd.path = "/a\"b\\c\n";
+  // Midnight, a leap day, the last microsecond of a second: where a hand-made clock goes wrong.
+  const system_clock::time_point times[] = {kTime, sys_days{2025y / January / 1},
+                                            sys_days{2024y / December / 31} + 86399999999us};
+  for (const auto& entry : {sample_entry(), no_sid, slow, odd}) {
+    for (const auto time : times) {
+      for (const auto format : {config::log_format::text, config::log_format::json}) {
+        std::string out;
+        append_access_line(out, entry, time, format);
+        EXPECT_EQ(out, spdlog_line(entry, time, format));
+      }
+    }
+  }
 }
 
 TEST(AccessLine, NoCallSidNoField) {
@@ -38,7 +92,7 @@ TEST(AccessLine, NoCallSidNoField) {
   entry.status = 404;
   entry.duration = 999ns;  // rounds to 0.001 ms
   std::string out;
-  append_access_line(out, entry, kTime, log_format::text);
+  append_access_line(out, entry, kTime, config::log_format::text);
   EXPECT_EQ(out, "2024-02-29T23:59:58.123Z info access method=POST path=/redirect_call status=404 bytes=164 "
                  "duration_ms=0.001 peer=127.0.0.1\n");
 }
@@ -47,13 +101,13 @@ TEST(AccessLine, LongDurationsKeepTheirDigits) {
   access_entry entry = sample_entry();
   entry.duration = 12s + 345678us;
   std::string out;
-  append_access_line(out, entry, kTime, log_format::text);
+  append_access_line(out, entry, kTime, config::log_format::text);
   EXPECT_NE(out.find(" duration_ms=12345.678 "), std::string::npos) << out;
 }
 
 TEST(AccessLine, JsonIsOneObjectWithMicrosecondTime) {
   std::string out;
-  append_access_line(out, sample_entry(), kTime, log_format::json);
+  append_access_line(out, sample_entry(), kTime, config::log_format::json);
   ASSERT_TRUE(out.ends_with("}\n"));
   const auto line = nlohmann::json::parse(out);
   EXPECT_EQ(line["time"], "2024-02-29T23:59:58.123456Z");
@@ -67,14 +121,14 @@ TEST(AccessLine, JsonEscapesWhatTheClientSent) {
   entry.path = "/a\"b\\c";
   entry.method = "X\x01Y";
   std::string out;
-  append_access_line(out, entry, kTime, log_format::json);
+  append_access_line(out, entry, kTime, config::log_format::json);
   const auto line = nlohmann::json::parse(out);  // throws if the escaping broke the object
   EXPECT_NE(line["msg"].get<std::string>().find("method=X\x01Y path=/a\"b\\c "), std::string::npos);
 }
 
 TEST(AccessLine, AppendsAfterWhatIsThere) {
   std::string out = "previous line\n";
-  append_access_line(out, sample_entry(), kTime, log_format::text);
+  append_access_line(out, sample_entry(), kTime, config::log_format::text);
   EXPECT_TRUE(out.starts_with("previous line\n2024-02-29T23:59:58.123Z info access "));
 }
 
