@@ -32,8 +32,10 @@ class worker {
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
 
-  // Opens the acceptor with SO_REUSEPORT and binds it. Throws on failure.
+  // Opens the acceptor and binds it: EADDRINUSE when anything else listens there. Throws on failure.
   void listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Accepts on the listening socket of `first` (which has listened) through a descriptor of its own.
+  void share_listener(worker& first);
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
   // The thread body: runs until drained (or forced to stop at the drain deadline).
@@ -52,11 +54,15 @@ class worker {
   util::metrics::recorder& metrics() { return recorder_; }
 
  private:
+  void start_accepting();
+  // The session that has waited longest for bytes from its client, or null when none is waiting.
+  session* longest_waiting_session() const;
   void accept();
   void on_accept(boost::system::error_code ec, tcp_socket socket);
   void drain_now(std::chrono::milliseconds timeout);
   void schedule_tick();
   void on_tick();
+  void return_memory_after_mass_close();
 
   const config::server_config& config_;
   const request_handler& handler_;
@@ -67,6 +73,8 @@ class worker {
   std::list<session*> sessions_;
   util::access_log_buffer access_log_;
   std::size_t rejected_connections_ = 0;
+  std::size_t evicted_connections_ = 0;
+  std::size_t peak_sessions_ = 0;  // most sessions at once since memory was last trimmed
   bool draining_ = false;
   bool destroying_ = false;
   // Only this worker's thread touches its sockets and timers (other threads only post() to it), so
