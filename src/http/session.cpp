@@ -108,8 +108,11 @@ void session::start() { read_header(); }
 
 void session::drain() {
   if (waiting_for_request_ && (!parser_ || !parser_->got_some()) && buffer_.size() == 0) {
-    error_code ignored;
-    socket_.cancel(ignored);  // completes the pending read with operation_aborted
+    // A request the client sent before the signal may be waiting in the kernel although the read
+    // has not completed yet: it is answered (with Connection: close), not dropped.
+    error_code ec;
+    if (socket_.available(ec) > 0 && !ec) return;
+    socket_.cancel(ec);  // completes the pending read with operation_aborted
   }
 }
 

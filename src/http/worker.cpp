@@ -155,9 +155,12 @@ void worker::accept() {
 void worker::on_accept(error_code ec, tcp_socket socket) {
   if (ec == asio::error::operation_aborted || draining_) return;
   if (ec) {
+    recorder_.accept_failed();
     if (is_resource_exhaustion(ec)) {
       // Keep serving the connections we have and try again shortly; never stop accepting for good.
-      spdlog::error("accept failed: {}; retrying in {} ms", ec.message(), kAcceptRetryDelay.count());
+      if (const auto failures = accept_failure_log_.note(std::chrono::steady_clock::now()))
+        spdlog::error("accept failed: {}; retrying every {} ms ({} failure(s) since the last line)", ec.message(),
+                      kAcceptRetryDelay.count(), failures);
       accept_retry_timer_.expires_after(kAcceptRetryDelay);
       accept_retry_timer_.async_wait([this](error_code wait_ec) {
         if (!wait_ec && !draining_) accept();
@@ -171,19 +174,22 @@ void worker::on_accept(error_code ec, tcp_socket socket) {
     // At the limit, the connection that has waited longest for its client makes room: otherwise
     // idle or dripping connections would lock out everyone, health probes included, and Kubernetes
     // would restart a healthy pod. A connection whose request is being answered is never chosen.
+    const auto now = std::chrono::steady_clock::now();
     session* victim = longest_waiting_session();
     if (victim == nullptr) {
       connections_.fetch_sub(1, std::memory_order_relaxed);
-      if (rejected_connections_++ % 1000 == 0)
-        spdlog::warn("connection limit {} reached and no idle connection to close: refused a connection "
-                     "({} so far on this thread)", config_.max_connections, rejected_connections_);
+      recorder_.connection_refused();
+      if (const auto refused = limit_log_.note(now))
+        spdlog::warn("connection limit {} reached and every connection is busy: refused {} connection(s) since "
+                     "the last line", config_.max_connections, refused);
       error_code ignored;
       socket.close(ignored);
       return accept();
     }
-    if (evicted_connections_++ % 1000 == 0)
-      spdlog::warn("connection limit {} reached: closed the connection waiting longest for its client "
-                   "({} so far on this thread)", config_.max_connections, evicted_connections_);
+    recorder_.connection_evicted();
+    if (const auto evicted = limit_log_.note(now))
+      spdlog::warn("connection limit {} reached: closed {} connection(s) waiting longest for their client since "
+                   "the last line", config_.max_connections, evicted);
     victim->evict();
   }
   std::make_shared<session>(std::move(socket), *this, connections_)->start();

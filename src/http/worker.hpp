@@ -10,6 +10,7 @@
 
 #include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/http/types.hpp"
+#include "twiml_redirect/util/log_throttle.hpp"
 #include "twiml_redirect/util/logging.hpp"
 #include "twiml_redirect/util/metrics.hpp"
 
@@ -72,8 +73,8 @@ class worker {
   // sessions its pending handlers own, and each session unregisters itself here.
   std::list<session*> sessions_;
   util::access_log_buffer access_log_;
-  std::size_t rejected_connections_ = 0;
-  std::size_t evicted_connections_ = 0;
+  util::log_throttle accept_failure_log_;
+  util::log_throttle limit_log_;  // refusals and evictions at the connection limit
   std::size_t peak_sessions_ = 0;  // most sessions at once since memory was last trimmed
   bool draining_ = false;
   bool destroying_ = false;

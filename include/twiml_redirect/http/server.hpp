@@ -17,6 +17,10 @@ namespace twiml_redirect::http {
 
 class worker;
 
+// The CPUs this process may run on: its affinity mask, capped by a cgroup v2 CPU quota (a container's
+// --cpus, a Kubernetes limit). What server.threads = 0 means.
+unsigned usable_cpu_count();
+
 class server {
  public:
   // Every request is counted in `metrics`, which must outlive the server.
