@@ -63,6 +63,12 @@ void server::start() {
   workers_.front()->listen({address, config_.port});
   port_ = workers_.front()->port();
   for (std::size_t i = 1; i < workers_.size(); ++i) workers_[i]->share_listener(*workers_.front());
+  for (auto& w : workers_) {
+    std::vector<worker*> peers;
+    for (auto& other : workers_)
+      if (other != w) peers.push_back(other.get());
+    w->set_peers(std::move(peers));
+  }
   for (auto& w : workers_) threads_.emplace_back([&w] { w->run(); });
   spdlog::info("serving with {} worker thread(s)", workers_.size());
 }

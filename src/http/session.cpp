@@ -37,15 +37,16 @@ std::string_view path_of(std::string_view target) { return target.substr(0, targ
 // frames anything else by Content-Length, so "chunked, identity" + Content-Length would hide a second
 // request in the body that a proxy in front of us reads differently (request smuggling).
 std::optional<framing_problem> check_transfer_encoding(const request& header) {
+  const auto [first, last] = header.equal_range(beast_http::field::transfer_encoding);
+  if (first == last) return std::nullopt;
   std::string_view last_coding;
   std::size_t codings = 0;
-  for (const auto& field : header.equal_range(beast_http::field::transfer_encoding)) {
-    for (const auto coding : beast_http::token_list{field.value()}) {
+  for (auto field = first; field != last; ++field) {
+    for (const auto coding : beast_http::token_list{field->value()}) {
       last_coding = coding;
       ++codings;
     }
   }
-  if (header.count(beast_http::field::transfer_encoding) == 0) return std::nullopt;
   if (codings == 0 || !util::iequals(last_coding, "chunked"))
     return framing_problem{beast_http::status::bad_request, "Transfer-Encoding must end with chunked"};
   if (codings > 1)
@@ -98,6 +99,7 @@ session::session(tcp_socket socket, worker& owner, std::atomic<std::size_t>& con
 }
 
 session::~session() {
+  set_reading(false);
   if (in_flight_) owner_.metrics().request_abandoned();
   owner_.metrics().connection_closed();
   owner_.remove_session(registration_);
@@ -106,13 +108,17 @@ session::~session() {
 
 void session::start() { read_header(); }
 
+bool session::request_waiting() {
+  // A request the client sent before the signal may sit in our buffer (pipelined) or in the kernel
+  // although no read has completed yet: it is answered (with Connection: close), not dropped.
+  error_code ec;
+  return buffer_.size() > 0 || (socket_.available(ec) > 0 && !ec);
+}
+
 void session::drain() {
-  if (waiting_for_request_ && (!parser_ || !parser_->got_some()) && buffer_.size() == 0) {
-    // A request the client sent before the signal may be waiting in the kernel although the read
-    // has not completed yet: it is answered (with Connection: close), not dropped.
-    error_code ec;
-    if (socket_.available(ec) > 0 && !ec) return;
-    socket_.cancel(ec);  // completes the pending read with operation_aborted
+  if (waiting_for_request_ && !parser_->got_some() && !request_waiting()) {
+    error_code ignored;
+    socket_.cancel(ignored);  // completes the pending read with operation_aborted
   }
 }
 
@@ -127,7 +133,14 @@ void session::expire_if_late(std::chrono::steady_clock::time_point now) {
   socket_.cancel(ignored);  // the pending operation completes with operation_aborted: the session closes
 }
 
+void session::set_reading(bool reading) {
+  if (reading == reading_) return;
+  reading_ = reading;
+  if (!evicted_) owner_.count_waiting_session(reading ? +1 : -1);
+}
+
 void session::evict() {
+  if (reading_) owner_.count_waiting_session(-1);
   evicted_ = true;
   deadline_ = std::chrono::steady_clock::time_point::max();
   error_code ignored;
@@ -135,14 +148,14 @@ void session::evict() {
 }
 
 void session::read_header() {
-  if (owner_.draining()) return close();
+  if (owner_.draining() && !request_waiting()) return close();
   // A fresh parser per request: Beast parsers are single-use, and limits are per message.
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(owner_.config().header_limit));
   parser_->body_limit(owner_.config().body_limit);
   parser_->eager(true);  // parse a body that arrived with the header in the same pass
   waiting_for_request_ = true;
-  reading_ = true;
+  set_reading(true);
   waiting_since_ = std::chrono::steady_clock::now();
   // The deadline covers the whole header, so a client dripping one byte at a time still times out.
   set_deadline(owner_.config().idle_timeout);
@@ -152,7 +165,7 @@ void session::read_header() {
 
 void session::on_header(error_code ec, std::size_t) {
   waiting_for_request_ = false;
-  reading_ = false;
+  set_reading(false);
   if (ec) return on_read_failed(ec);
   start_request();
   request& header = parser_->get();
@@ -175,13 +188,13 @@ void session::on_continue_sent(error_code ec, std::size_t) {
 }
 
 void session::read_body() {
-  reading_ = true;  // still waiting since the header's first byte was awaited
+  set_reading(true);  // still waiting since the header's first byte was awaited
   set_deadline(owner_.config().idle_timeout);
   beast_http::async_read(socket_, buffer_, *parser_, beast::bind_front_handler(&session::on_body, shared_from_this()));
 }
 
 void session::on_body(error_code ec, std::size_t) {
-  reading_ = false;
+  set_reading(false);
   if (ec) return on_read_failed(ec);
   answer();
 }

@@ -55,6 +55,10 @@ class session : public std::enable_shared_from_this<session> {
  private:
   // Each read and write must finish within the idle timeout (the linger read within its own).
   void set_deadline(std::chrono::steady_clock::duration allowed);
+  // Marks whether a read of the client's request is pending, keeping the worker's count in step.
+  void set_reading(bool reading);
+  // Whether bytes of a next request have arrived (buffered or in the kernel): drain answers them.
+  bool request_waiting();
   void read_header();
   void on_header(boost::system::error_code ec, std::size_t bytes);
   void on_continue_sent(boost::system::error_code ec, std::size_t bytes);

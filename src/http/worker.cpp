@@ -103,6 +103,24 @@ void worker::drain_now(std::chrono::milliseconds timeout) {
   });
 }
 
+bool worker::make_room() {
+  if (session* victim = longest_waiting_session()) {
+    victim->evict();
+    return true;
+  }
+  // Another thread's connections are its own to close: post the eviction there. The limit may be
+  // exceeded by one connection until it runs, which is what keeps the new one from being refused.
+  for (std::size_t tried = 0; tried < peers_.size(); ++tried) {
+    worker* peer = peers_[next_peer_++ % peers_.size()];
+    if (peer->waiting_sessions() <= 0) continue;
+    asio::post(peer->io_context_, [peer] {
+      if (session* victim = peer->longest_waiting_session()) victim->evict();
+    });
+    return true;
+  }
+  return false;
+}
+
 session* worker::longest_waiting_session() const {
   session* oldest = nullptr;
   for (session* s : sessions_)
@@ -175,8 +193,7 @@ void worker::on_accept(error_code ec, tcp_socket socket) {
     // idle or dripping connections would lock out everyone, health probes included, and Kubernetes
     // would restart a healthy pod. A connection whose request is being answered is never chosen.
     const auto now = std::chrono::steady_clock::now();
-    session* victim = longest_waiting_session();
-    if (victim == nullptr) {
+    if (!make_room()) {
       connections_.fetch_sub(1, std::memory_order_relaxed);
       recorder_.connection_refused();
       if (const auto refused = limit_log_.note(now))
@@ -190,7 +207,6 @@ void worker::on_accept(error_code ec, tcp_socket socket) {
     if (const auto evicted = limit_log_.note(now))
       spdlog::warn("connection limit {} reached: closed {} connection(s) waiting longest for their client since "
                    "the last line", config_.max_connections, evicted);
-    victim->evict();
   }
   std::make_shared<session>(std::move(socket), *this, connections_)->start();
   accept();

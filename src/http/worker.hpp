@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <atomic>
 #include <list>
+#include <vector>
 
 #include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/http/types.hpp"
@@ -45,6 +46,12 @@ class worker {
   // Thread-safe: asks the worker to stop accepting and wind its sessions down within `timeout`.
   void begin_drain(std::chrono::milliseconds timeout);
 
+  // The server's other workers: at the connection limit, one of them may have the connection to close.
+  void set_peers(std::vector<worker*> peers) { peers_ = std::move(peers); }
+  // Sessions of this worker waiting for their client (evictable); written by its thread, read by any.
+  void count_waiting_session(int delta) { waiting_sessions_.fetch_add(delta, std::memory_order_relaxed); }
+  std::ptrdiff_t waiting_sessions() const { return waiting_sessions_.load(std::memory_order_relaxed); }
+
   // For sessions, on this worker's thread only.
   const config::server_config& config() const { return config_; }
   const request_handler& handler() const { return handler_; }
@@ -56,6 +63,9 @@ class worker {
 
  private:
   void start_accepting();
+  // Makes room at the connection limit: closes the longest-waiting connection of this worker or asks a
+  // peer that has one to close its own. False when every connection is busy with a request.
+  bool make_room();
   // The session that has waited longest for bytes from its client, or null when none is waiting.
   session* longest_waiting_session() const;
   void accept();
@@ -73,6 +83,9 @@ class worker {
   // sessions its pending handlers own, and each session unregisters itself here.
   std::list<session*> sessions_;
   util::access_log_buffer access_log_;
+  std::vector<worker*> peers_;
+  std::atomic<std::ptrdiff_t> waiting_sessions_{0};
+  std::size_t next_peer_ = 0;
   util::log_throttle accept_failure_log_;
   util::log_throttle limit_log_;  // refusals and evictions at the connection limit
   std::size_t peak_sessions_ = 0;  // most sessions at once since memory was last trimmed
