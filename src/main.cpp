@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -128,6 +129,9 @@ int run(const command_line& cli) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A log reader that goes away (`| head`, a dead log shipper) must not kill the server: with
+  // SIGPIPE ignored a write to it fails with EPIPE, which the log writers drop.
+  std::signal(SIGPIPE, SIG_IGN);
   const std::vector<std::string_view> args(argv + 1, argv + argc);
   for (const std::string_view arg : args) {
     if (arg == "--help" || arg == "-h") {

@@ -1,6 +1,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <cstring>
+#include <functional>
 #include <spdlog/spdlog.h>
 
 #include "twiml_redirect/app/commands.hpp"
@@ -27,6 +29,22 @@ int run_serve(const config::service_config& config) {
     spdlog::warn("TWILIO_AUTH_TOKEN is not set: /redirect_call accepts requests without checking "
                  "X-Twilio-Signature, so anyone who can reach this port can place calls through it");
   }
+  // Signal handlers first, before any thread exists: from here on no signal can kill the process
+  // with its default action. Signals that would otherwise terminate it without a drain (a stray
+  // SIGHUP from a closed terminal, SIGUSR1/2, SIGALRM) are logged and otherwise ignored.
+  boost::asio::io_context signals_context;
+  boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+  boost::asio::signal_set ignored_signals(signals_context, SIGHUP, SIGUSR1, SIGUSR2);
+  ignored_signals.add(SIGALRM);
+  const std::function<void(const boost::system::error_code&, int)> log_ignored_signal =
+      [&](const boost::system::error_code& ec, int signal_number) {
+        if (ec) return;
+        spdlog::warn("received signal {} ({}): ignored; the configuration is read only at startup", signal_number,
+                     ::strsignal(signal_number));
+        ignored_signals.async_wait(log_ignored_signal);
+      };
+  ignored_signals.async_wait(log_ignored_signal);
+
   readiness ready_state("starting");
   twilio::request_validator validator({.auth_token = config.twilio.auth_token,
                                        .public_url = config.twilio.public_url,
@@ -43,13 +61,12 @@ int run_serve(const config::service_config& config) {
 
   // The main thread only waits for the signal that ends the process, or for provisioning to fail
   // for good (a rejected key, a bad field): serving without an agent behind the number is useless.
-  boost::asio::io_context signals_context;
-  boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
   int exit_code = kExitOk;
   signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
     if (ec) return;
     spdlog::info("received signal {}: draining connections (up to {} ms)", signal_number,
                  config.server.drain_timeout.count());
+    ignored_signals.cancel();
   });
 
   // Webhooks do not depend on provisioning, so it runs beside the server; /readyz tells which.
@@ -59,6 +76,7 @@ int run_serve(const config::service_config& config) {
       spdlog::critical("provisioning failed: {}; stopping", message);
       exit_code = kExitFailure;
       signals.cancel();
+      ignored_signals.cancel();
     });
   }, [&metrics] { metrics.set_provisioning_state(util::provisioning_state::succeeded); });
   if (provisions) metrics.set_provisioning_state(util::provisioning_state::running);

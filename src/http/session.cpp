@@ -4,6 +4,7 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <spdlog/spdlog.h>
 
 #include "twiml_redirect/http/wire.hpp"
@@ -31,7 +32,53 @@ bool is_http_parse_error(const error_code& ec) {
 // The request target without its query: what the access log may show.
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
+// RFC 9112 §6.1: only a Transfer-Encoding whose final coding is chunked frames a request body. Beast
+// frames anything else by Content-Length, so "chunked, identity" + Content-Length would hide a second
+// request in the body that a proxy in front of us reads differently (request smuggling).
+std::optional<framing_problem> check_transfer_encoding(const request& header) {
+  const auto [first, last] = header.equal_range(beast_http::field::transfer_encoding);
+  if (first == last) return std::nullopt;
+  std::string_view last_coding;
+  std::size_t codings = 0;
+  for (auto field = first; field != last; ++field) {
+    for (const auto coding : beast_http::token_list{field->value()}) {
+      last_coding = coding;
+      ++codings;
+    }
+  }
+  if (codings == 0 || !util::iequals(last_coding, "chunked"))
+    return framing_problem{beast_http::status::bad_request, "Transfer-Encoding must end with chunked"};
+  if (codings > 1)
+    return framing_problem{beast_http::status::not_implemented, "Transfer-Encoding other than chunked is not supported"};
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::optional<framing_problem> check_framing(const request& header) {
+  // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host; HTTP/1.0 may have none, never two.
+  const std::size_t hosts = header.count(beast_http::field::host);
+  if (hosts > 1) return framing_problem{beast_http::status::bad_request, "More than one Host header"};
+  if (hosts == 0 && header.version() >= 11) return framing_problem{beast_http::status::bad_request, "Missing Host header"};
+  return check_transfer_encoding(header);
+}
+
+void to_origin_form(request& header) {
+  // RFC 9112 §3.2.2: a server must accept the absolute form ("GET http://host/path?q HTTP/1.1"),
+  // and its authority replaces the Host header. Handlers and the signature check see origin form.
+  const std::string_view target = header.target();
+  const std::size_t scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos || target.front() == '/') return;
+  const std::string_view scheme = target.substr(0, scheme_end);
+  if (!util::iequals(scheme, "http") && !util::iequals(scheme, "https")) return;
+  const std::string_view rest = target.substr(scheme_end + 3);
+  const std::size_t path_start = rest.find_first_of("/?");
+  const std::string authority(rest.substr(0, path_start));
+  std::string origin_form = path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
+  if (origin_form.front() == '?') origin_form.insert(0, "/");
+  header.set(beast_http::field::host, authority);
+  header.target(origin_form);
+}
 
 session::session(tcp_socket socket, worker& owner, std::atomic<std::size_t>& connections)
     : socket_(std::move(socket)), owner_(owner), connections_(connections) {
@@ -51,6 +98,7 @@ session::session(tcp_socket socket, worker& owner, std::atomic<std::size_t>& con
 }
 
 session::~session() {
+  set_reading(false);
   if (in_flight_) owner_.metrics().request_abandoned();
   owner_.metrics().connection_closed();
   owner_.remove_session(registration_);
@@ -59,8 +107,15 @@ session::~session() {
 
 void session::start() { read_header(); }
 
+bool session::request_waiting() {
+  // A request the client sent before the signal may sit in our buffer (pipelined) or in the kernel
+  // although no read has completed yet: it is answered (with Connection: close), not dropped.
+  error_code ec;
+  return buffer_.size() > 0 || (socket_.available(ec) > 0 && !ec);
+}
+
 void session::drain() {
-  if (waiting_for_request_ && (!parser_ || !parser_->got_some()) && buffer_.size() == 0) {
+  if (waiting_for_request_ && !parser_->got_some() && !request_waiting()) {
     error_code ignored;
     socket_.cancel(ignored);  // completes the pending read with operation_aborted
   }
@@ -77,14 +132,30 @@ void session::expire_if_late(std::chrono::steady_clock::time_point now) {
   socket_.cancel(ignored);  // the pending operation completes with operation_aborted: the session closes
 }
 
+void session::set_reading(bool reading) {
+  if (reading == reading_) return;
+  reading_ = reading;
+  if (!evicted_) owner_.count_waiting_session(reading ? +1 : -1);
+}
+
+void session::evict() {
+  if (reading_) owner_.count_waiting_session(-1);
+  evicted_ = true;
+  deadline_ = std::chrono::steady_clock::time_point::max();
+  error_code ignored;
+  socket_.cancel(ignored);
+}
+
 void session::read_header() {
-  if (owner_.draining()) return close();
+  if (owner_.draining() && !request_waiting()) return close();
   // A fresh parser per request: Beast parsers are single-use, and limits are per message.
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(owner_.config().header_limit));
   parser_->body_limit(owner_.config().body_limit);
   parser_->eager(true);  // parse a body that arrived with the header in the same pass
   waiting_for_request_ = true;
+  set_reading(true);
+  waiting_since_ = std::chrono::steady_clock::now();
   // The deadline covers the whole header, so a client dripping one byte at a time still times out.
   set_deadline(owner_.config().idle_timeout);
   beast_http::async_read_header(socket_, buffer_, *parser_,
@@ -93,12 +164,16 @@ void session::read_header() {
 
 void session::on_header(error_code ec, std::size_t) {
   waiting_for_request_ = false;
+  set_reading(false);
   if (ec) return on_read_failed(ec);
   start_request();
+  request& header = parser_->get();
+  if (const auto problem = check_framing(header)) return answer_error(problem->status, std::string(problem->text));
+  to_origin_form(header);
   if (parser_->is_done()) return answer();
-  // curl and others wait for "100 Continue" before sending a body they announced with Expect.
-  const auto& header = parser_->get();
-  if (util::iequals(header[beast_http::field::expect], "100-continue")) {
+  // curl and others wait for "100 Continue" before sending a body they announced with Expect. An
+  // HTTP/1.0 client does not know the interim answer (RFC 9110 §15.2), so it gets none.
+  if (header.version() >= 11 && util::iequals(header[beast_http::field::expect], "100-continue")) {
     set_deadline(owner_.config().idle_timeout);
     return asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
                              beast::bind_front_handler(&session::on_continue_sent, shared_from_this()));
@@ -112,11 +187,13 @@ void session::on_continue_sent(error_code ec, std::size_t) {
 }
 
 void session::read_body() {
+  set_reading(true);  // still waiting since the header's first byte was awaited
   set_deadline(owner_.config().idle_timeout);
   beast_http::async_read(socket_, buffer_, *parser_, beast::bind_front_handler(&session::on_body, shared_from_this()));
 }
 
 void session::on_body(error_code ec, std::size_t) {
+  set_reading(false);
   if (ec) return on_read_failed(ec);
   answer();
 }

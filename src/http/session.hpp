@@ -17,6 +17,19 @@
 
 namespace twiml_redirect::http {
 
+// Why a request's header cannot be answered as framed: its status and the text of the answer.
+struct framing_problem {
+  beast_http::status status;
+  std::string_view text;
+};
+
+// Checks what Beast's parser lets through but RFC 9112 forbids: a missing or repeated Host, and a
+// Transfer-Encoding that does not end in chunked (400) or adds other codings (501). Pure.
+std::optional<framing_problem> check_framing(const request& header);
+
+// Rewrites an absolute-form target to origin form, moving its authority into Host. Pure.
+void to_origin_form(request& header);
+
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp_socket socket, worker& owner, std::atomic<std::size_t>& connections);
@@ -32,9 +45,20 @@ class session : public std::enable_shared_from_this<session> {
   // Called by the worker's tick: ends the pending read or write if its deadline has passed.
   void expire_if_late(std::chrono::steady_clock::time_point now);
 
+  // Whether the connection is waiting for its client (idle, or a request not fully received) and
+  // may be closed to make room at the connection limit; since when it has been waiting.
+  bool evictable() const { return reading_ && !evicted_; }
+  std::chrono::steady_clock::time_point waiting_since() const { return waiting_since_; }
+  // Closes a connection that evictable() allowed; its pending read ends with operation_aborted.
+  void evict();
+
  private:
   // Each read and write must finish within the idle timeout (the linger read within its own).
   void set_deadline(std::chrono::steady_clock::duration allowed);
+  // Marks whether a read of the client's request is pending, keeping the worker's count in step.
+  void set_reading(bool reading);
+  // Whether bytes of a next request have arrived (buffered or in the kernel): drain answers them.
+  bool request_waiting();
   void read_header();
   void on_header(boost::system::error_code ec, std::size_t bytes);
   void on_continue_sent(boost::system::error_code ec, std::size_t bytes);
@@ -68,6 +92,9 @@ class session : public std::enable_shared_from_this<session> {
   bool head_request_ = false;
   bool waiting_for_request_ = false;  // idle between requests: safe to close on drain
   bool in_flight_ = false;            // a request's header arrived and its answer is not written yet
+  bool reading_ = false;              // a read of the client's request (header or body) is pending
+  bool evicted_ = false;
+  std::chrono::steady_clock::time_point waiting_since_;  // when the pending request's first read began
 };
 
 }  // namespace twiml_redirect::http

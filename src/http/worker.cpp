@@ -1,6 +1,7 @@
 #include "worker.hpp"
 
-#include <sys/socket.h>
+#include <malloc.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
 #include <algorithm>
@@ -43,14 +44,31 @@ worker::~worker() {
 
 void worker::listen(const asio::ip::tcp::endpoint& endpoint) {
   acceptor_.open(endpoint.protocol());
+  // SO_REUSEADDR only lets us rebind over connections in TIME_WAIT after a restart; a second
+  // listener on the port still gets EADDRINUSE. Not SO_REUSEPORT: it would let any other process
+  // of the same user bind the port too and silently take a share of Twilio's calls.
   acceptor_.set_option(asio::socket_base::reuse_address(true));
-  // Every worker binds the same port; the kernel balances new connections between them.
-  // Asio has no option type for SO_REUSEPORT, so set it on the native handle.
-  const int enable = 1;
-  if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &enable, sizeof enable) != 0)
-    throw boost::system::system_error(error_code(errno, boost::system::system_category()), "setsockopt(SO_REUSEPORT)");
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
+  start_accepting();
+}
+
+void worker::share_listener(worker& first) {
+  // A duplicate descriptor of the same listening socket: one bind for the whole process, while each
+  // thread still accepts on its own io_context, so a connection never changes thread. An idle
+  // thread is the one that wins the accept, which spreads the load.
+  const int fd = ::dup(first.acceptor_.native_handle());
+  if (fd < 0) throw boost::system::system_error(error_code(errno, boost::system::system_category()), "dup(listener)");
+  error_code ec;
+  acceptor_.assign(first.acceptor_.local_endpoint().protocol(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    throw boost::system::system_error(ec, "assign(listener)");
+  }
+  start_accepting();
+}
+
+void worker::start_accepting() {
   accept();
   schedule_tick();
 }
@@ -85,6 +103,31 @@ void worker::drain_now(std::chrono::milliseconds timeout) {
   });
 }
 
+bool worker::make_room() {
+  if (session* victim = longest_waiting_session()) {
+    victim->evict();
+    return true;
+  }
+  // Another thread's connections are its own to close: post the eviction there. The limit may be
+  // exceeded by one connection until it runs, which is what keeps the new one from being refused.
+  for (std::size_t tried = 0; tried < peers_.size(); ++tried) {
+    worker* peer = peers_[next_peer_++ % peers_.size()];
+    if (peer->waiting_sessions() <= 0) continue;
+    asio::post(peer->io_context_, [peer] {
+      if (session* victim = peer->longest_waiting_session()) victim->evict();
+    });
+    return true;
+  }
+  return false;
+}
+
+session* worker::longest_waiting_session() const {
+  session* oldest = nullptr;
+  for (session* s : sessions_)
+    if (s->evictable() && (oldest == nullptr || s->waiting_since() < oldest->waiting_since())) oldest = s;
+  return oldest;
+}
+
 std::list<session*>::iterator worker::add_session(session* s) { return sessions_.insert(sessions_.end(), s); }
 
 void worker::remove_session(std::list<session*>::iterator registration) {
@@ -108,7 +151,19 @@ void worker::on_tick() {
   const auto now = std::chrono::steady_clock::now();
   // expire_if_late() only cancels: the completions run later, so no session ends inside the loop.
   for (session* s : sessions_) s->expire_if_late(now);
+  return_memory_after_mass_close();
   if (!draining_ || !sessions_.empty()) schedule_tick();
+}
+
+void worker::return_memory_after_mass_close() {
+  // glibc keeps the heap of thousands of closed connections for the next ones: after a flood of
+  // partial requests the process would stay at its peak. Trimming is a few milliseconds at most and
+  // runs only when many connections have gone since the last peak.
+  constexpr std::size_t kTrimAfterClosing = 256;
+  peak_sessions_ = std::max(peak_sessions_, sessions_.size());
+  if (peak_sessions_ - sessions_.size() < kTrimAfterClosing) return;
+  ::malloc_trim(0);
+  peak_sessions_ = sessions_.size();
 }
 
 void worker::accept() {
@@ -118,9 +173,12 @@ void worker::accept() {
 void worker::on_accept(error_code ec, tcp_socket socket) {
   if (ec == asio::error::operation_aborted || draining_) return;
   if (ec) {
+    recorder_.accept_failed();
     if (is_resource_exhaustion(ec)) {
       // Keep serving the connections we have and try again shortly; never stop accepting for good.
-      spdlog::error("accept failed: {}; retrying in {} ms", ec.message(), kAcceptRetryDelay.count());
+      if (const auto failures = accept_failure_log_.note(std::chrono::steady_clock::now()))
+        spdlog::error("accept failed: {}; retrying every {} ms ({} failure(s) since the last line)", ec.message(),
+                      kAcceptRetryDelay.count(), failures);
       accept_retry_timer_.expires_after(kAcceptRetryDelay);
       accept_retry_timer_.async_wait([this](error_code wait_ec) {
         if (!wait_ec && !draining_) accept();
@@ -131,13 +189,24 @@ void worker::on_accept(error_code ec, tcp_socket socket) {
     return accept();
   }
   if (connections_.fetch_add(1, std::memory_order_relaxed) >= config_.max_connections) {
-    connections_.fetch_sub(1, std::memory_order_relaxed);
-    if (rejected_connections_++ % 1000 == 0)
-      spdlog::warn("connection limit {} reached: refused a connection ({} so far on this thread)",
-                   config_.max_connections, rejected_connections_);
-    error_code ignored;
-    socket.close(ignored);
-    return accept();
+    // At the limit, the connection that has waited longest for its client makes room: otherwise
+    // idle or dripping connections would lock out everyone, health probes included, and Kubernetes
+    // would restart a healthy pod. A connection whose request is being answered is never chosen.
+    const auto now = std::chrono::steady_clock::now();
+    if (!make_room()) {
+      connections_.fetch_sub(1, std::memory_order_relaxed);
+      recorder_.connection_refused();
+      if (const auto refused = limit_log_.note(now))
+        spdlog::warn("connection limit {} reached and every connection is busy: refused {} connection(s) since "
+                     "the last line", config_.max_connections, refused);
+      error_code ignored;
+      socket.close(ignored);
+      return accept();
+    }
+    recorder_.connection_evicted();
+    if (const auto evicted = limit_log_.note(now))
+      spdlog::warn("connection limit {} reached: closed {} connection(s) waiting longest for their client since "
+                   "the last line", config_.max_connections, evicted);
   }
   std::make_shared<session>(std::move(socket), *this, connections_)->start();
   accept();

@@ -7,9 +7,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <atomic>
 #include <list>
+#include <vector>
 
 #include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/http/types.hpp"
+#include "twiml_redirect/util/log_throttle.hpp"
 #include "twiml_redirect/util/logging.hpp"
 #include "twiml_redirect/util/metrics.hpp"
 
@@ -32,8 +34,10 @@ class worker {
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
 
-  // Opens the acceptor with SO_REUSEPORT and binds it. Throws on failure.
+  // Opens the acceptor and binds it: EADDRINUSE when anything else listens there. Throws on failure.
   void listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Accepts on the listening socket of `first` (which has listened) through a descriptor of its own.
+  void share_listener(worker& first);
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
   // The thread body: runs until drained (or forced to stop at the drain deadline).
@@ -41,6 +45,12 @@ class worker {
 
   // Thread-safe: asks the worker to stop accepting and wind its sessions down within `timeout`.
   void begin_drain(std::chrono::milliseconds timeout);
+
+  // The server's other workers: at the connection limit, one of them may have the connection to close.
+  void set_peers(std::vector<worker*> peers) { peers_ = std::move(peers); }
+  // Sessions of this worker waiting for their client (evictable); written by its thread, read by any.
+  void count_waiting_session(int delta) { waiting_sessions_.fetch_add(delta, std::memory_order_relaxed); }
+  std::ptrdiff_t waiting_sessions() const { return waiting_sessions_.load(std::memory_order_relaxed); }
 
   // For sessions, on this worker's thread only.
   const config::server_config& config() const { return config_; }
@@ -52,11 +62,18 @@ class worker {
   util::metrics::recorder& metrics() { return recorder_; }
 
  private:
+  void start_accepting();
+  // Makes room at the connection limit: closes the longest-waiting connection of this worker or asks a
+  // peer that has one to close its own. False when every connection is busy with a request.
+  bool make_room();
+  // The session that has waited longest for bytes from its client, or null when none is waiting.
+  session* longest_waiting_session() const;
   void accept();
   void on_accept(boost::system::error_code ec, tcp_socket socket);
   void drain_now(std::chrono::milliseconds timeout);
   void schedule_tick();
   void on_tick();
+  void return_memory_after_mass_close();
 
   const config::server_config& config_;
   const request_handler& handler_;
@@ -66,7 +83,12 @@ class worker {
   // sessions its pending handlers own, and each session unregisters itself here.
   std::list<session*> sessions_;
   util::access_log_buffer access_log_;
-  std::size_t rejected_connections_ = 0;
+  std::vector<worker*> peers_;
+  std::atomic<std::ptrdiff_t> waiting_sessions_{0};
+  std::size_t next_peer_ = 0;
+  util::log_throttle accept_failure_log_;
+  util::log_throttle limit_log_;  // refusals and evictions at the connection limit
+  std::size_t peak_sessions_ = 0;  // most sessions at once since memory was last trimmed
   bool draining_ = false;
   bool destroying_ = false;
   // Only this worker's thread touches its sockets and timers (other threads only post() to it), so

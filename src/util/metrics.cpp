@@ -1,9 +1,11 @@
 #include "twiml_redirect/util/metrics.hpp"
-#include "twiml_redirect/version.hpp"
 
 #include <boost/version.hpp>
 
 #include <charconv>
+
+#include "twiml_redirect/util/utf8.hpp"
+#include "twiml_redirect/version.hpp"
 
 namespace twiml_redirect::util {
 namespace {
@@ -113,7 +115,7 @@ metrics::recorder& metrics::add_recorder() {
 void metrics::set_provisioning_state(provisioning_state state, std::string_view last_error) {
   std::lock_guard lock(mutex_);
   provisioning_ = state;
-  if (!last_error.empty()) provisioning_error_ = std::string(last_error.substr(0, kMaxErrorLabel));
+  if (!last_error.empty()) provisioning_error_ = valid_utf8(utf8_prefix(last_error, kMaxErrorLabel));
 }
 
 std::string metrics::render() const {
@@ -194,6 +196,16 @@ std::string metrics::render() const {
                 started - finished);
   append_single(out, "twiml_redirect_http_connections_open", "gauge", "Client connections open now.", opened - closed);
   append_single(out, "twiml_redirect_http_connections_total", "counter", "Client connections accepted.", opened);
+  append_header(out, "twiml_redirect_http_connections_dropped_total", "counter",
+                "Connections closed at the connection limit: evicted (waited longest for their client) or refused.");
+  out += "twiml_redirect_http_connections_dropped_total{reason=\"evicted\"} ";
+  append_number(out, sum_over_recorders([](const recorder& r) -> auto& { return r.connections_evicted_; }));
+  out += "\ntwiml_redirect_http_connections_dropped_total{reason=\"refused\"} ";
+  append_number(out, sum_over_recorders([](const recorder& r) -> auto& { return r.connections_refused_; }));
+  out += "\n";
+  append_single(out, "twiml_redirect_accept_failures_total", "counter",
+                "Failed accept() calls (out of file descriptors or memory, clients that left while queued).",
+                sum_over_recorders([](const recorder& r) -> auto& { return r.accept_failures_; }));
   append_single(out, "twiml_redirect_signature_failures_total", "counter",
                 "Webhook requests refused because X-Twilio-Signature did not verify.", read(signature_failures_));
 

@@ -1,7 +1,7 @@
 #pragma once
-// The HTTP/1.1 server: one io_context and one acceptor per worker thread, all listening on the same
-// port with SO_REUSEPORT, so the kernel spreads connections and a connection never changes thread
-// (no strands, no locks on the request path).
+// The HTTP/1.1 server: one io_context per worker thread, each accepting on its own descriptor of one
+// listening socket, so a connection never changes thread (no strands, no locks on the request path)
+// and the port is bound once (a second instance cannot share it).
 
 #include <atomic>
 #include <cstdint>
@@ -16,6 +16,10 @@
 namespace twiml_redirect::http {
 
 class worker;
+
+// The CPUs this process may run on: its affinity mask, capped by a cgroup v2 CPU quota (a container's
+// --cpus, a Kubernetes limit). What server.threads = 0 means.
+unsigned usable_cpu_count();
 
 class server {
  public:

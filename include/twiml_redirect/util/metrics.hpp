@@ -41,6 +41,11 @@ class metrics {
                           std::chrono::nanoseconds duration);
     // The request ended without an answer (the client left mid-body): no longer in flight.
     void request_abandoned() { bump(requests_finished_); }
+    // At the connection limit: a waiting connection was closed to make room, or a new one refused.
+    void connection_evicted() { bump(connections_evicted_); }
+    void connection_refused() { bump(connections_refused_); }
+    // accept() failed (out of file descriptors or memory, a client that left while queued).
+    void accept_failed() { bump(accept_failures_); }
 
    private:
     friend class metrics;
@@ -68,6 +73,9 @@ class metrics {
     counter connections_closed_{0};
     counter requests_started_{0};
     counter requests_finished_{0};
+    counter connections_evicted_{0};
+    counter connections_refused_{0};
+    counter accept_failures_{0};
   };
 
   // `routes` are the request paths counted under their own label; any other path counts as "other",

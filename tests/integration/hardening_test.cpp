@@ -1,0 +1,346 @@
+// What a hostile test pass broke, each case through the real binary: a second instance on the port,
+// request smuggling through Transfer-Encoding, Host and target forms, SIGPIPE from a vanished log
+// reader, and signals that used to kill the process without a drain.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <vector>
+#include <string>
+#include <thread>
+
+#include "support/child_process.hpp"
+#include "support/http_test_client.hpp"
+
+namespace twiml_redirect::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using boost::beast::http::status;
+
+const std::string kQuery = "/redirect_call?Called=%2B14155550100&CallSid=CA0123456789abcdef0123456789abcdef";
+const std::string kLoopbackConfig = R"({"server":{"host":"127.0.0.1","port":0,"threads":2,"drain_timeout_ms":5000}})";
+
+std::map<std::string, std::string> clean_env(std::map<std::string, std::string> extra = {}) {
+  std::map<std::string, std::string> env = {{"PORT", ""}, {"HOST", ""}, {"TWILIO_AUTH_TOKEN", ""}, {"LOG_FORMAT", "text"}};
+  for (auto& [k, v] : extra) env[k] = v;
+  return env;
+}
+
+// The real binary on a loopback port, stopped with SIGTERM at the end of the test.
+class HardeningTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    child_.emplace(TWIML_REDIRECT_BINARY, std::vector<std::string>{"--config", config_.path().string()}, clean_env());
+    port_ = child_->wait_for_listening_port();
+    ASSERT_NE(port_, 0) << child_->output();
+  }
+
+  void TearDown() override {
+    child_->send_signal(SIGTERM);
+    EXPECT_EQ(child_->wait_for_exit(10s), 0) << child_->output();
+  }
+
+  temp_file config_{"ok.json", kLoopbackConfig};
+  std::optional<child_process> child_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(HardeningTest, SecondInstanceOnTheSamePortExits1NamingThePort) {
+  const auto second = run_binary({"--config", config_.path().string()}, clean_env({{"PORT", std::to_string(port_)}}));
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_NE(second.output.find("cannot listen on 127.0.0.1:" + std::to_string(port_)), std::string::npos)
+      << second.output;
+}
+
+TEST_F(HardeningTest, ReusePortSocketOfAnotherProgramCannotShareThePort) {
+  // What any program of the same user could do while every worker set SO_REUSEPORT.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  const int enable = 1;
+  ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &enable, sizeof enable), 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port_);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+  const int bind_errno = errno;
+  ::close(fd);
+  EXPECT_EQ(bound, -1);
+  EXPECT_EQ(bind_errno, EADDRINUSE);
+}
+
+TEST_F(HardeningTest, TransferEncodingNotEndingInChunkedIsRefusedAndCloses) {
+  // The smuggling probe: framed by Content-Length, the body is a chunked body whose "end" is followed
+  // by a hidden GET /metrics. It must get one 400 and a closed connection, never the hidden answer.
+  const std::string hidden = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string chunked_body = "0\r\n\r\n" + hidden;
+  for (const std::string coding : {"chunked, identity", "identity", "gzip", "xchunked"}) {
+    test_connection connection(port_);
+    connection.send("POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding +
+                    "\r\nContent-Length: " + std::to_string(chunked_body.size()) + "\r\n\r\n" + chunked_body);
+    const auto res = connection.read_response();
+    EXPECT_EQ(res.result(), status::bad_request) << coding;
+    EXPECT_NE(res.body().find("Transfer-Encoding"), std::string::npos) << res.body();
+    EXPECT_FALSE(res.keep_alive()) << coding;
+    EXPECT_TRUE(connection.closed_by_server(2s)) << coding << ": the hidden request was read as another request";
+  }
+}
+
+TEST_F(HardeningTest, OtherCodingsBeforeChunkedAre501) {
+  test_connection connection(port_);
+  connection.send("POST /redirect_call HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
+  const auto res = connection.read_response();
+  EXPECT_EQ(res.result(), status::not_implemented);
+  EXPECT_TRUE(connection.closed_by_server(2s));
+}
+
+TEST_F(HardeningTest, Http11NeedsExactlyOneHost) {
+  {
+    test_connection connection(port_);
+    connection.send("GET /healthz HTTP/1.1\r\n\r\n");
+    const auto res = connection.read_response();
+    EXPECT_EQ(res.result(), status::bad_request);
+    EXPECT_EQ(res.body(), "Missing Host header");
+  }
+  {
+    test_connection connection(port_);
+    connection.send("GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+    const auto res = connection.read_response();
+    EXPECT_EQ(res.result(), status::bad_request);
+    EXPECT_EQ(res.body(), "More than one Host header");
+  }
+  {
+    test_connection connection(port_);
+    connection.send("GET /healthz HTTP/1.0\r\n\r\n");  // HTTP/1.0 may omit it
+    EXPECT_EQ(connection.read_response().result(), status::ok);
+  }
+}
+
+TEST_F(HardeningTest, AbsoluteFormTargetIsAccepted) {
+  test_connection connection(port_);
+  connection.send("GET http://127.0.0.1:" + std::to_string(port_) + kQuery + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  const auto res = connection.read_response();
+  EXPECT_EQ(res.result(), status::ok) << res.body();
+  EXPECT_NE(res.body().find("<Sip>sip:+14155550100@"), std::string::npos) << res.body();
+  connection.send("GET HTTP://127.0.0.1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  EXPECT_EQ(connection.read_response().result(), status::not_found);  // path "/"
+}
+
+TEST_F(HardeningTest, NoInterimContinueForHttp10) {
+  const std::string body = "Called=%2B14155550100&CallSid=CA0123456789abcdef0123456789abcdef";
+  test_connection connection(port_);
+  connection.send("POST /redirect_call HTTP/1.0\r\nExpect: 100-continue\r\n"
+                  "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body);
+  const auto res = connection.read_response();
+  EXPECT_EQ(res.result(), status::ok) << "an interim 100 came first";
+  EXPECT_EQ(res.version(), 10);
+}
+
+TEST_F(HardeningTest, SignalsThatUsedToKillAreLoggedAndIgnored) {
+  for (const int signal_number : {SIGHUP, SIGUSR1, SIGUSR2, SIGALRM}) {
+    child_->send_signal(signal_number);
+    ASSERT_TRUE(child_->wait_for_output("received signal " + std::to_string(signal_number) + " (", 5s))
+        << "signal " << signal_number << ": " << child_->output();
+    ASSERT_TRUE(child_->running()) << "signal " << signal_number << " killed the server";
+  }
+  EXPECT_EQ(http_get(port_, "/healthz").result(), status::ok);
+}
+
+TEST(HardeningConnectionLimit, HealthChecksAnswerWhileIdleAndDrippingClientsHoldEveryConnection) {
+  temp_file config("limit.json",
+                   R"({"server":{"host":"127.0.0.1","port":0,"threads":2,"max_connections":20,"idle_timeout_ms":60000}})");
+  child_process child(TWIML_REDIRECT_BINARY, {"--config", config.path().string()}, clean_env());
+  const std::uint16_t port = child.wait_for_listening_port();
+  ASSERT_NE(port, 0) << child.output();
+  // Ten silent connections and ten that have sent the start of a request line, as a slowloris does.
+  std::vector<std::unique_ptr<test_connection>> holders;
+  for (int i = 0; i < 20; ++i) {
+    holders.push_back(std::make_unique<test_connection>(port));
+    if (i % 2 == 1) holders.back()->send("GET /redirect_call?Called=");
+  }
+  const std::map<std::string, std::string> env = clean_env({{"PORT", std::to_string(port)}});
+  for (int probe = 0; probe < 5; ++probe) {
+    const auto check = run_binary({"healthcheck", "--config", config.path().string()}, env);
+    EXPECT_EQ(check.exit_code, 0) << "probe " << probe << ": " << check.output;
+    EXPECT_EQ(http_get(port, "/healthz").result(), status::ok) << "probe " << probe;
+  }
+  // Room was made by closing the oldest waiting connections, not by refusing the new ones.
+  EXPECT_TRUE(holders.front()->closed_by_server(2s));
+  const std::string metrics = http_get(port, "/metrics").body();
+  EXPECT_NE(metrics.find("twiml_redirect_http_connections_dropped_total{reason=\"refused\"} 0\n"), std::string::npos)
+      << metrics;
+  EXPECT_EQ(metrics.find("twiml_redirect_http_connections_dropped_total{reason=\"evicted\"} 0\n"), std::string::npos)
+      << metrics;
+  holders.clear();  // a half-received request would hold the drain for its whole timeout
+  child.send_signal(SIGTERM);
+  EXPECT_EQ(child.wait_for_exit(10s), 0) << child.output();
+}
+
+TEST(HardeningDrain, RequestsAlreadySentOnIdleConnectionsAreAnsweredAtSigterm) {
+  temp_file config("ok.json", kLoopbackConfig);
+  child_process child(TWIML_REDIRECT_BINARY, {"--config", config.path().string()}, clean_env());
+  const std::uint16_t port = child.wait_for_listening_port();
+  ASSERT_NE(port, 0) << child.output();
+  constexpr int kConnections = 20;
+  std::vector<std::unique_ptr<test_connection>> connections;
+  for (int i = 0; i < kConnections; ++i) {
+    connections.push_back(std::make_unique<test_connection>(port));
+    ASSERT_EQ(connections.back()->request("GET", kQuery).result(), status::ok);  // now idle, kept alive
+  }
+  // The next requests wait in the server's kernel buffers (loopback delivers on send) together with
+  // the signal: the process is stopped while they arrive, so it finds both when it resumes.
+  child.send_signal(SIGSTOP);
+  for (auto& connection : connections) connection->send("GET " + kQuery + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  child.send_signal(SIGTERM);
+  child.send_signal(SIGCONT);
+  int answered = 0;
+  for (auto& connection : connections) {
+    try {
+      const auto res = connection->read_response();
+      EXPECT_EQ(res.result(), status::ok);
+      if (res.result() == status::ok) ++answered;
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << "no answer: " << error.what();
+    }
+  }
+  EXPECT_EQ(answered, kConnections) << "requests sent before SIGTERM were dropped";
+  EXPECT_EQ(child.wait_for_exit(10s), 0) << child.output();
+}
+
+TEST(HardeningThreads, ThreadsZeroMeansTheCpusThisProcessMayUse) {
+  temp_file config("threads.json", R"({"server":{"host":"127.0.0.1","port":0,"threads":0}})");
+  child_process child("/usr/bin/taskset", {"-c", "0", TWIML_REDIRECT_BINARY, "--config", config.path().string()},
+                      clean_env());
+  ASSERT_NE(child.wait_for_listening_port(), 0) << child.output();
+  EXPECT_NE(child.output().find("serving with 1 worker thread(s)"), std::string::npos) << child.output();
+  child.send_signal(SIGTERM);
+  EXPECT_EQ(child.wait_for_exit(10s), 0) << child.output();
+}
+
+// VmRSS of a process in KiB, from /proc.
+std::size_t rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6));
+  return 0;
+}
+
+TEST(HardeningMemory, PartialBodiesGiveTheirMemoryBackWhenTheConnectionsGo) {
+  // Each connection announces a 64 KB body and sends all but its last byte: the server holds the
+  // whole body for each. Once they close, the memory must go back to the system, not stay at the peak.
+  constexpr int kConnections = 800;
+  constexpr std::size_t kBody = 65'000;
+  temp_file config("memory.json", R"({"server":{"host":"127.0.0.1","port":0,"threads":2,"max_connections":2000,)"
+                                  R"("body_limit_bytes":65536,"idle_timeout_ms":60000},"log":{"access_log":false}})");
+  child_process child(TWIML_REDIRECT_BINARY, {"--config", config.path().string()}, clean_env());
+  const std::uint16_t port = child.wait_for_listening_port();
+  ASSERT_NE(port, 0) << child.output();
+  EXPECT_EQ(http_get(port, "/healthz").result(), status::ok);
+  const std::size_t baseline = rss_kib(child.pid());
+
+  const std::string partial = "POST /redirect_call HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                              "Content-Length: " + std::to_string(kBody) + "\r\n\r\n" + std::string(kBody - 1, 'a');
+  {
+    std::vector<std::unique_ptr<test_connection>> holders;
+    for (int i = 0; i < kConnections; ++i) {
+      holders.push_back(std::make_unique<test_connection>(port));
+      holders.back()->send(partial);
+    }
+    // Wait until the server holds (nearly) all of it: observable as its RSS.
+    const std::size_t expected_kib = kConnections * kBody / 1024;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (rss_kib(child.pid()) < baseline + expected_kib * 3 / 4 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(20ms);
+    const std::size_t peak = rss_kib(child.pid());
+    ASSERT_GE(peak, baseline + expected_kib * 3 / 4) << "baseline " << baseline << " KiB, peak " << peak << " KiB";
+    std::cout << "[ figures  ] VmRSS baseline " << baseline << " KiB, holding " << kConnections
+              << " partial 64 KB bodies " << peak << " KiB\n";
+  }  // every holder closes here
+
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  std::size_t after = rss_kib(child.pid());
+  while (after > baseline + 10 * 1024 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+    after = rss_kib(child.pid());
+  }
+  std::cout << "[ figures  ] VmRSS after they closed " << after << " KiB\n";
+  EXPECT_LE(after, baseline + 10 * 1024) << "memory of closed connections was kept: baseline " << baseline
+                                         << " KiB, now " << after << " KiB";
+  EXPECT_EQ(http_get(port, "/healthz").result(), status::ok);
+  child.send_signal(SIGTERM);
+  EXPECT_EQ(child.wait_for_exit(10s), 0) << child.output();
+}
+
+// The binary with stderr (where every log line goes) on a pipe whose reader the test closes.
+TEST(HardeningLogReader, VanishedLogReaderDoesNotKillTheServer) {
+  temp_file config("ok.json", kLoopbackConfig);
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::dup2(pipe_fds[1], STDOUT_FILENO);
+    ::dup2(pipe_fds[1], STDERR_FILENO);
+    ::close(pipe_fds[0]);
+    ::setenv("LOG_FORMAT", "text", 1);
+    ::unsetenv("TWILIO_AUTH_TOKEN");
+    ::unsetenv("PORT");
+    ::unsetenv("HOST");
+    const std::string path = config.path().string();
+    ::execl(TWIML_REDIRECT_BINARY, TWIML_REDIRECT_BINARY, "--config", path.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(pipe_fds[1]);
+  // Read the log until the listening line names the port, then go away like `| head` does.
+  std::string log;
+  std::uint16_t port = 0;
+  char chunk[4096];
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (port == 0 && std::chrono::steady_clock::now() < deadline) {
+    const ssize_t n = ::read(pipe_fds[0], chunk, sizeof chunk);
+    if (n <= 0) break;
+    log.append(chunk, static_cast<std::size_t>(n));
+    if (const auto at = log.find("listening on 127.0.0.1:"); at != std::string::npos && log.find('\n', at) != std::string::npos)
+      port = static_cast<std::uint16_t>(std::stoi(log.substr(at + std::strlen("listening on 127.0.0.1:"))));
+  }
+  ::close(pipe_fds[0]);
+  ASSERT_NE(port, 0) << log;
+
+  // Every answered request writes an access line (flushed within a quarter second) and an unknown
+  // path a warning-free 404: the first write after the close used to end the process with SIGPIPE.
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(http_get(port, kQuery).result(), status::ok) << "request " << i;
+  ::kill(pid, SIGHUP);  // logs a warning line synchronously through spdlog
+  // The access log is flushed by a timer at most a quarter second later: the server must keep
+  // answering through several flushes into the closed pipe.
+  int wait_status = 0;
+  const auto watch_until = std::chrono::steady_clock::now() + 1s;
+  while (std::chrono::steady_clock::now() < watch_until) {
+    ASSERT_EQ(::waitpid(pid, &wait_status, WNOHANG), 0) << "the server died: signal " << WTERMSIG(wait_status);
+    ASSERT_EQ(http_get(port, "/healthz").result(), status::ok);
+  }
+
+  ::kill(pid, SIGTERM);
+  const auto stop_deadline = std::chrono::steady_clock::now() + 10s;
+  pid_t done = 0;
+  while ((done = ::waitpid(pid, &wait_status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < stop_deadline)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(done, pid);
+  EXPECT_TRUE(WIFEXITED(wait_status)) << "killed by signal " << WTERMSIG(wait_status);
+  if (WIFEXITED(wait_status)) {
+    EXPECT_EQ(WEXITSTATUS(wait_status), 0);
+  }
+}
+
+}  // namespace
+}  // namespace twiml_redirect::testing
