@@ -49,8 +49,11 @@ std::optional<http::response> twilio_guard::check(const twilio_request& req, std
     });
     if (!verdict.ok) {
       metrics_.count_signature_failure();
-      // The reason names no token, signature or query (request_validator promises that).
-      spdlog::warn("rejected {} from {}: {}", route, ctx.peer.to_string(), verdict.reason);
+      // The reason names no token, signature or query (request_validator promises that). A flood of
+      // forged requests makes one line a second, each counting the ones it stands for.
+      if (const auto rejected = rejection_log_->note())
+        spdlog::warn("rejected {} from {}: {} ({} rejected since the last such line)", route, ctx.peer.to_string(),
+                     verdict.reason, rejected);
       return text_response(status::forbidden, "Twilio request validation failed");
     }
   }

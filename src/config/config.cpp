@@ -1,11 +1,14 @@
 #include "twiml_redirect/config/config.hpp"
 
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "schema.hpp"
+#include "twiml_redirect/util/utf8.hpp"
 
 namespace twiml_redirect::config {
 namespace {
@@ -40,10 +43,80 @@ env_lookup process_env() {
   };
 }
 
+namespace {
+
+// Where the parser is in the document, so that a key given twice can be named by its path. JSON
+// allows duplicate keys and nlohmann keeps the last one; in a config that silently drops a setting.
+class duplicate_key_finder {
+ public:
+  bool operator()(int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        frames_.push_back({event == json::parse_event_t::array_start, 0, {}, {}});
+        break;
+      case json::parse_event_t::key:
+        if (!frames_.back().keys.insert(parsed.get<std::string>()).second)
+          fail(path_to(parsed.get<std::string>()), "is given twice (only one value can count)");
+        frames_.back().key = parsed.get<std::string>();
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        frames_.pop_back();
+        if (!frames_.empty()) ++frames_.back().elements;
+        break;
+      case json::parse_event_t::value:
+        if (!frames_.empty()) ++frames_.back().elements;
+        break;
+    }
+    return true;
+  }
+
+ private:
+  struct frame {
+    bool array;
+    std::size_t elements;  // completed elements of an array
+    std::string key;       // the current key of an object
+    std::set<std::string> keys;
+  };
+
+  std::string path_to(const std::string& key) const {
+    std::string path;
+    for (std::size_t i = 0; i + 1 < frames_.size(); ++i) {
+      if (frames_[i].array) {
+        path += "[" + std::to_string(frames_[i].elements) + "]";
+      } else {
+        path += (path.empty() ? "" : ".") + frames_[i].key;
+      }
+    }
+    return path + (path.empty() ? "" : ".") + key;
+  }
+
+  std::vector<frame> frames_;
+};
+
+// The environment, refusing values that are not UTF-8: every setting may end up in a JSON log line.
+env_lookup utf8_only(const env_lookup& env) {
+  return [&env](const std::string& name) -> std::optional<std::string> {
+    auto value = env(name);
+    if (value && util::valid_utf8(*value) != *value) fail(name + " (environment)", "is not valid UTF-8");
+    return value;
+  };
+}
+
+// Far more than any real configuration (10,000 numbers with their agents fit), far less than what
+// would make reading it a memory problem.
+constexpr std::uintmax_t kMaxConfigBytes = 16 * 1024 * 1024;
+
+}  // namespace
+
 service_config parse_config(std::string_view json_text, const env_lookup& env) {
+  // nlohmann stops reading at a NUL byte and would ignore whatever follows it.
+  if (const auto nul = json_text.find('\0'); nul != std::string_view::npos)
+    fail("(document)", "contains a NUL byte at offset " + std::to_string(nul));
   json document;
   try {
-    document = json::parse(json_text, nullptr, true, /*ignore_comments=*/true);
+    document = json::parse(json_text, duplicate_key_finder{}, true, /*ignore_comments=*/true);
   } catch (const json::exception& error) {
     // parse_error, and out_of_range for a number too large for a double ("1e400"), which is not a
     // parse_error. nlohmann's message carries the byte offset, which is what a person fixing the file needs.
@@ -51,12 +124,18 @@ service_config parse_config(std::string_view json_text, const env_lookup& env) {
   }
   service_config config;
   schema::read_document(document, config);
-  schema::apply_env(config, env);
+  schema::apply_env(config, utf8_only(env));
   validate_across_keys(config);
   return config;
 }
 
 service_config load_config_file(const std::filesystem::path& path, const env_lookup& env) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw config_error(path.string() + ": is a directory, not a config file");
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxConfigBytes)
+    throw config_error(path.string() + ": is " + std::to_string(size) + " bytes; a config file may have at most " +
+                       std::to_string(kMaxConfigBytes));
   std::ifstream file(path, std::ios::binary);
   if (!file) throw config_error(path.string() + ": cannot be opened for reading");
   std::ostringstream text;
@@ -78,7 +157,7 @@ std::optional<std::string> check_provisioning_inputs(const synthflow_config& syn
   return std::nullopt;
 }
 
-std::string describe_config(const service_config& config, int indent) { return schema::describe(config).dump(indent); }
+std::string describe_config(const service_config& config, int indent) { return schema::describe(config).dump(indent, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 std::string describe_schema(int indent) { return schema::listing().dump(indent); }
 

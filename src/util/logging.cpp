@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <charconv>
 
+#include "twiml_redirect/util/utf8.hpp"
+
 namespace twiml_redirect::util {
 namespace {
 
@@ -72,11 +74,16 @@ void append_utc_time(std::string& out, std::chrono::system_clock::time_point now
 // The access line's message: "access method=GET path=/x status=200 bytes=12 duration_ms=0.107 ...".
 // The fixed parts need no JSON escaping; the request's own text does when `json`.
 void append_access_message(std::string& out, const access_entry& entry, bool json) {
-  const auto append_text = [&out, json](std::string_view text) {
-    if (json) {
-      append_json_escaped(out, text);
+  std::string quoted;  // a value that needed logfmt quoting, before JSON escaping
+  const auto append_text = [&out, &quoted, json](std::string_view text) {
+    if (is_plain_logfmt_value(text)) {
+      out += text;  // the common case: the method, a route path, a CallSid, an address
+    } else if (json) {
+      quoted.clear();
+      append_logfmt_value(quoted, text);
+      append_json_escaped(out, quoted);
     } else {
-      out += text;
+      append_logfmt_value(out, text);
     }
   };
   // key=value pairs: greppable as text, and one "msg" string in JSON mode.
@@ -117,10 +124,61 @@ void write_all(int fd, std::string_view bytes) {
 
 }  // namespace
 
+bool is_plain_logfmt_value(std::string_view text) noexcept {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return c > 0x20 && c < 0x7f && c != '"' && c != '=' && c != '\\';
+  });
+}
+
+void append_logfmt_value(std::string& out, std::string_view text) {
+  if (is_plain_logfmt_value(text)) {
+    out += text;
+    return;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  while (!text.empty()) {
+    const auto byte = static_cast<unsigned char>(text.front());
+    if (byte >= 0x80) {
+      // Valid UTF-8 stays as it is; a stray byte becomes U+FFFD, so the line stays valid text.
+      const std::size_t length = utf8_sequence_length(text);
+      out += length == 0 ? std::string_view("\xEF\xBF\xBD") : text.substr(0, length);
+      text.remove_prefix(length == 0 ? 1 : length);
+      continue;
+    }
+    switch (byte) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (byte < 0x20 || byte == 0x7f) {
+          out += "\\u00";
+          out.push_back(kHex[byte >> 4]);
+          out.push_back(kHex[byte & 0xf]);
+        } else {
+          out.push_back(static_cast<char>(byte));
+        }
+    }
+    text.remove_prefix(1);
+  }
+  out += '"';
+}
+
 void append_json_escaped(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (const char c : text) {
+  while (!text.empty()) {
+    const char c = text.front();
     const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x80) {
+      // JSON text must be UTF-8: a request path or a remote error message may not be.
+      const std::size_t length = utf8_sequence_length(text);
+      out += length == 0 ? std::string_view("\\ufffd") : text.substr(0, length);
+      text.remove_prefix(length == 0 ? 1 : length);
+      continue;
+    }
+    text.remove_prefix(1);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;

@@ -128,8 +128,8 @@ TEST(AccessLine, SameBytesAsTheLoggerSetupLoggingInstalls) {
                               .peer = "127.0.0.1"};
   const access_entry odd{.method = "X\x01Y", .path = "/a\"b\\c", .status = 404, .bytes = 0, .duration = 999ns,
                          .call_sid = {}, .peer = "::1"};
-  for (const auto format : {config::log_format::text, config::log_format::json}) {
-    config::log_config log;
+  for (const auto format : {log_format::text, log_format::json}) {
+    log_settings log;
     log.format = format;
     setup_logging(log);
     const auto logger = spdlog::default_logger();
@@ -144,10 +144,10 @@ TEST(AccessLine, SameBytesAsTheLoggerSetupLoggingInstalls) {
       const std::string expected = capture_stderr([&] { logger->sinks().front()->log(msg); });
       std::string ours;
       append_access_line(ours, entry, time, format);
-      EXPECT_EQ(ours, expected) << (format == config::log_format::json ? "json" : "text");
+      EXPECT_EQ(ours, expected) << (format == log_format::json ? "json" : "text");
     }
   }
-  setup_logging(config::log_config{});  // the access log's own switches back to their defaults
+  setup_logging(log_settings{});  // the access log's own switches back to their defaults
   spdlog::set_default_logger(previous);
 }
 

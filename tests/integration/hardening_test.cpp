@@ -11,6 +11,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <cstring>
+#include <filesystem>
+#include <map>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -226,6 +228,77 @@ TEST(HardeningThreads, ThreadsZeroMeansTheCpusThisProcessMayUse) {
   EXPECT_NE(child.output().find("serving with 1 worker thread(s)"), std::string::npos) << child.output();
   child.send_signal(SIGTERM);
   EXPECT_EQ(child.wait_for_exit(10s), 0) << child.output();
+}
+
+TEST(HardeningConfig, EdgeCasesExit2WithAMessageNamingTheProblem) {
+  const auto check = [](const std::string& contents, std::map<std::string, std::string> env = {}) {
+    temp_file config("edge.json", contents);
+    return run_binary({"check-config", "--config", config.path().string()}, clean_env(std::move(env)));
+  };
+  auto result = check(R"({"server":{"port":3000,"port":3001}})");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("server.port: is given twice"), std::string::npos) << result.output;
+
+  result = check(std::string(R"({"server":{"port":3000}})") + '\0' + "garbage");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("contains a NUL byte"), std::string::npos) << result.output;
+
+  result = check("{}", {{"SIP_TARGET", "sip\xFF.example.com"}});
+  EXPECT_EQ(result.exit_code, 2) << "invalid UTF-8 from the environment used to end in an uncaught type_error";
+  EXPECT_NE(result.output.find("SIP_TARGET (environment): is not valid UTF-8"), std::string::npos) << result.output;
+
+  for (const std::string port : {" 80", "80 ", "+80"}) {
+    result = check("{}", {{"PORT", port}});
+    EXPECT_EQ(result.exit_code, 2) << "PORT=\"" << port << "\"";
+  }
+
+  // Credentials in a URL are refused, so they can never be printed back.
+  result = check(R"({"twilio":{"public_url":"https://user:secretpw@voice.example.com"}})");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.output.find("secretpw"), std::string::npos) << result.output;
+  result = check("{}", {{"SYNTHFLOW_API_URL", "https://user:secretpw@api.example.com/v2"}});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.output.find("secretpw"), std::string::npos) << result.output;
+
+  const auto directory = std::filesystem::temp_directory_path();
+  result = run_binary({"check-config", "--config", directory.string()}, clean_env());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("is a directory"), std::string::npos) << result.output;
+
+  temp_file huge("huge.json", "{\"server\":{}}" + std::string(17 * 1024 * 1024, ' '));
+  result = run_binary({"check-config", "--config", huge.path().string()}, clean_env());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("a config file may have at most"), std::string::npos) << result.output;
+}
+
+// How many times `needle` occurs in `text`.
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++count;
+  return count;
+}
+
+TEST(HardeningLogFlood, ForgedSignaturesAreAllCountedButLoggedAtMostOnceASecond) {
+  temp_file config("ok.json", kLoopbackConfig);
+  child_process child(TWIML_REDIRECT_BINARY, {"--config", config.path().string()},
+                      clean_env({{"TWILIO_AUTH_TOKEN", "flood-test-token"}}));
+  const std::uint16_t port = child.wait_for_listening_port();
+  ASSERT_NE(port, 0) << child.output();
+  constexpr int kForged = 3000;
+  const auto started = std::chrono::steady_clock::now();
+  test_connection connection(port);
+  for (int i = 0; i < kForged; ++i)
+    ASSERT_EQ(connection.request("GET", kQuery, {}, {}, "X-Twilio-Signature: forged\r\n").result(), status::forbidden);
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
+  const std::string metrics = http_get(port, "/metrics").body();
+  EXPECT_NE(metrics.find("twiml_redirect_signature_failures_total " + std::to_string(kForged) + "\n"), std::string::npos)
+      << metrics;
+  child.send_signal(SIGTERM);
+  EXPECT_EQ(child.wait_for_exit(10s), 0);
+  const std::size_t lines = occurrences(child.output(), "rejected /redirect_call");
+  EXPECT_GE(lines, 1u);
+  EXPECT_LE(lines, static_cast<std::size_t>(seconds.count()) + 2) << kForged << " forged requests in " << seconds.count()
+                                                                   << " s";
 }
 
 // VmRSS of a process in KiB, from /proc.

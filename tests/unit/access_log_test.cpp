@@ -48,9 +48,9 @@ std::string access_message(const access_entry& entry) {
 
 // What spdlog's own formatter prints for that message at `time`, with setup_logging's pattern for
 // `format` (tests/integration/access_log_test.cpp checks against the formatter setup_logging installs).
-std::string spdlog_line(const access_entry& entry, system_clock::time_point time, config::log_format format) {
+std::string spdlog_line(const access_entry& entry, system_clock::time_point time, log_format format) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-  if (format == config::log_format::json) {
+  if (format == log_format::json) {
     formatter->add_flag<json_message_flag>('*').set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%*"})");
   } else {
     formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v");
@@ -77,7 +77,7 @@ TEST(AccessLine, SameBytesAsSpdlogsFormatter) {
                                             sys_days{2024y / December / 31} + 86399999999us};
   for (const auto& entry : {sample_entry(), no_sid, slow, odd}) {
     for (const auto time : times) {
-      for (const auto format : {config::log_format::text, config::log_format::json}) {
+      for (const auto format : {log_format::text, log_format::json}) {
         std::string out;
         append_access_line(out, entry, time, format);
         EXPECT_EQ(out, spdlog_line(entry, time, format));
@@ -92,7 +92,7 @@ TEST(AccessLine, NoCallSidNoField) {
   entry.status = 404;
   entry.duration = 999ns;  // rounds to 0.001 ms
   std::string out;
-  append_access_line(out, entry, kTime, config::log_format::text);
+  append_access_line(out, entry, kTime, log_format::text);
   EXPECT_EQ(out, "2024-02-29T23:59:58.123Z info access method=POST path=/redirect_call status=404 bytes=164 "
                  "duration_ms=0.001 peer=127.0.0.1\n");
 }
@@ -101,13 +101,13 @@ TEST(AccessLine, LongDurationsKeepTheirDigits) {
   access_entry entry = sample_entry();
   entry.duration = 12s + 345678us;
   std::string out;
-  append_access_line(out, entry, kTime, config::log_format::text);
+  append_access_line(out, entry, kTime, log_format::text);
   EXPECT_NE(out.find(" duration_ms=12345.678 "), std::string::npos) << out;
 }
 
 TEST(AccessLine, JsonIsOneObjectWithMicrosecondTime) {
   std::string out;
-  append_access_line(out, sample_entry(), kTime, config::log_format::json);
+  append_access_line(out, sample_entry(), kTime, log_format::json);
   ASSERT_TRUE(out.ends_with("}\n"));
   const auto line = nlohmann::json::parse(out);
   EXPECT_EQ(line["time"], "2024-02-29T23:59:58.123456Z");
@@ -121,14 +121,14 @@ TEST(AccessLine, JsonEscapesWhatTheClientSent) {
   entry.path = "/a\"b\\c";
   entry.method = "X\x01Y";
   std::string out;
-  append_access_line(out, entry, kTime, config::log_format::json);
+  append_access_line(out, entry, kTime, log_format::json);
   const auto line = nlohmann::json::parse(out);  // throws if the escaping broke the object
   EXPECT_NE(line["msg"].get<std::string>().find("method=X\x01Y path=/a\"b\\c "), std::string::npos);
 }
 
 TEST(AccessLine, AppendsAfterWhatIsThere) {
   std::string out = "previous line\n";
-  append_access_line(out, sample_entry(), kTime, config::log_format::text);
+  append_access_line(out, sample_entry(), kTime, log_format::text);
   EXPECT_TRUE(out.starts_with("previous line\n2024-02-29T23:59:58.123Z info access "));
 }
 

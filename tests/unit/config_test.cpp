@@ -262,6 +262,25 @@ TEST(Config, NumberTooLargeIsAConfigError) {
   EXPECT_NE(message.find("number overflow"), std::string::npos) << message;
 }
 
+TEST(Config, KeyGivenTwiceIsAnErrorNamingItsPath) {
+  EXPECT_EQ(error_of(R"({"server":{"port":1,"port":2}})"), "server.port: is given twice (only one value can count)");
+  EXPECT_EQ(error_of(R"({"log":{},"log":{}})"), "log: is given twice (only one value can count)");
+  EXPECT_EQ(error_of(R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}},
+                       {"phone_number":"+14155550101","agent":{"name":"b","extra":{"x":[1,{"y":1,"y":2}]},"name":"c"}}]}})"),
+            "synthflow.numbers[1].agent.extra.x[1].y: is given twice (only one value can count)");
+  // The same key in different objects is fine.
+  EXPECT_EQ(error_of(R"({"server":{"port":1},"log":{"level":"info"},"sip":{"target":"a.example.com"}})"), "");
+}
+
+TEST(Config, NulByteIsAnErrorNotTheEndOfTheDocument) {
+  const std::string text = std::string(R"({"server":{"port":1}})") + '\0' + R"(, "junk")";
+  EXPECT_EQ(error_of(text), "(document): contains a NUL byte at offset 21");
+}
+
+TEST(Config, EnvironmentValueThatIsNotUtf8IsAConfigError) {
+  EXPECT_EQ(error_of("{}", {{"SIP_TARGET", "sip\xFF.example.com"}}), "SIP_TARGET (environment): is not valid UTF-8");
+}
+
 TEST(Config, MissingFileNamesThePath) {
   try {
     load_config_file("/nonexistent/twiml.json", fake_env());

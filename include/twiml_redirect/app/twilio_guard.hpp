@@ -5,13 +5,17 @@
 // then reads the decoded parameters and never decodes or authenticates anything itself. No I/O
 // besides the warn log of a rejection.
 
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
 
 #include "twiml_redirect/http/types.hpp"
 #include "twiml_redirect/twilio/request_validator.hpp"
 #include "twiml_redirect/util/form_decoding.hpp"
+#include "twiml_redirect/util/log_throttle.hpp"
 #include "twiml_redirect/util/metrics.hpp"
 
 namespace twiml_redirect::app {
@@ -58,8 +62,22 @@ class twilio_guard {
                                       const http::request_context& ctx) const;
 
  private:
+  // The log throttle for rejections, shared by the copies of the guard and the server's threads.
+  class shared_log_throttle {
+   public:
+    std::uint64_t note() {
+      std::lock_guard lock(mutex_);
+      return throttle_.note(util::log_throttle::clock::now());
+    }
+
+   private:
+    std::mutex mutex_;
+    util::log_throttle throttle_;
+  };
+
   twilio::request_validator validator_;
   util::metrics& metrics_;
+  std::shared_ptr<shared_log_throttle> rejection_log_ = std::make_shared<shared_log_throttle>();
 };
 
 }  // namespace twiml_redirect::app

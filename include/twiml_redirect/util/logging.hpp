@@ -74,7 +74,17 @@ class access_log_buffer {
   std::string line_;     // scratch for the line being formatted, reused
 };
 
-// Appends `text` as the inside of a JSON string (quotes, backslashes and control bytes escaped).
+// Appends `text` as the inside of a JSON string: quotes, backslashes and control bytes escaped, and
+// any byte that is not valid UTF-8 replaced by \ufffd, so the line is always valid JSON.
 void append_json_escaped(std::string& out, std::string_view text);
+
+// True when `text` can be a logfmt value as it is: not empty, printable ASCII, no space, '"', '='
+// or '\'.
+bool is_plain_logfmt_value(std::string_view text) noexcept;
+
+// Appends `text` as a logfmt value: as it is when plain, else in double quotes with '"', '\' and
+// control bytes escaped (\n, \u00XX) and invalid UTF-8 replaced by U+FFFD, which a logfmt parser
+// reads back to the same text.
+void append_logfmt_value(std::string& out, std::string_view text);
 
 }  // namespace twiml_redirect::util

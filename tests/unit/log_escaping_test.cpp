@@ -1,0 +1,74 @@
+// Log lines stay machine-readable whatever a client puts in its request: text access lines
+// round-trip through a logfmt parser, JSON lines are valid JSON (and valid UTF-8).
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/logfmt.hpp"
+#include "twiml_redirect/util/logging.hpp"
+#include "twiml_redirect/util/utf8.hpp"
+
+namespace twiml_redirect::util {
+namespace {
+
+const std::vector<std::string> kHostilePaths = {
+    "/redirect_call",
+    "/a b",
+    "/quote\"d",
+    "/back\\slash",
+    "/eq=uals",
+    "/new\nline",
+    "/tab\tand\rreturn",
+    "/\x01\x7f",
+    "/caf\xC3\xA9",                // valid UTF-8
+    "/\xFF\xFE",                   // not UTF-8
+    "/cut\xE2\x82",                // a character cut short
+    "",
+    "/\" peer=10.0.0.1 x=\"",      // an attempt to forge a field
+};
+
+access_entry entry_with_path(const std::string& path) {
+  return {.method = "GET", .path = path, .status = 404, .bytes = 12, .duration = std::chrono::microseconds(50),
+          .call_sid = {}, .peer = "127.0.0.1"};
+}
+
+TEST(LogEscaping, TextAccessLinesRoundTripThroughLogfmt) {
+  for (const std::string& path : kHostilePaths) {
+    std::string line;
+    append_access_line(line, entry_with_path(path), std::chrono::system_clock::time_point{}, log_format::text);
+    ASSERT_EQ(line.back(), '\n');
+    line.pop_back();
+    // The timestamp and level come first; the pairs start at "access".
+    const auto pairs = testing::parse_logfmt(line.substr(line.find("access ")));
+    ASSERT_TRUE(pairs.has_value()) << "not logfmt: " << line;
+    ASSERT_EQ(pairs->count("path"), 1u) << line;
+    EXPECT_EQ(pairs->find("path")->second, valid_utf8(path)) << line;
+    EXPECT_EQ(pairs->find("peer")->second, "127.0.0.1") << line;
+    EXPECT_EQ(pairs->count("peer"), 1u) << "a forged field: " << line;
+  }
+}
+
+TEST(LogEscaping, JsonAccessLinesAreValidJsonWithALogfmtMessage) {
+  for (const std::string& path : kHostilePaths) {
+    std::string line;
+    append_access_line(line, entry_with_path(path), std::chrono::system_clock::time_point{}, log_format::json);
+    const auto parsed = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(parsed.is_discarded()) << "not JSON: " << line;
+    const auto pairs = testing::parse_logfmt(parsed.at("msg").get<std::string>());
+    ASSERT_TRUE(pairs.has_value()) << line;
+    EXPECT_EQ(pairs->find("path")->second, valid_utf8(path)) << line;
+  }
+}
+
+TEST(LogEscaping, JsonEscapingReplacesInvalidUtf8) {
+  std::string out;
+  append_json_escaped(out, "ok \xC3\xA9 \xFF \"q\" \x01");
+  EXPECT_EQ(out, "ok \xC3\xA9 \\ufffd \\\"q\\\" \\u0001");
+  EXPECT_FALSE(nlohmann::json::parse("\"" + out + "\"", nullptr, false).is_discarded());
+}
+
+}  // namespace
+}  // namespace twiml_redirect::util
