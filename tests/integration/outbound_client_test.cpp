@@ -16,6 +16,8 @@
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -61,6 +63,9 @@ class loopback_server {
   }
 
   std::uint16_t port() const { return port_; }
+
+  // Runs on the server's context after each request is recorded (set before requests arrive).
+  std::function<void()> on_request;
 
   // Stops accepting and closes every held connection, on the server's own context.
   void close() {
@@ -108,6 +113,7 @@ class loopback_server {
                            std::string(request[http::field::content_type]), request.body()});
       changed_.notify_all();
     }
+    if (!read_ec && on_request) on_request();
     if (!read_ec && hang_) {
       // Never answer; a read that ends tells that the client let the connection go.
       char byte = 0;
@@ -286,6 +292,29 @@ TEST(OutboundClient, AbortFinishesTheAwaitableBeforeItsContextRunsOut) {
   ASSERT_TRUE(outcome);
   EXPECT_EQ(outcome->error, transport_error::aborted);
   EXPECT_TRUE(server->wait_for_client_closes(1));
+}
+
+TEST(OutboundClient, CancellingTheAwaitingCoroutineEndsTheExchange) {
+  // The way an awaiting handler gives up on a request (e.g. its own client went away): a terminal
+  // cancellation through the slot the coroutine was spawned with, while the answer is awaited.
+  net::io_context ioc(1);
+  loopback_server server(ioc, true);
+  auto client = client_for(server.port(), 30s);
+  net::cancellation_signal cancel;
+  server.on_request = [&] { cancel.emit(net::cancellation_type::terminal); };
+  std::optional<http_result> outcome;
+  http_request request;
+  request.target = "/hang";
+  net::co_spawn(ioc, client->async_send(request),
+                net::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr error, http_result result) {
+                  EXPECT_FALSE(error);
+                  outcome = std::move(result);
+                  server.close();
+                }));
+  ioc.run();  // returns by itself: nothing of the exchange is left pending
+  ASSERT_TRUE(outcome);
+  EXPECT_EQ(outcome->error, transport_error::aborted) << outcome->error_message;
+  EXPECT_EQ(server.requests().size(), 1u);
 }
 
 TEST(OutboundClient, DeadlineEndsAHungRequest) {
