@@ -57,6 +57,7 @@ struct client_options {
 // Sends requests; abort() may be called from any thread. Each exchange owns its connection, so
 // several may run at once, but the executor async_send() runs on must not run the coroutine on two
 // threads at once (a strand, or an io_context run by one thread), as for any Asio I/O object.
+// The client must outlive every exchange it started.
 class http_client {
  public:
   virtual ~http_client() = default;
