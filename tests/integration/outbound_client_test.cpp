@@ -1,8 +1,9 @@
 // The outbound client against a loopback server: credentials and bodies arrive as sent, the
 // awaitable form shares the caller's io_context with other work, and abort() and the deadline end
 // a request the server accepted but never answers, with the exchange's coroutine completed before
-// anything it uses is destroyed (under ASan, scripts/test, the old stop()-the-context order fails
-// AbortEndsAHungBlockingSend with a stack-use-after-scope in the coroutine frame's destruction).
+// anything it uses is destroyed. The old order (abort() stopped the private io_context, whose
+// destruction then unwound the suspended frame after the objects it used were gone) fails
+// AbortEndsAHungBlockingSend: the exchange never completes, so send() has no result of its own.
 
 #include <chrono>
 #include <condition_variable>
