@@ -13,7 +13,7 @@
 
 #include "twiml_redirect/app/commands.hpp"
 #include "twiml_redirect/config/config.hpp"
-#include "twiml_redirect/synthflow/provisioning.hpp"
+#include "twiml_redirect/app/provisioning.hpp"
 #include "twiml_redirect/util/logging.hpp"
 #include "twiml_redirect/version.hpp"
 
@@ -121,7 +121,7 @@ int run(const command_line& cli) {
       std::cerr << "twiml-redirect: config error: " << *problem << "\n";
       return app::kExitUsage;
     }
-    return synthflow::run_provision_command(config.synthflow, cli.dry_run, std::cout);
+    return app::run_provision_command(config.synthflow, cli.dry_run, std::cout);
   }
   return app::run_serve(config);
 }

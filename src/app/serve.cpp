@@ -9,7 +9,7 @@
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/app/router.hpp"
 #include "twiml_redirect/http/server.hpp"
-#include "twiml_redirect/synthflow/provisioning.hpp"
+#include "twiml_redirect/app/provisioning.hpp"
 #include "twiml_redirect/version.hpp"
 
 namespace twiml_redirect::app {
@@ -70,7 +70,7 @@ int run_serve(const config::service_config& config) {
   });
 
   // Webhooks do not depend on provisioning, so it runs beside the server; /readyz tells which.
-  synthflow::background_provisioning provisioning(config.synthflow, ready_state, [&](const std::string& message) {
+  background_provisioning provisioning(config.synthflow, ready_state, [&](const std::string& message) {
     metrics.set_provisioning_state(util::provisioning_state::failed, message);
     boost::asio::post(signals_context, [&, message] {
       spdlog::critical("provisioning failed: {}; stopping", message);

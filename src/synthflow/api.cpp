@@ -2,44 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <iterator>
-#include <memory>
-#include <random>
-#include <stdexcept>
-
-#include <spdlog/spdlog.h>
 
 namespace twiml_redirect::synthflow {
 
 using nlohmann::json;
 namespace http = boost::beast::http;
-
-std::string failure::describe() const {
-  std::string text = operation + " failed: ";
-  if (http_status != 0) {
-    text += "HTTP " + std::to_string(http_status);
-    if (!message.empty()) text += ": " + message;
-  } else {
-    text += message;
-  }
-  return text;
-}
-
-void throw_exception_from_error(const failure& error, const boost::source_location&) {
-  throw std::runtime_error(error.describe());
-}
-
-std::string redact(std::string text, const std::vector<std::string>& secrets) {
-  for (const auto& secret : secrets) {
-    if (secret.empty()) continue;
-    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos)) {
-      text.replace(pos, secret.size(), "<redacted>");
-      pos += 10;
-    }
-  }
-  return text;
-}
 
 namespace {
 
@@ -59,93 +27,45 @@ std::string encode_component(std::string_view text) {
   return out;
 }
 
-std::function<double()> default_jitter() {
-  auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
-  return [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
-}
-
-bool is_write(http::verb method) {
-  return method == http::verb::post || method == http::verb::put || method == http::verb::patch;
+// Synthflow's side of the retry loop: its error bodies, and JSON answers that must parse.
+outbound::api_profile synthflow_profile(const api_settings& settings) {
+  outbound::api_profile profile;
+  profile.name = "synthflow";
+  profile.retry = settings.retry;
+  if (profile.retry.max_attempts == 0) profile.retry.max_attempts = 1;
+  profile.jitter = settings.jitter ? settings.jitter : outbound::default_jitter();
+  profile.secrets = settings.secrets;
+  profile.secrets.push_back(settings.api_key);
+  profile.error_message = [](const outbound::http_response& answer) { return error_message_from_body(answer.body); };
+  profile.check_success = [](const outbound::http_response& answer) -> std::optional<std::string> {
+    if (answer.status == 204 || json::accept(answer.body)) return std::nullopt;
+    return "answer is not readable JSON";
+  };
+  return profile;
 }
 
 }  // namespace
 
 synthflow_api::synthflow_api(http_client& client, api_settings settings, stop_signal& stop)
-    : client_(client), settings_(std::move(settings)), stop_(stop) {
-  if (!settings_.jitter) settings_.jitter = default_jitter();
-  if (settings_.retry.max_attempts == 0) settings_.retry.max_attempts = 1;
+    : client_(client), settings_(std::move(settings)), profile_(synthflow_profile(settings_)), stop_(stop) {
   if (settings_.page_size == 0) settings_.page_size = 20;
-  settings_.secrets.push_back(settings_.api_key);
 }
 
 api_result<json> synthflow_api::call(http::verb method, const std::string& path, const std::string& query,
                                      const std::optional<json>& body, repeat mode) {
-  const std::string operation = std::string(http::to_string(method)) + " " + path;
-  http_request request;
+  outbound::http_request request;
   request.method = method;
   request.target = settings_.base_path + path + (query.empty() ? "" : "?" + query);
-  if (body) request.body = body->dump();
-  request.bearer_token = settings_.api_key;
+  request.headers.push_back({"Accept", "application/json"});
+  request.auth = outbound::bearer_auth{settings_.api_key};
+  if (body) request.body = outbound::json_body(body->dump());
 
-  const auto& policy = settings_.retry;
-  for (unsigned attempt = 1;; ++attempt) {
-    failure error{operation, 0, {}, false, false, false};
-    std::optional<std::chrono::milliseconds> retry_after;
-    if (stop_.stop_requested()) {
-      error.message = "stopped";
-      error.stopped = true;
-      return error;
-    }
-    const auto started = std::chrono::steady_clock::now();
-    const http_result result = client_.send(request);
-    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - started);
-
-    if (!result.ok()) {
-      error.message = redact(result.error_message, settings_.secrets);
-      error.stopped = result.error == transport_error::aborted;
-      error.transient = result.error != transport_error::tls_verify && !error.stopped;
-      error.maybe_applied = result.request_sent && is_write(method);
-      spdlog::debug("synthflow: {} -> {} ({} ms)", operation, to_string(result.error), took.count());
-    } else {
-      const auto status = result.response.status;
-      spdlog::debug("synthflow: {} -> {} ({} ms)", operation, status, took.count());
-      if (status >= 200 && status <= 299) {
-        if (status == 204) return api_result<json>(boost::system::in_place_value, json::object());
-        auto parsed = json::parse(result.response.body, nullptr, false);
-        if (!parsed.is_discarded()) return api_result<json>(boost::system::in_place_value, std::move(parsed));
-        // A cut or garbled body: the write may have happened, a repeat of a read is harmless.
-        error.http_status = status;
-        error.message = "answer is not readable JSON";
-        error.transient = true;
-        error.maybe_applied = is_write(method);
-      } else {
-        error.http_status = status;
-        error.message = redact(error_message_from_body(result.response.body), settings_.secrets);
-        error.transient = is_transient_status(status);
-        error.maybe_applied = is_write(method) && status_may_have_applied(status);
-        if (!result.response.retry_after.empty()) {
-          retry_after = parse_retry_after(result.response.retry_after, std::chrono::system_clock::now());
-        }
-      }
-    }
-
-    if (!error.transient) return error;
-    if (mode == repeat::once && error.maybe_applied) return error;  // the caller re-reads first
-    if (attempt >= policy.max_attempts) {
-      error.message += " (gave up after " + std::to_string(attempt) + " attempts)";
-      return error;
-    }
-    const auto delay = retry_delay(policy, attempt, settings_.jitter(), retry_after);
-    spdlog::warn("synthflow: {}; retry {}/{} in {} ms", error.describe(), attempt,
-                 policy.max_attempts - 1, delay.count());
-    if (!stop_.wait_for(delay)) {
-      error.message = "stopped";
-      error.stopped = true;
-      error.transient = false;
-      return error;
-    }
-  }
+  const std::string operation = std::string(http::to_string(method)) + " " + path;
+  auto answer = outbound::call_with_retries(client_, request, operation, mode, profile_, stop_);
+  if (!answer) return answer.error();
+  if (answer->status == 204) return api_result<json>(boost::system::in_place_value, json::object());
+  // check_success has accepted the body already.
+  return api_result<json>(boost::system::in_place_value, json::parse(answer->body));
 }
 
 api_result<std::optional<number_state>> synthflow_api::get_number(const std::string& e164) {

@@ -12,7 +12,7 @@
 
 #include "support/fake_synthflow.hpp"
 #include "support/synthflow_test_helpers.hpp"
-#include "twiml_redirect/synthflow/provisioning.hpp"
+#include "twiml_redirect/app/provisioning.hpp"
 
 namespace twiml_redirect::test {
 namespace {

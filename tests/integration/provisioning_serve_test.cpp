@@ -14,7 +14,7 @@
 #include "support/fake_synthflow.hpp"
 #include "support/synthflow_test_helpers.hpp"
 #include "twiml_redirect/app/readiness.hpp"
-#include "twiml_redirect/synthflow/provisioning.hpp"
+#include "twiml_redirect/app/provisioning.hpp"
 
 namespace twiml_redirect::test {
 namespace {
@@ -64,7 +64,7 @@ TEST_F(ProvisioningServe, ReadinessIsNotReadyWithTheReasonThenReady) {
   fake_.add_fault(outage);
 
   std::atomic<int> permanent{0};
-  synthflow::background_provisioning runner(config_, readiness_, [&](const std::string&) { ++permanent; });
+  app::background_provisioning runner(config_, readiness_, [&](const std::string&) { ++permanent; });
   runner.start();
   EXPECT_FALSE(readiness_.get().ready);
   ASSERT_TRUE(wait_for([](const auto& s) { return s.reason.find("HTTP 503") != std::string::npos; }))
@@ -81,7 +81,7 @@ TEST_F(ProvisioningServe, PermanentFailureIsReportedOnce) {
   config_.api_key = "sk-live-WRONG-KEY-ffff0000";
   std::mutex mutex;
   std::vector<std::string> messages;
-  synthflow::background_provisioning runner(config_, readiness_, [&](const std::string& message) {
+  app::background_provisioning runner(config_, readiness_, [&](const std::string& message) {
     std::lock_guard lock(mutex);
     messages.push_back(message);
   });
@@ -101,7 +101,7 @@ TEST_F(ProvisioningServe, StopCancelsAHungRequestPromptly) {
   fake_fault hang;
   hang.what = fake_fault::kind::hang;
   fake_.add_fault(hang);
-  synthflow::background_provisioning runner(config_, readiness_, [](const std::string&) {});
+  app::background_provisioning runner(config_, readiness_, [](const std::string&) {});
   runner.start();
   const auto end = clock_type::now() + 5s;
   while (fake_.calls().empty() && clock_type::now() < end) std::this_thread::sleep_for(2ms);
@@ -120,7 +120,7 @@ TEST_F(ProvisioningServe, TransientFailuresKeepRetryingUntilTheyEnd) {
   outage.path_prefix = "/numbers/";
   outage.times = 6;
   fake_.add_fault(outage);
-  synthflow::background_provisioning runner(config_, readiness_, [](const std::string&) { FAIL(); });
+  app::background_provisioning runner(config_, readiness_, [](const std::string&) { FAIL(); });
   runner.start();
   ASSERT_TRUE(wait_for([](const auto& s) { return s.ready; })) << reasons();
   const auto lines = fake_.call_lines();
@@ -129,7 +129,7 @@ TEST_F(ProvisioningServe, TransientFailuresKeepRetryingUntilTheyEnd) {
 
 TEST_F(ProvisioningServe, ProvisionOnStartFalseIsReadyAtOnceWithoutCalls) {
   config_.provision_on_start = false;
-  synthflow::background_provisioning runner(config_, readiness_, [](const std::string&) {});
+  app::background_provisioning runner(config_, readiness_, [](const std::string&) {});
   runner.start();
   EXPECT_TRUE(readiness_.get().ready);
   runner.stop();

@@ -1,21 +1,14 @@
-// The pure parts around the HTTP client and the report: secret redaction, failure messages and the provision table.
+// The pure parts around the Synthflow calls: failure messages and the provision table.
 
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "twiml_redirect/synthflow/api.hpp"
-#include "twiml_redirect/synthflow/http_client.hpp"
 #include "twiml_redirect/synthflow/provisioner.hpp"
 
 namespace twiml_redirect::synthflow {
 namespace {
-
-TEST(SynthflowClient, RedactsEverySecretOccurrence) {
-  EXPECT_EQ(redact("key abc and abc again", {"abc"}), "key <redacted> and <redacted> again");
-  EXPECT_EQ(redact("nothing", {"", "zzz"}), "nothing");
-  EXPECT_EQ(redact("aaaa", {"aa"}), "<redacted><redacted>");
-}
 
 TEST(SynthflowClient, FailureDescriptions) {
   EXPECT_EQ((failure{"GET /numbers/1", 401, "Invalid API key", false, false, false}).describe(),

@@ -1,8 +1,9 @@
 #pragma once
-// Typed Synthflow calls over an http_client, each with bounded retries: transient failures
-// (connection, timeout, 408/429/5xx, a 2xx whose JSON is unreadable) are retried with backoff and
-// jitter, honouring Retry-After; other 4xx fail at once. Failures are values naming the operation,
-// the HTTP status and Synthflow's own message, with every known secret scrubbed out.
+// Typed Synthflow calls over an outbound::http_client, each through outbound::call_with_retries:
+// transient failures (connection, timeout, 408/429/5xx, a 2xx whose JSON is unreadable) are retried
+// with backoff and jitter, honouring Retry-After; other 4xx fail at once. Failures are values naming
+// the operation, the HTTP status and Synthflow's own message, with every known secret scrubbed out.
+// This file holds only what is Synthflow's: paths, query parameters and how its answers read.
 
 #include <functional>
 #include <optional>
@@ -10,37 +11,23 @@
 #include <vector>
 
 #include <boost/beast/http/verb.hpp>
-#include <boost/assert/source_location.hpp>
-#include <boost/system/result.hpp>
 #include <nlohmann/json.hpp>
 
-#include "twiml_redirect/synthflow/http_client.hpp"
+#include "twiml_redirect/outbound/call.hpp"
+#include "twiml_redirect/outbound/http_client.hpp"
+#include "twiml_redirect/outbound/retry_policy.hpp"
+#include "twiml_redirect/outbound/stop_signal.hpp"
 #include "twiml_redirect/synthflow/payloads.hpp"
-#include "twiml_redirect/synthflow/retry_policy.hpp"
-#include "twiml_redirect/synthflow/stop_signal.hpp"
 
 namespace twiml_redirect::synthflow {
 
-struct failure {
-  std::string operation;     // e.g. "GET /numbers/33782990580"
-  unsigned http_status = 0;  // 0 when no HTTP answer arrived
-  std::string message;       // Synthflow's message or the transport's; secrets removed
-  bool transient = false;    // trying again later may succeed
-  bool maybe_applied = false;  // a write may have taken effect although it failed
-  bool stopped = false;      // ended by a stop request, not by Synthflow
-
-  // "GET /numbers/1555 failed: HTTP 401: Invalid API key".
-  std::string describe() const;
-};
-
-// Lets boost::system::result<T, failure>::value() throw (only bugs call value() on an error).
-[[noreturn]] void throw_exception_from_error(const failure& error, const boost::source_location& where);
+using outbound::http_client;
+using outbound::retry_policy;
+using outbound::stop_signal;
+using failure = outbound::call_failure;
 
 template <class T>
-using api_result = boost::system::result<T, failure>;
-
-// Replaces every occurrence of each non-empty secret in `text` with "<redacted>".
-std::string redact(std::string text, const std::vector<std::string>& secrets);
+using api_result = outbound::call_result<T>;
 
 struct api_settings {
   std::string base_path;     // from api_url, e.g. "/v2"
@@ -57,9 +44,7 @@ class synthflow_api {
   // `client` and `stop` must outlive this object.
   synthflow_api(http_client& client, api_settings settings, stop_signal& stop);
 
-  // Whether a call may be repeated blindly after an ambiguous failure.
-  enum class repeat { safe, once };
-
+  using repeat = outbound::repeat;
   // GET /numbers/{slug}?workspace=. std::nullopt when Synthflow says it does not exist: a 404, or a
   // 400 that a paged GET /numbers confirms (what an unknown slug answers is undocumented).
   api_result<std::optional<number_state>> get_number(const std::string& e164);
@@ -80,9 +65,9 @@ class synthflow_api {
   api_result<void> update_assistant(const std::string& model_id, const nlohmann::json& body);
 
   // The retry settings, for callers that retry at a higher level.
-  const retry_policy& retry() const { return settings_.retry; }
+  const retry_policy& retry() const { return profile_.retry; }
   // Draws a jitter value from the configured source.
-  double jitter() { return settings_.jitter(); }
+  double jitter() { return profile_.jitter(); }
 
  private:
   // One call with retries; the parsed JSON body of the 2xx answer.
@@ -92,6 +77,7 @@ class synthflow_api {
 
   http_client& client_;
   api_settings settings_;
+  outbound::api_profile profile_;  // Synthflow's error format, retry settings and secrets
   stop_signal& stop_;
 };
 

@@ -6,7 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 
-namespace twiml_redirect::synthflow {
+namespace twiml_redirect::outbound {
 
 class stop_signal {
  public:
@@ -37,4 +37,4 @@ class stop_signal {
   bool stopped_ = false;
 };
 
-}  // namespace twiml_redirect::synthflow
+}  // namespace twiml_redirect::outbound

@@ -1,12 +1,12 @@
 #pragma once
-// Which Synthflow failures are worth another attempt, and how long to wait before it. Pure: the
+// Which failures of an HTTP API are worth another attempt, and how long to wait before it. Pure: the
 // caller supplies the jitter and the current time, so every rule here is unit-tested without clocks.
 
 #include <chrono>
 #include <optional>
 #include <string_view>
 
-namespace twiml_redirect::synthflow {
+namespace twiml_redirect::outbound {
 
 struct retry_policy {
   unsigned max_attempts = 5;                    // attempts per call, the first one included
@@ -24,7 +24,7 @@ bool status_may_have_applied(unsigned status);
 
 // Delay before retry number `retry` (1 = the first retry): initial_backoff doubled per retry, capped
 // at max_backoff, with "equal jitter" (half fixed, half random) so that many instances restarting
-// together do not hit Synthflow in lockstep. `jitter` is a uniform draw from [0, 1).
+// together do not hit the API in lockstep. `jitter` is a uniform draw from [0, 1).
 std::chrono::milliseconds backoff_delay(const retry_policy& policy, unsigned retry, double jitter);
 
 // The delay a Retry-After header asks for: delta-seconds ("120") or an HTTP-date relative to `now`.
@@ -37,4 +37,4 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
 std::chrono::milliseconds retry_delay(const retry_policy& policy, unsigned retry, double jitter,
                                       std::optional<std::chrono::milliseconds> retry_after);
 
-}  // namespace twiml_redirect::synthflow
+}  // namespace twiml_redirect::outbound

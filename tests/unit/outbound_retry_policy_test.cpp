@@ -4,20 +4,20 @@
 
 #include <gtest/gtest.h>
 
-#include "twiml_redirect/synthflow/retry_policy.hpp"
+#include "twiml_redirect/outbound/retry_policy.hpp"
 
-namespace twiml_redirect::synthflow {
+namespace twiml_redirect::outbound {
 namespace {
 
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
-TEST(SynthflowRetryPolicy, TransientStatuses) {
+TEST(OutboundRetryPolicy, TransientStatuses) {
   for (unsigned s : {408u, 429u, 500u, 502u, 503u, 504u, 599u}) EXPECT_TRUE(is_transient_status(s)) << s;
   for (unsigned s : {200u, 400u, 401u, 403u, 404u, 409u, 422u, 600u}) EXPECT_FALSE(is_transient_status(s)) << s;
 }
 
-TEST(SynthflowRetryPolicy, RefusalsDidNotApplyButOtherServerErrorsMayHave) {
+TEST(OutboundRetryPolicy, RefusalsDidNotApplyButOtherServerErrorsMayHave) {
   EXPECT_FALSE(status_may_have_applied(429));
   EXPECT_FALSE(status_may_have_applied(503));
   EXPECT_TRUE(status_may_have_applied(500));
@@ -26,7 +26,7 @@ TEST(SynthflowRetryPolicy, RefusalsDidNotApplyButOtherServerErrorsMayHave) {
   EXPECT_FALSE(status_may_have_applied(400));
 }
 
-TEST(SynthflowRetryPolicy, BackoffDoublesWithinEqualJitterBounds) {
+TEST(OutboundRetryPolicy, BackoffDoublesWithinEqualJitterBounds) {
   const retry_policy policy{5, 100ms, 10'000ms};
   EXPECT_EQ(backoff_delay(policy, 1, 0.0), 50ms);
   EXPECT_EQ(backoff_delay(policy, 1, 0.999), 99ms);
@@ -36,27 +36,27 @@ TEST(SynthflowRetryPolicy, BackoffDoublesWithinEqualJitterBounds) {
   EXPECT_EQ(backoff_delay(policy, 4, 1.0), 800ms);
 }
 
-TEST(SynthflowRetryPolicy, BackoffIsCappedAndNeverOverflows) {
+TEST(OutboundRetryPolicy, BackoffIsCappedAndNeverOverflows) {
   const retry_policy policy{5, 500ms, 30'000ms};
   EXPECT_EQ(backoff_delay(policy, 10, 1.0), 30'000ms);
   EXPECT_EQ(backoff_delay(policy, 1'000'000, 0.0), 15'000ms);
   EXPECT_EQ(backoff_delay(policy, 1'000'000, 1.0), 30'000ms);
 }
 
-TEST(SynthflowRetryPolicy, JitterOutsideTheUnitIntervalIsClamped) {
+TEST(OutboundRetryPolicy, JitterOutsideTheUnitIntervalIsClamped) {
   const retry_policy policy{5, 100ms, 1000ms};
   EXPECT_EQ(backoff_delay(policy, 1, -3.0), 50ms);
   EXPECT_EQ(backoff_delay(policy, 1, 7.0), 100ms);
 }
 
-TEST(SynthflowRetryPolicy, RetryAfterSeconds) {
+TEST(OutboundRetryPolicy, RetryAfterSeconds) {
   const auto now = std::chrono::system_clock::time_point{};
   EXPECT_EQ(parse_retry_after("1", now), milliseconds{1000});
   EXPECT_EQ(parse_retry_after(" 120 ", now), milliseconds{120'000});
   EXPECT_EQ(parse_retry_after("0", now), milliseconds{0});
 }
 
-TEST(SynthflowRetryPolicy, RetryAfterHttpDate) {
+TEST(OutboundRetryPolicy, RetryAfterHttpDate) {
   // 1994-11-06 08:49:37 UTC is 784111777 s after the epoch.
   const auto now = std::chrono::system_clock::time_point{std::chrono::seconds{784111777 - 30}};
   EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), milliseconds{30'000});
@@ -65,7 +65,7 @@ TEST(SynthflowRetryPolicy, RetryAfterHttpDate) {
   EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", later), milliseconds{0});
 }
 
-TEST(SynthflowRetryPolicy, UnreadableRetryAfterIsIgnored) {
+TEST(OutboundRetryPolicy, UnreadableRetryAfterIsIgnored) {
   const auto now = std::chrono::system_clock::time_point{};
   EXPECT_FALSE(parse_retry_after("", now));
   EXPECT_FALSE(parse_retry_after("soon", now));
@@ -75,7 +75,7 @@ TEST(SynthflowRetryPolicy, UnreadableRetryAfterIsIgnored) {
   EXPECT_FALSE(parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT", now));
 }
 
-TEST(SynthflowRetryPolicy, RetryAfterWinsOverBackoffButIsCapped) {
+TEST(OutboundRetryPolicy, RetryAfterWinsOverBackoffButIsCapped) {
   const retry_policy policy{5, 10ms, 5000ms};
   EXPECT_EQ(retry_delay(policy, 1, 0.0, milliseconds{1000}), 1000ms);
   EXPECT_EQ(retry_delay(policy, 1, 0.0, milliseconds{60'000}), 5000ms);
@@ -83,4 +83,4 @@ TEST(SynthflowRetryPolicy, RetryAfterWinsOverBackoffButIsCapped) {
 }
 
 }  // namespace
-}  // namespace twiml_redirect::synthflow
+}  // namespace twiml_redirect::outbound

@@ -1,14 +1,18 @@
-#include "twiml_redirect/synthflow/provisioning.hpp"
+#include "twiml_redirect/app/provisioning.hpp"
 
 #include <sstream>
 
 #include <spdlog/spdlog.h>
 
+#include "twiml_redirect/outbound/http_client.hpp"
 #include "twiml_redirect/synthflow/api.hpp"
-#include "twiml_redirect/synthflow/http_client.hpp"
 #include "twiml_redirect/synthflow/provisioner.hpp"
 
-namespace twiml_redirect::synthflow {
+namespace twiml_redirect::app {
+
+using outbound::http_client;
+using outbound::stop_signal;
+using synthflow::failure;
 
 namespace {
 
@@ -40,7 +44,7 @@ std::optional<failure> check_config(const config::synthflow_config& config) {
 
 // The client for api_url, after the checks; warns about plain HTTP off the machine.
 boost::system::result<std::shared_ptr<http_client>, failure> make_client(
-    const config::synthflow_config& config, endpoint& target) {
+    const config::synthflow_config& config, outbound::endpoint& target) {
   if (auto problem = check_config(config)) return *problem;
   auto parsed = util::parse_http_url(config.api_url);
   if (!parsed) return setup_failure("synthflow.api_url: " + parsed.error());
@@ -53,17 +57,18 @@ boost::system::result<std::shared_ptr<http_client>, failure> make_client(
                    target.host);
     }
   }
-  client_options options;
+  outbound::client_options options;
   options.target = target;
+  options.ca_file_setting = "synthflow.ca_file";
   options.timeout = config.request_timeout;
   options.ca_file = config.ca_file;
-  auto client = make_http_client(options);
+  auto client = outbound::make_http_client(options);
   if (!client) return setup_failure(client.error());
   return std::shared_ptr<http_client>(std::move(*client));
 }
 
-api_settings settings_for(const config::synthflow_config& config, const endpoint& target) {
-  api_settings settings;
+synthflow::api_settings settings_for(const config::synthflow_config& config, const outbound::endpoint& target) {
+  synthflow::api_settings settings;
   settings.base_path = target.base_path;
   settings.workspace_id = config.workspace_id;
   settings.api_key = config.api_key;
@@ -79,23 +84,23 @@ int run_provision_command(const config::synthflow_config& config, bool dry_run, 
     out << "synthflow: no numbers configured, nothing to provision\n";
     return 0;
   }
-  endpoint target;
+  outbound::endpoint target;
   auto client = make_client(config, target);
   if (!client) {
     out << "error: " << client.error().describe() << '\n';
     return 1;
   }
   stop_signal stop;
-  synthflow_api api(**client, settings_for(config, target), stop);
-  const auto report = provision(api, config, dry_run, stop);
+  synthflow::synthflow_api api(**client, settings_for(config, target), stop);
+  const auto report = synthflow::provision(api, config, dry_run, stop);
   if (dry_run) out << "synthflow: dry run, nothing was written\n";
-  out << format_report(report);
+  out << synthflow::format_report(report);
   if (!report.ok()) spdlog::error("synthflow: provisioning failed: {}", report.failure_summary());
   return report.ok() ? 0 : 1;
 }
 
 background_provisioning::background_provisioning(
-    config::synthflow_config config, app::readiness& readiness,
+    config::synthflow_config config, readiness& readiness,
     std::function<void(const std::string&)> on_permanent_failure, std::function<void()> on_succeeded)
     : config_(std::move(config)),
       readiness_(readiness),
@@ -132,7 +137,7 @@ void background_provisioning::run() {
     if (on_permanent_failure_) on_permanent_failure_(message);
   };
 
-  endpoint target;
+  outbound::endpoint target;
   auto client = make_client(config_, target);
   if (!client) return give_up(client.error().describe());
   {
@@ -140,22 +145,22 @@ void background_provisioning::run() {
     client_ = *client;
     if (stop_.stop_requested()) return;
   }
-  synthflow_api api(*client_, settings_for(config_, target), stop_);
+  synthflow::synthflow_api api(*client_, settings_for(config_, target), stop_);
   // Rounds of the whole reconcile: each round already retried every call max_attempts times, so
   // what is left is an outage; keep trying, slower, until it ends or the service stops.
-  const retry_policy rounds{0, config_.initial_backoff, config_.max_backoff};
+  const outbound::retry_policy rounds{0, config_.initial_backoff, config_.max_backoff};
   for (unsigned round = 1;; ++round) {
-    const auto report = provision(api, config_, false, stop_);
+    const auto report = synthflow::provision(api, config_, false, stop_);
     if (stop_.stop_requested()) return;
     if (report.ok()) {
-      std::istringstream table(format_report(report));
+      std::istringstream table(synthflow::format_report(report));
       for (std::string line; std::getline(table, line);) spdlog::info("synthflow: {}", line);
       readiness_.set_ready();
       if (on_succeeded_) on_succeeded_();
       return;
     }
     if (report.has_permanent_failure()) return give_up(report.failure_summary());
-    const auto delay = backoff_delay(rounds, round, api.jitter());
+    const auto delay = outbound::backoff_delay(rounds, round, api.jitter());
     spdlog::warn("synthflow: provisioning round {} failed: {}; next round in {} ms", round,
                  report.failure_summary(), delay.count());
     readiness_.set_not_ready("synthflow provisioning retrying after: " + report.failure_summary());
@@ -163,4 +168,4 @@ void background_provisioning::run() {
   }
 }
 
-}  // namespace twiml_redirect::synthflow
+}  // namespace twiml_redirect::app

@@ -1,4 +1,4 @@
-#include "twiml_redirect/synthflow/retry_policy.hpp"
+#include "twiml_redirect/outbound/retry_policy.hpp"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string>
 
-namespace twiml_redirect::synthflow {
+namespace twiml_redirect::outbound {
 
 using std::chrono::milliseconds;
 
@@ -90,4 +90,4 @@ milliseconds retry_delay(const retry_policy& policy, unsigned retry, double jitt
   return backoff_delay(policy, retry, jitter);
 }
 
-}  // namespace twiml_redirect::synthflow
+}  // namespace twiml_redirect::outbound

@@ -1,6 +1,7 @@
 #pragma once
 // The two ways the service provisions Synthflow: the blocking `provision` command, and serve's
-// background runner that keeps /readyz honest until provisioning has succeeded.
+// background runner that keeps /readyz honest until provisioning has succeeded. They live in app/
+// because they tie config, readiness and the Synthflow calls together; synthflow/ knows no app/.
 
 #include <functional>
 #include <memory>
@@ -11,11 +12,13 @@
 
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/config/config.hpp"
-#include "twiml_redirect/synthflow/stop_signal.hpp"
+#include "twiml_redirect/outbound/stop_signal.hpp"
 
-namespace twiml_redirect::synthflow {
-
+namespace twiml_redirect::outbound {
 class http_client;
+}  // namespace twiml_redirect::outbound
+
+namespace twiml_redirect::app {
 
 // Blocking: provisions every configured number, prints the table to `out`; returns 0 when everything matches, 1 on failure.
 int run_provision_command(const config::synthflow_config& config, bool dry_run, std::ostream& out);
@@ -27,7 +30,7 @@ class background_provisioning {
   // Keeps a reference to `readiness`, which must outlive this object. on_permanent_failure runs on
   // the provisioning thread. With provision_on_start false or no numbers, start() marks ready at once.
   // on_succeeded (optional) runs on the provisioning thread once everything matches.
-  background_provisioning(config::synthflow_config config, app::readiness& readiness,
+  background_provisioning(config::synthflow_config config, readiness& readiness,
                           std::function<void(const std::string&)> on_permanent_failure,
                           std::function<void()> on_succeeded = {});
   // Stops and joins.
@@ -41,13 +44,13 @@ class background_provisioning {
   void run();
 
   config::synthflow_config config_;
-  app::readiness& readiness_;
+  readiness& readiness_;
   std::function<void(const std::string&)> on_permanent_failure_;
   std::function<void()> on_succeeded_;
-  stop_signal stop_;
+  outbound::stop_signal stop_;
   std::mutex mutex_;                      // guards client_ between run() and stop()
-  std::shared_ptr<http_client> client_;
+  std::shared_ptr<outbound::http_client> client_;
   std::thread thread_;
 };
 
-}  // namespace twiml_redirect::synthflow
+}  // namespace twiml_redirect::app

@@ -1,0 +1,22 @@
+#include "twiml_redirect/outbound/redact.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+namespace twiml_redirect::outbound {
+
+std::string redact(std::string text, std::vector<std::string> secrets) {
+  static constexpr std::string_view kMark = "<redacted>";
+  std::stable_sort(secrets.begin(), secrets.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const auto& secret : secrets) {
+    if (secret.empty()) continue;
+    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos)) {
+      text.replace(pos, secret.size(), kMark);
+      pos += kMark.size();
+    }
+  }
+  return text;
+}
+
+}  // namespace twiml_redirect::outbound
