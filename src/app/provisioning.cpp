@@ -101,11 +101,13 @@ int run_provision_command(const config::synthflow_config& config, bool dry_run, 
 
 background_provisioning::background_provisioning(
     config::synthflow_config config, readiness& readiness,
-    std::function<void(const std::string&)> on_permanent_failure, std::function<void()> on_succeeded)
+    std::function<void(const std::string&)> on_permanent_failure, std::function<void()> on_succeeded,
+    std::function<void(const std::string&)> on_round_failed)
     : config_(std::move(config)),
       readiness_(readiness),
       on_permanent_failure_(std::move(on_permanent_failure)),
-      on_succeeded_(std::move(on_succeeded)) {}
+      on_succeeded_(std::move(on_succeeded)),
+      on_round_failed_(std::move(on_round_failed)) {}
 
 background_provisioning::~background_provisioning() { stop(); }
 
@@ -164,6 +166,7 @@ void background_provisioning::run() {
     spdlog::warn("synthflow: provisioning round {} failed: {}; next round in {} ms", round,
                  report.failure_summary(), delay.count());
     readiness_.set_not_ready("synthflow provisioning retrying after: " + report.failure_summary());
+    if (on_round_failed_) on_round_failed_(report.failure_summary());
     if (!stop_.wait_for(delay)) return;
   }
 }

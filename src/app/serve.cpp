@@ -78,7 +78,11 @@ int run_serve(const config::service_config& config) {
       signals.cancel();
       ignored_signals.cancel();
     });
-  }, [&metrics] { metrics.set_provisioning_state(util::provisioning_state::succeeded); });
+  }, [&metrics] { metrics.set_provisioning_state(util::provisioning_state::succeeded); },
+     [&metrics](const std::string& message) {
+       // Still running, but the error shows while the outage lasts, not only after it is over.
+       metrics.set_provisioning_state(util::provisioning_state::running, message);
+     });
   if (provisions) metrics.set_provisioning_state(util::provisioning_state::running);
   provisioning.start();
   // Logged last: once it appears, signals are handled and /readyz already tells the truth, so a

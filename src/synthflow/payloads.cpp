@@ -1,4 +1,5 @@
 #include "twiml_redirect/synthflow/payloads.hpp"
+#include "twiml_redirect/util/utf8.hpp"
 
 #include <algorithm>
 #include <array>
@@ -28,8 +29,8 @@ std::string string_or_empty(const json& object, std::string_view key) {
 
 std::string shorten(std::string text) {
   if (text.size() > kMaxMessage) {
-    text.resize(kMaxMessage);
-    text += "...";
+    // Cut between characters: half a UTF-8 sequence would make every JSON log line that quotes it invalid.
+    text = std::string(util::utf8_prefix(text, kMaxMessage)) + "...";
   }
   return text;
 }

@@ -135,34 +135,9 @@ void append_logfmt_value(std::string& out, std::string_view text) {
     out += text;
     return;
   }
-  static constexpr char kHex[] = "0123456789abcdef";
+  // logfmt's quoted values use Go's escapes, which for these characters are JSON's.
   out += '"';
-  while (!text.empty()) {
-    const auto byte = static_cast<unsigned char>(text.front());
-    if (byte >= 0x80) {
-      // Valid UTF-8 stays as it is; a stray byte becomes U+FFFD, so the line stays valid text.
-      const std::size_t length = utf8_sequence_length(text);
-      out += length == 0 ? std::string_view("\xEF\xBF\xBD") : text.substr(0, length);
-      text.remove_prefix(length == 0 ? 1 : length);
-      continue;
-    }
-    switch (byte) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (byte < 0x20 || byte == 0x7f) {
-          out += "\\u00";
-          out.push_back(kHex[byte >> 4]);
-          out.push_back(kHex[byte & 0xf]);
-        } else {
-          out.push_back(static_cast<char>(byte));
-        }
-    }
-    text.remove_prefix(1);
-  }
+  append_json_escaped(out, text);
   out += '"';
 }
 
@@ -172,9 +147,10 @@ void append_json_escaped(std::string& out, std::string_view text) {
     const char c = text.front();
     const auto byte = static_cast<unsigned char>(c);
     if (byte >= 0x80) {
-      // JSON text must be UTF-8: a request path or a remote error message may not be.
+      // Log lines must be UTF-8 (JSON requires it): a request path or a remote error message may
+      // not be. Valid sequences stay as they are; a stray byte becomes U+FFFD.
       const std::size_t length = utf8_sequence_length(text);
-      out += length == 0 ? std::string_view("\\ufffd") : text.substr(0, length);
+      out += length == 0 ? std::string_view("\xEF\xBF\xBD") : text.substr(0, length);
       text.remove_prefix(length == 0 ? 1 : length);
       continue;
     }

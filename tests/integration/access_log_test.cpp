@@ -136,10 +136,16 @@ TEST(AccessLine, SameBytesAsTheLoggerSetupLoggingInstalls) {
     ASSERT_EQ(logger->sinks().size(), 1u);
     for (const access_entry& entry : {with_sid, odd}) {
       // The message as the service's own spdlog::info("access ...") would carry it.
+      // Values are logfmt (quoted when they need it); the quoting has its own tests.
+      const auto logfmt = [](std::string_view text) {
+        std::string out;
+        append_logfmt_value(out, text);
+        return out;
+      };
       const std::string message = fmt::format(
-          "access method={} path={} status={} bytes={} duration_ms={:.3f}{} peer={}", entry.method, entry.path,
-          entry.status, entry.bytes, duration<double, std::milli>(entry.duration).count(),
-          entry.call_sid.empty() ? std::string() : " call_sid=" + std::string(entry.call_sid), entry.peer);
+          "access method={} path={} status={} bytes={} duration_ms={:.3f}{} peer={}", logfmt(entry.method),
+          logfmt(entry.path), entry.status, entry.bytes, duration<double, std::milli>(entry.duration).count(),
+          entry.call_sid.empty() ? std::string() : " call_sid=" + logfmt(entry.call_sid), logfmt(entry.peer));
       const spdlog::details::log_msg msg(time, spdlog::source_loc{}, logger->name(), spdlog::level::info, message);
       const std::string expected = capture_stderr([&] { logger->sinks().front()->log(msg); });
       std::string ours;

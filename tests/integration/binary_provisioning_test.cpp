@@ -97,6 +97,31 @@ TEST(BinaryProvision, RejectedKeyExits1NamingCallAndStatusNotKey) {
   EXPECT_EQ(result.output.find("sk-wrong-key-0815"), std::string::npos) << result.output;
 }
 
+TEST(BinaryServe, LastErrorShowsWhileTransientFailuresLast) {
+  test::fake_synthflow fake = make_fake();
+  test::fake_fault outage;  // every call fails with 503 for longer than the test runs
+  outage.times = 1000;
+  fake.add_fault(outage);
+  temp_file config("config.json", config_for(fake));
+  child_process child(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()}, env_with_key());
+  const std::uint16_t port = child.wait_for_listening_port();
+  ASSERT_NE(port, 0) << child.output();
+  // A round is max_attempts (3) calls; after the first failed round the metric must carry its error.
+  std::string metrics;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        metrics = http_get(port, "/metrics").body();
+        return metrics.find("twiml_redirect_provisioning_last_error_info{error=") != std::string::npos;
+      },
+      10s, "the last error in /metrics during the outage"))
+      << metrics;
+  EXPECT_NE(metrics.find("twiml_redirect_provisioning_state{state=\"running\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("503"), std::string::npos) << metrics;
+  EXPECT_EQ(http_get(port, "/readyz").result_int(), 503u);
+  child.send_signal(SIGTERM);
+  EXPECT_EQ(child.wait_for_exit(10s), 0) << child.output();
+}
+
 TEST(BinaryServe, ReadyzTurnsReadyOnceProvisioned) {
   test::fake_synthflow fake = make_fake();
   // Synthflow first swallows a request (no answer until the 2 s request timeout), then answers one

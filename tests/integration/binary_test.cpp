@@ -19,13 +19,6 @@ using namespace std::chrono_literals;
 constexpr std::string_view kSid = "CA0123456789abcdef0123456789abcdef";
 const std::string kLoopbackConfig = R"({"server":{"host":"127.0.0.1","port":0,"threads":2,"drain_timeout_ms":5000}})";
 
-// Env that the binary must not inherit from the machine running the tests.
-std::map<std::string, std::string> clean_env(std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> env = {{"PORT", ""}, {"HOST", ""}, {"TWILIO_AUTH_TOKEN", ""}, {"LOG_FORMAT", "text"}};
-  for (auto& [k, v] : extra) env[k] = v;
-  return env;
-}
-
 TEST(Binary, HelpAndVersion) {
   const auto help = run_binary({"--help"});
   EXPECT_EQ(help.exit_code, 0);

@@ -32,12 +32,6 @@ using boost::beast::http::status;
 const std::string kQuery = "/redirect_call?Called=%2B14155550100&CallSid=CA0123456789abcdef0123456789abcdef";
 const std::string kLoopbackConfig = R"({"server":{"host":"127.0.0.1","port":0,"threads":2,"drain_timeout_ms":5000}})";
 
-std::map<std::string, std::string> clean_env(std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> env = {{"PORT", ""}, {"HOST", ""}, {"TWILIO_AUTH_TOKEN", ""}, {"LOG_FORMAT", "text"}};
-  for (auto& [k, v] : extra) env[k] = v;
-  return env;
-}
-
 // The real binary on a loopback port, stopped with SIGTERM at the end of the test.
 class HardeningTest : public ::testing::Test {
  protected:
@@ -177,8 +171,11 @@ TEST(HardeningConnectionLimit, HealthChecksAnswerWhileIdleAndDrippingClientsHold
     EXPECT_EQ(check.exit_code, 0) << "probe " << probe << ": " << check.output;
     EXPECT_EQ(http_get(port, "/healthz").result(), status::ok) << "probe " << probe;
   }
-  // Room was made by closing the oldest waiting connections, not by refusing the new ones.
-  EXPECT_TRUE(holders.front()->closed_by_server(2s));
+  // Room was made by closing waiting connections (the longest-waiting of the accepting thread, or of
+  // another), not by refusing the new ones.
+  int closed = 0;
+  for (auto& holder : holders) closed += holder->closed_by_server(100ms) ? 1 : 0;
+  EXPECT_GE(closed, 1);
   const std::string metrics = http_get(port, "/metrics").body();
   EXPECT_NE(metrics.find("twiml_redirect_http_connections_dropped_total{reason=\"refused\"} 0\n"), std::string::npos)
       << metrics;

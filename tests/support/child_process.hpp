@@ -55,6 +55,14 @@ class temp_file {
   std::filesystem::path path_;
 };
 
+// The environment overrides that keep the binary from inheriting the test machine's settings
+// (PORT, HOST, TWILIO_AUTH_TOKEN; text logs), plus `extra`.
+inline std::map<std::string, std::string> clean_env(std::map<std::string, std::string> extra = {}) {
+  std::map<std::string, std::string> env = {{"PORT", ""}, {"HOST", ""}, {"TWILIO_AUTH_TOKEN", ""}, {"LOG_FORMAT", "text"}};
+  for (auto& [name, value] : extra) env[name] = value;
+  return env;
+}
+
 // Runs the binary to completion (at most `timeout`) and returns its exit code and output.
 struct run_result {
   int exit_code = -1;

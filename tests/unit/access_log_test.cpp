@@ -39,11 +39,19 @@ class json_message_flag final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<json_message_flag>(); }
 };
 
+// A client's text as a logfmt value (the quoting rules have their own tests, in log_escaping_test).
+std::string logfmt(std::string_view text) {
+  std::string out;
+  append_logfmt_value(out, text);
+  return out;
+}
+
 // The message an spdlog::info call would carry for `entry`, formatted by fmt rather than by hand.
 std::string access_message(const access_entry& entry) {
-  return fmt::format("access method={} path={} status={} bytes={} duration_ms={:.3f}{} peer={}", entry.method,
-                     entry.path, entry.status, entry.bytes, duration<double, std::milli>(entry.duration).count(),
-                     entry.call_sid.empty() ? std::string() : " call_sid=" + std::string(entry.call_sid), entry.peer);
+  return fmt::format("access method={} path={} status={} bytes={} duration_ms={:.3f}{} peer={}", logfmt(entry.method),
+                     logfmt(entry.path), entry.status, entry.bytes,
+                     duration<double, std::milli>(entry.duration).count(),
+                     entry.call_sid.empty() ? std::string() : " call_sid=" + logfmt(entry.call_sid), logfmt(entry.peer));
 }
 
 // What spdlog's own formatter prints for that message at `time`, with setup_logging's pattern for
@@ -123,7 +131,9 @@ TEST(AccessLine, JsonEscapesWhatTheClientSent) {
   std::string out;
   append_access_line(out, entry, kTime, log_format::json);
   const auto line = nlohmann::json::parse(out);  // throws if the escaping broke the object
-  EXPECT_NE(line["msg"].get<std::string>().find("method=X\x01Y path=/a\"b\\c "), std::string::npos);
+  // The message is logfmt inside JSON: the client's text quoted and escaped once for each.
+  EXPECT_NE(line["msg"].get<std::string>().find(R"(method="X\u0001Y" path="/a\"b\\c" )"), std::string::npos)
+      << line["msg"];
 }
 
 TEST(AccessLine, AppendsAfterWhatIsThere) {

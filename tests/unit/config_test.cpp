@@ -36,7 +36,8 @@ TEST(Config, EmptyObjectGivesDefaults) {
   EXPECT_EQ(config.server.port, 3000);
   EXPECT_EQ(config.server.idle_timeout, std::chrono::seconds(30));
   EXPECT_EQ(config.server.header_limit, 8192u);
-  EXPECT_EQ(config.server.body_limit, 65536u);
+  EXPECT_EQ(config.server.body_limit, 16384u);
+  EXPECT_EQ(config.server.max_connections, 2000u);
   EXPECT_EQ(config.sip.target, "sipin.synthflow.ai:32681");
   EXPECT_EQ(config.log.format, log_format::text);
   EXPECT_EQ(config.synthflow.api_url, "https://api.synthflow.ai/v2");

@@ -207,5 +207,17 @@ TEST(SynthflowPayloads, AssistantDrift) {
   EXPECT_EQ(assistant_drift(n, live), (strings{"name", "phone_number", "voice_engine_version", "agent.prompt"}));
 }
 
+TEST(SynthflowPayloads, LongErrorMessagesAreCutBetweenCharacters) {
+  // 150 two-byte characters: a cut at byte 300 must not fall inside one, nor may any later cut.
+  std::string message;
+  for (int i = 0; i < 200; ++i) message += "\xC3\xA9";
+  const std::string shortened = error_message_from_body(nlohmann::json{{"detail", message}}.dump());
+  ASSERT_TRUE(shortened.ends_with("...")) << shortened;
+  const std::string kept = shortened.substr(0, shortened.size() - 3);
+  EXPECT_LE(kept.size(), 300u);
+  EXPECT_EQ(kept.size() % 2, 0u) << "a character was cut in half";
+  EXPECT_FALSE(nlohmann::json::parse("\"" + kept + "\"", nullptr, false).is_discarded());
+}
+
 }  // namespace
 }  // namespace twiml_redirect::synthflow

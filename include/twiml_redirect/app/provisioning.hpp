@@ -29,10 +29,12 @@ class background_provisioning {
  public:
   // Keeps a reference to `readiness`, which must outlive this object. on_permanent_failure runs on
   // the provisioning thread. With provision_on_start false or no numbers, start() marks ready at once.
-  // on_succeeded (optional) runs on the provisioning thread once everything matches.
+  // on_succeeded (optional) runs on the provisioning thread once everything matches;
+  // on_round_failed(message) (optional) after each round that failed for a transient reason.
   background_provisioning(config::synthflow_config config, readiness& readiness,
                           std::function<void(const std::string&)> on_permanent_failure,
-                          std::function<void()> on_succeeded = {});
+                          std::function<void()> on_succeeded = {},
+                          std::function<void(const std::string&)> on_round_failed = {});
   // Stops and joins.
   ~background_provisioning();
   // Starts the provisioning thread; call once.
@@ -47,6 +49,7 @@ class background_provisioning {
   readiness& readiness_;
   std::function<void(const std::string&)> on_permanent_failure_;
   std::function<void()> on_succeeded_;
+  std::function<void(const std::string&)> on_round_failed_;
   outbound::stop_signal stop_;
   std::mutex mutex_;                      // guards client_ between run() and stop()
   std::shared_ptr<outbound::http_client> client_;

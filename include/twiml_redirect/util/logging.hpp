@@ -75,7 +75,7 @@ class access_log_buffer {
 };
 
 // Appends `text` as the inside of a JSON string: quotes, backslashes and control bytes escaped, and
-// any byte that is not valid UTF-8 replaced by \ufffd, so the line is always valid JSON.
+// any byte that is not valid UTF-8 replaced by U+FFFD, so the line is always valid JSON.
 void append_json_escaped(std::string& out, std::string_view text);
 
 // True when `text` can be a logfmt value as it is: not empty, printable ASCII, no space, '"', '='
