@@ -443,14 +443,14 @@ const table& server_table() {
           .add("port", &server_config::port,
                {.env = "PORT", .min = 0, .max = 65535, .help = "TCP port (0: any free port, logged at startup)"})
           .add("threads", &server_config::threads,
-               {.min = 0, .max = 256, .help = "worker threads; 0 = one per hardware thread"})
+               {.min = 0, .max = 256, .help = "worker threads; 0 = the CPUs this process may use (affinity mask, capped by a cgroup CPU quota)"})
           .add("idle_timeout_ms", &server_config::idle_timeout,
                {.min = 100, .max = 3'600'000,
                 .help = "a connection must deliver each request (and accept each answer) within this, else it is closed"})
           .add("drain_timeout_ms", &server_config::drain_timeout,
                {.min = 0, .max = 600'000, .help = "on SIGTERM, how long in-flight requests may take to finish"})
           .add("max_connections", &server_config::max_connections,
-               {.min = 1, .max = 1'000'000, .help = "open connections at most; further ones are closed at once"})
+               {.min = 1, .max = 1'000'000, .help = "open connections at most; at the limit the connection waiting longest for its client is closed to make room"})
           .add("header_limit_bytes", &server_config::header_limit,
                {.min = 1024, .max = 1024 * 1024, .help = "larger request headers get `431`"})
           .add("body_limit_bytes", &server_config::body_limit,
