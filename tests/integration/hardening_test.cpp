@@ -335,6 +335,7 @@ TEST(HardeningMemory, PartialBodiesGiveTheirMemoryBackWhenTheConnectionsGo) {
 
   const std::string partial = "POST /redirect_call HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                               "Content-Length: " + std::to_string(kBody) + "\r\n\r\n" + std::string(kBody - 1, 'a');
+  const std::size_t expected_kib = kConnections * kBody / 1024;
   {
     std::vector<std::unique_ptr<test_connection>> holders;
     for (int i = 0; i < kConnections; ++i) {
@@ -342,7 +343,6 @@ TEST(HardeningMemory, PartialBodiesGiveTheirMemoryBackWhenTheConnectionsGo) {
       holders.back()->send(partial);
     }
     // Wait until the server holds (nearly) all of it: observable as its RSS.
-    const std::size_t expected_kib = kConnections * kBody / 1024;
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (rss_kib(child.pid()) < baseline + expected_kib * 3 / 4 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(20ms);
@@ -352,15 +352,18 @@ TEST(HardeningMemory, PartialBodiesGiveTheirMemoryBackWhenTheConnectionsGo) {
               << " partial 64 KB bodies " << peak << " KiB\n";
   }  // every holder closes here
 
+  // Most of it must go back: glibc keeps some heap for the next connections (measured: 8 to 10 MiB
+  // of the 50 held), the old server kept all of it.
+  const std::size_t allowed = baseline + expected_kib / 3;
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   std::size_t after = rss_kib(child.pid());
-  while (after > baseline + 10 * 1024 && std::chrono::steady_clock::now() < deadline) {
+  while (after > allowed && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
     after = rss_kib(child.pid());
   }
   std::cout << "[ figures  ] VmRSS after they closed " << after << " KiB\n";
-  EXPECT_LE(after, baseline + 10 * 1024) << "memory of closed connections was kept: baseline " << baseline
-                                         << " KiB, now " << after << " KiB";
+  EXPECT_LE(after, allowed) << "memory of closed connections was kept: baseline " << baseline << " KiB, now " << after
+                            << " KiB";
   EXPECT_EQ(http_get(port, "/healthz").result(), status::ok);
   child.send_signal(SIGTERM);
   EXPECT_EQ(child.wait_for_exit(10s), 0) << child.output();
