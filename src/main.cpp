@@ -34,11 +34,15 @@ Commands:
   provision        make Synthflow match the configured numbers and agents, then exit
                    (--dry-run: only read, and print what would change)
   healthcheck      ask /healthz of the local server; exit 0 when healthy (for containers)
+  twiml            print the TwiML /redirect_call answers for a call to --called with this
+                   configuration (--call-sid: the CallSid to tag it with)
 
 Options:
   --config PATH    configuration file (default: $TWIML_REDIRECT_CONFIG, else config/twiml-redirect.json)
   --dry-run        with provision: change nothing
   --schema         with check-config: list the configuration keys
+  --called E164    with twiml: the called number, e.g. +14155550100
+  --call-sid SID   with twiml: the call's CallSid (default CA followed by 32 zeros)
   --help           print this help
   --version        print the version
 
@@ -50,22 +54,44 @@ struct command_line {
   std::string config_path;
   bool dry_run = false;
   bool schema = false;
+  std::optional<std::string> called;    // twiml
+  std::optional<std::string> call_sid;  // twiml
 };
+
+// Reads the value of option `name` at args[i] ("--name VALUE" or "--name=VALUE") into `out`,
+// advancing i past it. False when args[i] is another argument; exits the parse with a message when
+// the value is missing.
+bool option_value(const std::vector<std::string_view>& args, std::size_t& i, std::string_view name,
+                  std::optional<std::string>& out, bool& missing) {
+  const std::string_view arg = args[i];
+  if (arg == name) {
+    if (i + 1 == args.size()) {
+      std::cerr << "twiml-redirect: " << name << " needs a value\n";
+      missing = true;
+      return true;
+    }
+    out = std::string(args[++i]);
+    return true;
+  }
+  if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=') {
+    out = std::string(arg.substr(name.size() + 1));
+    return true;
+  }
+  return false;
+}
 
 // Parses argv; on a usage error prints it and returns nullopt.
 std::optional<command_line> parse_command_line(const std::vector<std::string_view>& args) {
   command_line parsed;
   bool command_seen = false;
+  std::optional<std::string> config_path;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
-    if (arg == "--config") {
-      if (i + 1 == args.size()) {
-        std::cerr << "twiml-redirect: --config needs a PATH\n";
-        return std::nullopt;
-      }
-      parsed.config_path = args[++i];
-    } else if (arg.starts_with("--config=")) {
-      parsed.config_path = arg.substr(9);
+    bool missing = false;
+    if (option_value(args, i, "--config", config_path, missing) ||
+        option_value(args, i, "--called", parsed.called, missing) ||
+        option_value(args, i, "--call-sid", parsed.call_sid, missing)) {
+      if (missing) return std::nullopt;
     } else if (arg == "--dry-run") {
       parsed.dry_run = true;
     } else if (arg == "--schema") {
@@ -78,8 +104,9 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
       return std::nullopt;
     }
   }
+  parsed.config_path = config_path.value_or("");
   if (parsed.command != "serve" && parsed.command != "check-config" && parsed.command != "provision" &&
-      parsed.command != "healthcheck") {
+      parsed.command != "healthcheck" && parsed.command != "twiml") {
     std::cerr << "twiml-redirect: unknown command '" << parsed.command << "'; see --help\n";
     return std::nullopt;
   }
@@ -89,6 +116,14 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
   }
   if (parsed.schema && parsed.command != "check-config") {
     std::cerr << "twiml-redirect: --schema goes with the check-config command\n";
+    return std::nullopt;
+  }
+  if ((parsed.called || parsed.call_sid) && parsed.command != "twiml") {
+    std::cerr << "twiml-redirect: --called and --call-sid go with the twiml command\n";
+    return std::nullopt;
+  }
+  if (parsed.command == "twiml" && !parsed.called) {
+    std::cerr << "twiml-redirect: twiml needs --called E164 (the number the call is to)\n";
     return std::nullopt;
   }
   if (parsed.config_path.empty()) {
@@ -115,6 +150,9 @@ int run(const command_line& cli) {
     return app::kExitOk;
   }
   if (cli.command == "healthcheck") return app::run_healthcheck(config, std::cerr);
+  if (cli.command == "twiml")
+    return app::run_twiml(config, *cli.called, cli.call_sid.value_or(std::string(app::kExampleCallSid)), std::cout,
+                          std::cerr);
   util::setup_logging(config.log);
   if (cli.command == "provision") {
     if (auto problem = config::check_provisioning_inputs(config.synthflow)) {

@@ -165,5 +165,43 @@ TEST(Binary, HealthcheckSubcommand) {
   EXPECT_NE(down.output.find("healthcheck:"), std::string::npos);
 }
 
+TEST(Binary, TwimlCommandPrintsWhatTheWebhookAnswers) {
+  temp_file config("ok.json", kLoopbackConfig);
+  const auto printed = run_binary({"twiml", "--config", config.path().string(), "--called", "+14155550100",
+                                   "--call-sid", std::string(kSid)},
+                                  clean_env({{"SIP_TARGET", "sip.eu.synthflow.ai:32681"}}));
+  EXPECT_EQ(printed.exit_code, 0) << printed.output;
+  // The same bytes a running instance answers to that call (checked against one below).
+  const std::string expected =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial><Sip>sip:+14155550100@sip.eu.synthflow.ai:32681"
+      "?X-EI=CA0123456789abcdef0123456789abcdef</Sip></Dial></Response>";
+  EXPECT_EQ(printed.output, expected + "\n");
+
+  child_process serving(TWIML_REDIRECT_BINARY, {"--config", config.path().string()},
+                        clean_env({{"SIP_TARGET", "sip.eu.synthflow.ai:32681"}}));
+  const std::uint16_t port = serving.wait_for_listening_port();
+  ASSERT_NE(port, 0) << serving.output();
+  EXPECT_EQ(http_get(port, "/redirect_call?Called=%2B14155550100&CallSid=" + std::string(kSid)).body(), expected);
+  serving.send_signal(SIGTERM);
+  EXPECT_EQ(serving.wait_for_exit(5s), 0);
+}
+
+TEST(Binary, TwimlCommandRefusesWhatTwilioWouldNotSend) {
+  temp_file config("ok.json", kLoopbackConfig);
+  const auto bad_number = run_binary({"twiml", "--config", config.path().string(), "--called", "14155550100"}, clean_env());
+  EXPECT_EQ(bad_number.exit_code, 2);
+  EXPECT_NE(bad_number.output.find("Invalid \"Called\" parameter"), std::string::npos) << bad_number.output;
+  const auto bad_sid = run_binary({"twiml", "--config", config.path().string(), "--called=+14155550100",
+                                   "--call-sid=CA1;X-Evil=1"}, clean_env());
+  EXPECT_EQ(bad_sid.exit_code, 2);
+  EXPECT_NE(bad_sid.output.find("Invalid \"CallSid\" parameter"), std::string::npos) << bad_sid.output;
+  EXPECT_EQ(run_binary({"twiml", "--config", config.path().string()}, clean_env()).exit_code, 2);  // no --called
+  EXPECT_EQ(run_binary({"serve", "--called", "+14155550100"}, clean_env()).exit_code, 2);
+  const auto default_sid = run_binary({"twiml", "--config", config.path().string(), "--called", "+14155550100"}, clean_env());
+  EXPECT_EQ(default_sid.exit_code, 0) << default_sid.output;
+  EXPECT_NE(default_sid.output.find("?X-EI=CA00000000000000000000000000000000</Sip>"), std::string::npos)
+      << default_sid.output;
+}
+
 }  // namespace
 }  // namespace twiml_redirect::testing

@@ -3,6 +3,7 @@
 // 0 success, 1 a runtime failure, 2 bad usage or configuration.
 
 #include <iosfwd>
+#include <string_view>
 
 #include "twiml_redirect/config/config.hpp"
 
@@ -14,6 +15,15 @@ inline constexpr int kExitUsage = 2;
 
 // Serves webhooks until SIGTERM or SIGINT, then drains and returns 0.
 int run_serve(const config::service_config& config);
+
+// The CallSid `twiml` tags its answer with when none is given: well-formed, and clearly not a real call.
+inline constexpr std::string_view kExampleCallSid = "CA00000000000000000000000000000000";
+
+// Prints the TwiML that /redirect_call answers for a call to `called` tagged with `call_sid`, with
+// this configuration, so that a change can be checked before it is deployed. 0, or 2 (with the
+// problem on `err`) when either value is not one Twilio would send.
+int run_twiml(const config::service_config& config, std::string_view called, std::string_view call_sid,
+              std::ostream& out, std::ostream& err);
 
 // Asks this host's /healthz (on the configured port) and returns 0 when it answers 200, else 1.
 // For container HEALTHCHECKs, which have no curl.
