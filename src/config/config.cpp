@@ -99,7 +99,7 @@ class duplicate_key_finder {
 env_lookup utf8_only(const env_lookup& env) {
   return [&env](const std::string& name) -> std::optional<std::string> {
     auto value = env(name);
-    if (value && util::valid_utf8(*value) != *value) fail(name + " (environment)", "is not valid UTF-8");
+    if (value && !util::is_valid_utf8(*value)) fail(name + " (environment)", "is not valid UTF-8");
     return value;
   };
 }

@@ -173,16 +173,20 @@ void append_json_escaped(std::string& out, std::string_view text) {
   }
 }
 
-void setup_logging(const log_settings& log) {
-  auto logger = std::make_shared<spdlog::logger>("twiml-redirect", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+std::unique_ptr<spdlog::formatter> make_log_formatter(log_format format) {
   // UTC timestamps: replicas in different zones still produce comparable logs.
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-  if (log.format == log_format::json) {
+  if (format == log_format::json) {
     formatter->add_flag<json_message_flag>('*').set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%*"})");
   } else {
     formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v");
   }
-  logger->set_formatter(std::move(formatter));
+  return formatter;
+}
+
+void setup_logging(const log_settings& log) {
+  auto logger = std::make_shared<spdlog::logger>("twiml-redirect", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  logger->set_formatter(make_log_formatter(log.format));
   logger->set_level(spdlog::level::from_str(log.level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(std::move(logger));

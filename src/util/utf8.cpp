@@ -45,6 +45,15 @@ std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) noexc
   return text.substr(0, end);
 }
 
+bool is_valid_utf8(std::string_view text) noexcept {
+  while (!text.empty()) {
+    const std::size_t length = utf8_sequence_length(text);
+    if (length == 0) return false;
+    text.remove_prefix(length);
+  }
+  return true;
+}
+
 std::string valid_utf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());

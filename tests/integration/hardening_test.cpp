@@ -13,7 +13,6 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -298,13 +297,8 @@ TEST(HardeningLogFlood, ForgedSignaturesAreAllCountedButLoggedAtMostOnceASecond)
                                                                    << " s";
 }
 
-// VmRSS of a process in KiB, from /proc.
-std::size_t rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6));
-  return 0;
-}
+// VmRSS of a process in KiB.
+long rss_kib(pid_t pid) { return proc_status_kb(pid, "VmRSS"); }
 
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool kAddressSanitizer = true;
@@ -331,11 +325,11 @@ TEST(HardeningMemory, PartialBodiesGiveTheirMemoryBackWhenTheConnectionsGo) {
   const std::uint16_t port = child.wait_for_listening_port();
   ASSERT_NE(port, 0) << child.output();
   EXPECT_EQ(http_get(port, "/healthz").result(), status::ok);
-  const std::size_t baseline = rss_kib(child.pid());
+  const long baseline = rss_kib(child.pid());
 
   const std::string partial = "POST /redirect_call HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                               "Content-Length: " + std::to_string(kBody) + "\r\n\r\n" + std::string(kBody - 1, 'a');
-  const std::size_t expected_kib = kConnections * kBody / 1024;
+  const long expected_kib = static_cast<long>(kConnections * kBody / 1024);
   {
     std::vector<std::unique_ptr<test_connection>> holders;
     for (int i = 0; i < kConnections; ++i) {
@@ -346,7 +340,7 @@ TEST(HardeningMemory, PartialBodiesGiveTheirMemoryBackWhenTheConnectionsGo) {
     const auto deadline = std::chrono::steady_clock::now() + 20s;
     while (rss_kib(child.pid()) < baseline + expected_kib * 3 / 4 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(20ms);
-    const std::size_t peak = rss_kib(child.pid());
+    const long peak = rss_kib(child.pid());
     ASSERT_GE(peak, baseline + expected_kib * 3 / 4) << "baseline " << baseline << " KiB, peak " << peak << " KiB";
     std::cout << "[ figures  ] VmRSS baseline " << baseline << " KiB, holding " << kConnections
               << " partial 64 KB bodies " << peak << " KiB\n";
@@ -354,9 +348,9 @@ TEST(HardeningMemory, PartialBodiesGiveTheirMemoryBackWhenTheConnectionsGo) {
 
   // Most of it must go back: glibc keeps some heap for the next connections (measured: 8 to 10 MiB
   // of the 50 held), the old server kept all of it.
-  const std::size_t allowed = baseline + expected_kib / 3;
+  const long allowed = baseline + expected_kib / 3;
   const auto deadline = std::chrono::steady_clock::now() + 10s;
-  std::size_t after = rss_kib(child.pid());
+  long after = rss_kib(child.pid());
   while (after > allowed && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
     after = rss_kib(child.pid());

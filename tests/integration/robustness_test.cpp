@@ -11,7 +11,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -35,16 +34,6 @@ const std::string kGoodTarget = "/redirect_call?Called=%2B14155550100&CallSid=" 
 const std::string kGoodTwiml =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial><Sip>sip:+14155550100@sipin.synthflow.ai:32681?X-EI=" +
     std::string(kSid) + "</Sip></Dial></Response>";
-
-// A field of /proc/PID/status in kB (VmRSS, VmHWM), or -1.
-long proc_status_kb(pid_t pid, const std::string& field) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-  }
-  return -1;
-}
 
 struct exchange_result {
   int status = 0;          // first response's status code; 0 when none came

@@ -110,6 +110,13 @@ std::uint16_t child_process::wait_for_listening_port(std::chrono::milliseconds t
   return static_cast<std::uint16_t>(std::stoi(match[1]));
 }
 
+long proc_status_kb(pid_t pid, const std::string& field) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  return -1;
+}
+
 temp_file::temp_file(const std::string& name, const std::string& contents) : directory_(make_temp_dir()), path_(directory_ / name) {
   std::ofstream(path_) << contents;
 }

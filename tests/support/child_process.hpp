@@ -43,6 +43,9 @@ class child_process {
   std::filesystem::path output_path_;
 };
 
+// A field of /proc/PID/status in kB (VmRSS, VmHWM), or -1 when the process or field is gone.
+long proc_status_kb(pid_t pid, const std::string& field);
+
 // A file in a fresh temporary directory, removed with the object.
 class temp_file {
  public:

@@ -28,17 +28,6 @@ access_entry sample_entry() {
           .peer = "127.0.0.1"};
 }
 
-// spdlog's %* flag as setup_logging defines it: the message as JSON string content.
-class json_message_flag final : public spdlog::custom_flag_formatter {
- public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-    std::string escaped;
-    append_json_escaped(escaped, std::string_view(msg.payload.data(), msg.payload.size()));
-    dest.append(escaped.data(), escaped.data() + escaped.size());
-  }
-  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<json_message_flag>(); }
-};
-
 // A client's text as a logfmt value (the quoting rules have their own tests, in log_escaping_test).
 std::string logfmt(std::string_view text) {
   std::string out;
@@ -54,15 +43,10 @@ std::string access_message(const access_entry& entry) {
                      entry.call_sid.empty() ? std::string() : " call_sid=" + logfmt(entry.call_sid), logfmt(entry.peer));
 }
 
-// What spdlog's own formatter prints for that message at `time`, with setup_logging's pattern for
-// `format` (tests/integration/access_log_test.cpp checks against the formatter setup_logging installs).
+// What spdlog's own formatter, as setup_logging installs it, prints for that message at `time`
+// (tests/integration/access_log_test.cpp checks the installed logger end to end).
 std::string spdlog_line(const access_entry& entry, system_clock::time_point time, log_format format) {
-  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
-  if (format == log_format::json) {
-    formatter->add_flag<json_message_flag>('*').set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","msg":"%*"})");
-  } else {
-    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v");
-  }
+  const auto formatter = make_log_formatter(format);
   const std::string message = access_message(entry);
   const spdlog::details::log_msg msg(time, spdlog::source_loc{}, "twiml-redirect", spdlog::level::info, message);
   spdlog::memory_buf_t out;

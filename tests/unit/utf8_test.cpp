@@ -30,6 +30,13 @@ TEST(Utf8, PrefixNeverSplitsACharacter) {
   EXPECT_EQ(utf8_prefix("\xE2\x82\xAC", 0), "");
 }
 
+TEST(Utf8, ValidityOfWholeTexts) {
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("ok \xC3\xA9 \xF0\x9F\x93\x9E"));
+  EXPECT_FALSE(is_valid_utf8("ok \xFF"));
+  EXPECT_FALSE(is_valid_utf8("cut \xE2\x82"));
+}
+
 TEST(Utf8, InvalidBytesBecomeReplacementCharacters) {
   EXPECT_EQ(valid_utf8("ok \xC3\xA9"), "ok \xC3\xA9");
   EXPECT_EQ(valid_utf8("/\xFF\xFE/"), "/\xEF\xBF\xBD\xEF\xBF\xBD/");

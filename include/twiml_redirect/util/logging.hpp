@@ -10,8 +10,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+namespace spdlog {
+class formatter;
+}  // namespace spdlog
 
 namespace twiml_redirect::util {
 
@@ -24,6 +29,10 @@ struct log_settings {
   log_format format = log_format::text;
   bool access_log = true;
 };
+
+// spdlog's formatter for `format`: the patterns every log line follows, and which
+// append_access_line() reproduces by hand. setup_logging() installs it; tests compare with it.
+std::unique_ptr<spdlog::formatter> make_log_formatter(log_format format);
 
 // Installs the default logger (stderr) with the configured level and format, and the access log's
 // format and switch. Call once at startup, before the server starts.

@@ -16,6 +16,9 @@ std::size_t utf8_sequence_length(std::string_view text) noexcept;
 // The longest prefix of `text` of at most `max_bytes` that does not end inside a character.
 std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) noexcept;
 
+// True when all of `text` is valid UTF-8.
+bool is_valid_utf8(std::string_view text) noexcept;
+
 // `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD.
 std::string valid_utf8(std::string_view text);
 
