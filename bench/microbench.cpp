@@ -10,6 +10,7 @@
 #include "twiml_redirect/app/responses.hpp"
 #include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/http/wire.hpp"
+#include "twiml_redirect/routing/live_routes.hpp"
 #include "twiml_redirect/twilio/call_params.hpp"
 #include "twiml_redirect/twilio/request_validator.hpp"
 #include "twiml_redirect/twilio/signature.hpp"
@@ -86,6 +87,47 @@ void handle_twilio_post(benchmark::State& state) {
   }
 }
 BENCHMARK(handle_twilio_post);
+
+// The routing table in force, read as every webhook reads it: the thread's cached table after one
+// generation check (live_routes::current), against taking the lock and a reference each time
+// (live_routes::snapshot) as a plain mutex-guarded holder would.
+void live_routes_current(benchmark::State& state) {
+  const routing::live_routes live(std::make_shared<const routing::route_table>(routing::route_table::dialing(kSipTarget)));
+  for (auto _ : state) benchmark::DoNotOptimize(&live.current());
+}
+BENCHMARK(live_routes_current)->Threads(1)->Threads(2);
+
+void live_routes_snapshot(benchmark::State& state) {
+  const routing::live_routes live(std::make_shared<const routing::route_table>(routing::route_table::dialing(kSipTarget)));
+  for (auto _ : state) benchmark::DoNotOptimize(live.snapshot());
+}
+BENCHMARK(live_routes_snapshot)->Threads(1)->Threads(2);
+
+// A configuration with `count` numbers, +14155550000 upwards (+14155550100 among them).
+config::service_config numbers_config(std::size_t count) {
+  config::service_config config;
+  config.sip.target = kSipTarget;
+  for (std::size_t i = 0; i < count; ++i) {
+    config::number_config number;
+    number.phone_number = "+1415555" + std::to_string(10000 + i).substr(1);
+    config.numbers.push_back(std::move(number));
+  }
+  return config;
+}
+
+// Looking up the called number among 1 and among 10,000 configured numbers.
+void route_table_find(benchmark::State& state) {
+  const routing::route_table routes(numbers_config(static_cast<std::size_t>(state.range(0))));
+  for (auto _ : state) benchmark::DoNotOptimize(routes.find("+14155550000"));
+}
+BENCHMARK(route_table_find)->Arg(1)->Arg(10000);
+
+// Building the table of 10,000 numbers, as startup and each reload do.
+void route_table_build_10000(benchmark::State& state) {
+  const config::service_config config = numbers_config(10000);
+  for (auto _ : state) benchmark::DoNotOptimize(routing::route_table(config));
+}
+BENCHMARK(route_table_build_10000)->Unit(benchmark::kMicrosecond);
 
 // Signature checks as the service runs them: the validator rebuilds the URL, decodes the fields and
 // checks both spellings of the URL (with and without the port), as for every signed webhook.

@@ -1,6 +1,7 @@
 // twiml-redirect: answers Twilio's voice webhook with TwiML that dials Synthflow over SIP.
 // This file only reads the command line and hands over to a subcommand.
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -14,6 +15,7 @@
 #include "twiml_redirect/app/commands.hpp"
 #include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/app/provisioning.hpp"
+#include "twiml_redirect/routing/route_table.hpp"
 #include "twiml_redirect/util/logging.hpp"
 #include "twiml_redirect/version.hpp"
 
@@ -29,7 +31,8 @@ Answers Twilio's voice webhook (/redirect_call) with TwiML that dials Synthflow'
 
 Commands:
   serve            serve webhooks until SIGTERM/SIGINT (the default)
-  check-config     validate the configuration and print it, secrets redacted
+  check-config     validate the configuration and print it, secrets redacted, with "routes":
+                   each number's effective call handling (defaults applied)
                    (--schema: print every key instead, as JSON; needs no config file)
   provision        make Synthflow match the configured numbers and agents, then exit
                    (--dry-run: only read, and print what would change)
@@ -149,7 +152,11 @@ int run(const command_line& cli) {
   if (cli.command != "serve")
     for (const std::string& warning : config.warnings) std::cerr << "twiml-redirect: warning: " << warning << "\n";
   if (cli.command == "check-config") {
-    std::cout << config::describe_config(config, 2) << "\n";
+    // The keys as read, then "routes": what each number's calls get once defaults are applied,
+    // which is what an operator checking a change wants to see.
+    nlohmann::ordered_json shown = nlohmann::ordered_json::parse(config::describe_config(config));
+    shown["routes"] = nlohmann::ordered_json::parse(routing::describe_routes(routing::route_table(config), -1));
+    std::cout << shown.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
     return app::kExitOk;
   }
   if (cli.command == "healthcheck") return app::run_healthcheck(config, std::cerr);
@@ -164,7 +171,7 @@ int run(const command_line& cli) {
     }
     return app::run_provision_command(config, cli.dry_run, std::cout);
   }
-  return app::run_serve(config);
+  return app::run_serve(config, [path = cli.config_path] { return config::load_config_file(path, config::process_env()); });
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "twiml_redirect/app/redirect_call.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "twiml_redirect/app/responses.hpp"
 #include "twiml_redirect/twilio/call_params.hpp"
 #include "twiml_redirect/twilio/twiml.hpp"
@@ -41,7 +43,7 @@ std::string reject_twiml() {
 }
 
 http::response handle_redirect_call(const twilio_request& req, http::request_context& ctx,
-                                    const routing::route_table& routes) {
+                                    const routing::route_table& routes, util::metrics* metrics) {
   std::string error;
   const std::string* called = lookup(req, "Called", error);
   const std::string* call_sid = error.empty() ? lookup(req, "CallSid", error) : nullptr;
@@ -57,6 +59,10 @@ http::response handle_redirect_call(const twilio_request& req, http::request_con
 
   const routing::call_route* route = routes.find(*called);
   if (!route) {
+    // Never the number: who was called (and by whom) is the caller's data; the CallSid finds the call.
+    spdlog::info("call {} rejected: the called number is not configured and routing.unknown_numbers is reject",
+                 *call_sid);
+    if (metrics) metrics->count_call_rejected();
     static const std::string rejected = reject_twiml();
     return xml_response(rejected);
   }

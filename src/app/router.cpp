@@ -16,12 +16,12 @@ using http::beast_http::verb;
 // The service's table. Twilio calls the webhook with POST by default and GET when the number is
 // set up that way; probes may use HEAD on the health endpoints. Handlers capture what they need
 // (never the router, which the server may move).
-std::vector<route> service_routes(std::shared_ptr<const routing::route_table> routes, const readiness& ready,
+std::vector<route> service_routes(std::shared_ptr<const routing::live_routes> routes, const readiness& ready,
                                   util::metrics& metrics) {
   return {
       {"/redirect_call", {verb::get, verb::post},
-       twilio_handler([routes = std::move(routes)](const twilio_request& req, http::request_context& ctx) {
-         return handle_redirect_call(req, ctx, *routes);
+       twilio_handler([routes, &metrics](const twilio_request& req, http::request_context& ctx) {
+         return handle_redirect_call(req, ctx, routes->current(), &metrics);
        })},
       {"/healthz", {verb::get, verb::head},
        http::request_handler([](const http::request&, http::request_context&) {
@@ -58,14 +58,15 @@ std::string method_set::allow() const {
   return out;
 }
 
-router::router(std::shared_ptr<const routing::route_table> routes, const readiness& readiness, util::metrics& metrics,
+router::router(std::shared_ptr<const routing::live_routes> routes, const readiness& readiness, util::metrics& metrics,
                twilio::request_validator validator)
     : router(service_routes(std::move(routes), readiness, metrics), metrics, std::move(validator)) {}
 
 router::router(std::string_view sip_target, const readiness& readiness, util::metrics& metrics,
                twilio::request_validator validator)
-    : router(std::make_shared<const routing::route_table>(routing::route_table::dialing(sip_target)), readiness,
-             metrics, std::move(validator)) {}
+    : router(std::make_shared<const routing::live_routes>(
+                 std::make_shared<const routing::route_table>(routing::route_table::dialing(sip_target))),
+             readiness, metrics, std::move(validator)) {}
 
 router::router(std::vector<route> routes, util::metrics& metrics, twilio::request_validator validator)
     : routes_(std::move(routes)), guard_(std::move(validator), metrics) {}

@@ -14,7 +14,46 @@
 
 namespace twiml_redirect::app {
 
-int run_serve(const config::service_config& config) {
+namespace {
+
+// Routes of `config`, and the line that says how calls will be routed with them.
+std::shared_ptr<const routing::route_table> build_routes(const config::service_config& config) {
+  auto routes = std::make_shared<const routing::route_table>(config);
+  spdlog::info("routing: {} configured number(s); other numbers {}", routes->size(),
+               config.routing.unknown_numbers == config::unknown_number_policy::reject ? "are rejected"
+                                                                                       : "get the default route");
+  return routes;
+}
+
+// SIGHUP: reads the file again and, when it is valid, puts its routing in force. A file that does
+// not load changes nothing: the running table stays, and the error says what to fix. Keys that only
+// take effect at startup are named, so nobody believes a new port or token is in use.
+void reload_config(const config::service_config& running, const config_loader& load, routing::live_routes& live,
+                   util::metrics& metrics) {
+  try {
+    const config::service_config next = load();
+    for (const std::string& warning : next.warnings) spdlog::warn("config: {}", warning);
+    std::shared_ptr<const routing::route_table> routes = build_routes(next);
+    const std::vector<std::string> restart = config::keys_needing_restart(running, next);
+    if (!restart.empty()) {
+      std::string keys;
+      for (const std::string& key : restart) keys += (keys.empty() ? "" : ", ") + key;
+      spdlog::warn("config reload: changes to {} take effect only after a restart; the running values stay", keys);
+    }
+    live.replace(std::move(routes));
+    metrics.set_configured_numbers(next.numbers.size());
+    metrics.count_config_reload(true);
+    spdlog::info("config reloaded: the new routing is in force for new calls");
+  } catch (const std::exception& error) {
+    // config_error names the key; anything else (out of memory building the table) is reported too.
+    metrics.count_config_reload(false);
+    spdlog::error("config reload refused, the running configuration stays: {}", error.what());
+  }
+}
+
+}  // namespace
+
+int run_serve(const config::service_config& config, const config_loader& reload) {
   spdlog::info("twiml-redirect {} starting with config {}", kVersion, config::describe_config(config));
   for (const std::string& warning : config.warnings) spdlog::warn("config: {}", warning);
 
@@ -32,17 +71,18 @@ int run_serve(const config::service_config& config) {
                  "X-Twilio-Signature, so anyone who can reach this port can place calls through it");
   }
   // Signal handlers first, before any thread exists: from here on no signal can kill the process
-  // with its default action. Signals that would otherwise terminate it without a drain (a stray
-  // SIGHUP from a closed terminal, SIGUSR1/2, SIGALRM) are logged and otherwise ignored.
+  // with its default action. SIGHUP reloads the configuration (below, once there is a table to
+  // replace). Signals that would otherwise terminate it without a drain (SIGUSR1/2, SIGALRM) are
+  // logged and otherwise ignored.
   boost::asio::io_context signals_context;
   boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
-  boost::asio::signal_set ignored_signals(signals_context, SIGHUP, SIGUSR1, SIGUSR2);
+  boost::asio::signal_set reload_signals(signals_context, SIGHUP);
+  boost::asio::signal_set ignored_signals(signals_context, SIGUSR1, SIGUSR2);
   ignored_signals.add(SIGALRM);
   const std::function<void(const boost::system::error_code&, int)> log_ignored_signal =
       [&](const boost::system::error_code& ec, int signal_number) {
         if (ec) return;
-        spdlog::warn("received signal {} ({}): ignored; the configuration is read only at startup", signal_number,
-                     ::strsignal(signal_number));
+        spdlog::warn("received signal {} ({}): ignored", signal_number, ::strsignal(signal_number));
         ignored_signals.async_wait(log_ignored_signal);
       };
   ignored_signals.async_wait(log_ignored_signal);
@@ -53,11 +93,10 @@ int run_serve(const config::service_config& config) {
                                        .trusted_proxies = config.twilio.trusted_proxies});
   util::metrics metrics(router::paths(validator.public_path()));
   metrics.set_provisioning_state(provisions ? util::provisioning_state::pending : util::provisioning_state::disabled);
-  auto routes = std::make_shared<const routing::route_table>(config);
-  spdlog::info("routing: {} configured number(s); other numbers {}", routes->size(),
-               config.routing.unknown_numbers == config::unknown_number_policy::reject ? "are rejected"
-                                                                                       : "get the default route");
-  http::server server(config.server, router(std::move(routes), ready_state, metrics, std::move(validator)), metrics);
+  // The one holder of the routing in force: every Twilio-called handler reads it, SIGHUP replaces it.
+  const auto live = std::make_shared<routing::live_routes>(build_routes(config));
+  metrics.set_configured_numbers(config.numbers.size());
+  http::server server(config.server, router(live, ready_state, metrics, std::move(validator)), metrics);
   try {
     server.start();
   } catch (const boost::system::system_error& error) {
@@ -73,7 +112,17 @@ int run_serve(const config::service_config& config) {
     spdlog::info("received signal {}: draining connections (up to {} ms)", signal_number,
                  config.server.drain_timeout.count());
     ignored_signals.cancel();
+    reload_signals.cancel();
   });
+  // Reloads run here, on the main thread, one at a time: the server threads only see the swap.
+  const std::function<void(const boost::system::error_code&, int)> on_reload_signal =
+      [&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        spdlog::info("received SIGHUP: reloading the configuration");
+        reload_config(config, reload, *live, metrics);
+        reload_signals.async_wait(on_reload_signal);
+      };
+  reload_signals.async_wait(on_reload_signal);
 
   // Webhooks do not depend on provisioning, so it runs beside the server; /readyz tells which.
   background_provisioning provisioning(config, ready_state, [&](const std::string& message) {
@@ -83,6 +132,7 @@ int run_serve(const config::service_config& config) {
       exit_code = kExitFailure;
       signals.cancel();
       ignored_signals.cancel();
+      reload_signals.cancel();
     });
   }, [&metrics] { metrics.set_provisioning_state(util::provisioning_state::succeeded); },
      [&metrics](const std::string& message) {

@@ -1,5 +1,6 @@
 #include "twiml_redirect/config/config.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -64,7 +65,48 @@ void validate_across_keys(const service_config& config, const std::string& numbe
   validate_failover(config.failover, "failover");
 }
 
+// Appends to `out` the paths under `path` where `a` and `b` differ: objects are compared key by
+// key, anything else (a value, a list) as a whole.
+void collect_differences(const json& a, const json& b, const std::string& path, std::vector<std::string>& out) {
+  if (!a.is_object() || !b.is_object()) {
+    if (a != b) out.push_back(path);
+    return;
+  }
+  std::set<std::string> keys;
+  for (const auto& [key, value] : a.items()) keys.insert(key);
+  for (const auto& [key, value] : b.items()) keys.insert(key);
+  for (const std::string& key : keys) {
+    const json missing;
+    collect_differences(a.contains(key) ? a[key] : missing, b.contains(key) ? b[key] : missing,
+                        path.empty() ? key : path + "." + key, out);
+  }
+}
+
+// The numbers with only what provisioning uses: the call handling keys removed.
+json provisioning_view(json numbers) {
+  for (json& number : numbers) {
+    for (const char* key : {"sip_target", "dial", "failover", "transfer"}) number.erase(key);
+  }
+  return numbers;
+}
+
 }  // namespace
+
+std::vector<std::string> keys_needing_restart(const service_config& running, const service_config& next) {
+  const json a = schema::describe(running);
+  const json b = schema::describe(next);
+  std::vector<std::string> out;
+  for (const auto& [key, value] : a.items()) {
+    if (key == "numbers") {
+      if (provisioning_view(value) != provisioning_view(b.value(key, json::array())))
+        out.push_back("numbers (agent, trunk)");
+      continue;
+    }
+    if (std::find(std::begin(kReloadedKeys), std::end(kReloadedKeys), key) != std::end(kReloadedKeys)) continue;
+    collect_differences(value, b.value(key, json()), key, out);
+  }
+  return out;
+}
 
 env_lookup process_env() {
   return [](const std::string& name) -> std::optional<std::string> {

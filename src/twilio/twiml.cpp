@@ -25,11 +25,14 @@ void append_escaped(std::string& out, std::string_view text, std::string_view sp
 }  // namespace
 
 void append_xml_text(std::string& out, std::string_view text) {
-  append_escaped(out, text, "&<>", [](char c) -> std::string_view {
+  // CR too, as twilio-node (xmlbuilder) writes it: a literal one would reach Twilio as LF, since
+  // XML parsers normalize line ends.
+  append_escaped(out, text, "&<>\r", [](char c) -> std::string_view {
     switch (c) {
       case '&': return "&amp;";
       case '<': return "&lt;";
-      default: return "&gt;";
+      case '>': return "&gt;";
+      default: return "&#xD;";
     }
   });
 }

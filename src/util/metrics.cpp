@@ -208,6 +208,19 @@ std::string metrics::render() const {
                 sum_over_recorders([](const recorder& r) -> auto& { return r.accept_failures_; }));
   append_single(out, "twiml_redirect_signature_failures_total", "counter",
                 "Webhook requests refused because X-Twilio-Signature did not verify.", read(signature_failures_));
+  append_single(out, "twiml_redirect_calls_rejected_total", "counter",
+                "Calls to numbers that are not configured, answered <Reject> (routing.unknown_numbers = reject).",
+                read(calls_rejected_));
+  append_single(out, "twiml_redirect_routing_numbers", "gauge", "Configured numbers in the routing table in force.",
+                read(configured_numbers_));
+  append_header(out, "twiml_redirect_config_reloads_total", "counter",
+                "Configuration reloads (SIGHUP), by result: ok (the new routing table is in force) or failed "
+                "(the file was refused and the old configuration kept).");
+  out += "twiml_redirect_config_reloads_total{result=\"ok\"} ";
+  append_number(out, read(config_reloads_ok_));
+  out += "\ntwiml_redirect_config_reloads_total{result=\"failed\"} ";
+  append_number(out, read(config_reloads_failed_));
+  out += "\n";
 
   append_header(out, "twiml_redirect_provisioning_state", "gauge",
                 "Synthflow provisioning: 1 for the current state, 0 for the others.");

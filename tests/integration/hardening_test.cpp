@@ -143,7 +143,8 @@ TEST_F(HardeningTest, NoInterimContinueForHttp10) {
 }
 
 TEST_F(HardeningTest, SignalsThatUsedToKillAreLoggedAndIgnored) {
-  for (const int signal_number : {SIGHUP, SIGUSR1, SIGUSR2, SIGALRM}) {
+  // SIGHUP, once among them, reloads the configuration (routing_binary_test.cpp).
+  for (const int signal_number : {SIGUSR1, SIGUSR2, SIGALRM}) {
     child_->send_signal(signal_number);
     ASSERT_TRUE(child_->wait_for_output("received signal " + std::to_string(signal_number) + " (", 5s))
         << "signal " << signal_number << ": " << child_->output();
@@ -401,7 +402,7 @@ TEST(HardeningLogReader, VanishedLogReaderDoesNotKillTheServer) {
   // Every answered request writes an access line (flushed within a quarter second) and an unknown
   // path a warning-free 404: the first write after the close used to end the process with SIGPIPE.
   for (int i = 0; i < 20; ++i) EXPECT_EQ(http_get(port, kQuery).result(), status::ok) << "request " << i;
-  ::kill(pid, SIGHUP);  // logs a warning line synchronously through spdlog
+  ::kill(pid, SIGHUP);  // a reload: logs its lines synchronously through spdlog
   // The access log is flushed by a timer at most a quarter second later: the server must keep
   // answering through several flushes into the closed pipe.
   int wait_status = 0;

@@ -52,8 +52,12 @@ TEST(Config, ShippedDefaultConfigParses) {
 }
 
 TEST(Config, ShippedExampleConfigParses) {
-  const service_config config = load_config_file(TWIML_SOURCE_DIR "/config/example-with-number.json", fake_env());
+  // It requires signatures, as production should: the token is set.
+  const service_config config = load_config_file(TWIML_SOURCE_DIR "/config/example-with-number.json",
+                                                 fake_env({{"TWILIO_AUTH_TOKEN", "example-token"}}));
   EXPECT_EQ(config.numbers.size(), 1u);
+  EXPECT_EQ(config.dial.answer_on_bridge, true);
+  EXPECT_EQ(config.routing.unknown_numbers, unknown_number_policy::reject);
 }
 
 TEST(Config, ReadsEverySection) {

@@ -30,6 +30,13 @@ TEST(Twiml, AppendXmlTextLeavesOtherBytesAlone) {
   EXPECT_EQ(out, "xa&amp;b&lt;c&gt;d\xC3\xA9");
 }
 
+TEST(Twiml, TextCarriageReturnIsACharacterReferenceOtherWhitespaceStays) {
+  // As twilio-node writes it (tests/twiml_node compares): a raw CR would reach Twilio as LF.
+  std::string out;
+  append_xml_text(out, "a\r\nb\tc &amp;");
+  EXPECT_EQ(out, "a&#xD;\nb\tc &amp;amp;");
+}
+
 TEST(Twiml, SipUri) {
   EXPECT_EQ(sip_uri("+12065551234", "sip.us.synthflow.ai:32681", "CAabc"), "sip:+12065551234@sip.us.synthflow.ai:32681?X-EI=CAabc");
 }

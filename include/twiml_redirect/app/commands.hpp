@@ -2,6 +2,7 @@
 // The subcommands of the twiml-redirect binary. Each returns the process exit code:
 // 0 success, 1 a runtime failure, 2 bad usage or configuration.
 
+#include <functional>
 #include <iosfwd>
 #include <string_view>
 
@@ -13,8 +14,12 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
-// Serves webhooks until SIGTERM or SIGINT, then drains and returns 0.
-int run_serve(const config::service_config& config);
+// Reads the configuration again (from the file it came from); throws config_error when it is invalid.
+using config_loader = std::function<config::service_config()>;
+
+// Serves webhooks until SIGTERM or SIGINT, then drains and returns 0. On SIGHUP, `reload` is called
+// and the routing of what it returns replaces the running one (config::kReloadedKeys).
+int run_serve(const config::service_config& config, const config_loader& reload);
 
 // The CallSid `twiml` tags its answer with when none is given: well-formed, and clearly not a real call.
 inline constexpr std::string_view kExampleCallSid = "CA00000000000000000000000000000000";

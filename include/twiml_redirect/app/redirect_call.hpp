@@ -9,16 +9,18 @@
 #include "twiml_redirect/app/twilio_guard.hpp"
 #include "twiml_redirect/http/types.hpp"
 #include "twiml_redirect/routing/route_table.hpp"
+#include "twiml_redirect/util/metrics.hpp"
 
 namespace twiml_redirect::app {
 
 // Reads Called and CallSid from the decoded form body of a POST, then the query (body values win),
 // validates them, looks Called up in `routes` and renders the TwiML. Bad input gets a 400 naming the
-// parameter and the problem.
+// parameter and the problem. A rejected call (an unknown number with routing.unknown_numbers
+// "reject") is logged without the number and counted in `metrics` when one is given.
 // Sets ctx.call_sid when the CallSid is valid. Runs behind twilio_guard, which has decoded the
 // parameters, checked the signature and refused malformed encodings. No I/O.
 http::response handle_redirect_call(const twilio_request& req, http::request_context& ctx,
-                                    const routing::route_table& routes);
+                                    const routing::route_table& routes, util::metrics* metrics = nullptr);
 
 // <Response><Reject reason="rejected"/></Response>: the call is not answered and not billed.
 std::string reject_twiml();

@@ -15,7 +15,7 @@
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/app/twilio_guard.hpp"
 #include "twiml_redirect/http/types.hpp"
-#include "twiml_redirect/routing/route_table.hpp"
+#include "twiml_redirect/routing/live_routes.hpp"
 #include "twiml_redirect/twilio/request_validator.hpp"
 #include "twiml_redirect/util/metrics.hpp"
 
@@ -55,8 +55,10 @@ class router {
   // The service's routes: /redirect_call (Twilio-called), /healthz, /readyz, /metrics. `readiness`
   // and `metrics` must outlive the router; /metrics shows `metrics`, and rejected signatures are
   // counted there. When `validator` has an auth token, every Twilio-called request must carry a
-  // valid X-Twilio-Signature (else 403); without one, requests go unchecked.
-  router(std::shared_ptr<const routing::route_table> routes, const readiness& readiness, util::metrics& metrics,
+  // valid X-Twilio-Signature (else 403); without one, requests go unchecked. Every Twilio-called
+  // handler reads the table in force from `routes` (routes->current()) once per request, so a
+  // reload that replaces it reaches them all.
+  router(std::shared_ptr<const routing::live_routes> routes, const readiness& readiness, util::metrics& metrics,
          twilio::request_validator validator = twilio::request_validator({}));
 
   // The service's routes with a configuration that dials `sip_target` for every number.

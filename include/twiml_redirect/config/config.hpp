@@ -180,6 +180,16 @@ std::optional<std::string> check_provisioning_inputs(const synthflow_config& syn
 // The numbers provisioning manages: those with an agent.
 std::vector<number_config> provisioned_numbers(const std::vector<number_config>& numbers);
 
+// The keys a reload (SIGHUP) puts in force: call handling. Everything else (listen address, threads,
+// limits, logging, Twilio's signature settings, Synthflow's API settings, a number's agent and trunk)
+// is read only at startup.
+inline constexpr std::string_view kReloadedKeys[] = {"sip", "routing", "dial", "failover", "transfer", "numbers"};
+
+// The keys whose value differs between `running` and `next` that a reload does not put in force,
+// as paths ("server.port", "twilio.public_url"); "numbers (agent, trunk)" when a number's
+// provisioning settings changed (provisioning runs at startup, or with the provision command).
+std::vector<std::string> keys_needing_restart(const service_config& running, const service_config& next);
+
 // Every key as a JSON array of {path, type, default, min, max, allowed, env, env_named_by, secret,
 // required, help}, e.g. {"path":"server.port","type":"integer","default":3000,...}; the keys of
 // list elements read "synthflow.numbers[].agent.name". For `check-config --schema`, the manifest

@@ -54,6 +54,16 @@ class route_table {
 
   std::size_t size() const { return numbers_.size(); }
 
+  // What numbers that are not configured get: default_route(), or <Reject> when rejects_unknown().
+  const call_route& default_route() const { return default_route_; }
+  bool rejects_unknown() const { return reject_unknown_; }
+
+  // Calls `visit(number, route)` for every configured number, in no particular order.
+  template <typename Visit>
+  void for_each_number(Visit&& visit) const {
+    for (const auto& [number, route] : numbers_) visit(std::string_view(number), route);
+  }
+
  private:
   struct string_hash {
     using is_transparent = void;
@@ -64,5 +74,10 @@ class route_table {
   call_route default_route_;
   bool reject_unknown_ = false;
 };
+
+// The effective routing as JSON, for `check-config`: every configured number (sorted) with its
+// resolved sip_target, <Dial> attributes as Twilio gets them, failover steps and transfer
+// allow-list, and what other numbers get. indent as for config::describe_config.
+std::string describe_routes(const route_table& routes, int indent = 2);
 
 }  // namespace twiml_redirect::routing

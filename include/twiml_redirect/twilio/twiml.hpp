@@ -11,8 +11,9 @@
 
 namespace twiml_redirect::twilio {
 
-// Appends `text` with '&', '<' and '>' escaped, as XML character data needs (quotes need no escape
-// in element text, and twilio-node leaves them alone).
+// Appends `text` with '&', '<' and '>' escaped, as XML character data needs, and CR as "&#xD;" as
+// twilio-node writes it (quotes need no escape in element text, and twilio-node leaves them alone).
+// Like twilio-node, an existing entity is escaped again: "&amp;" is written "&amp;amp;".
 void append_xml_text(std::string& out, std::string_view text);
 
 // Appends `value` escaped for a double-quoted attribute: '&', '<', '"', and tab, LF and CR as

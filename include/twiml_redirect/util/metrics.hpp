@@ -91,6 +91,17 @@ class metrics {
   // A webhook was refused because its X-Twilio-Signature did not verify. Thread-safe.
   void count_signature_failure() { signature_failures_.fetch_add(1, std::memory_order_relaxed); }
 
+  // A call to a number that is not configured was answered <Reject> (routing.unknown_numbers is
+  // "reject"). Calls that are routed are not counted here: the request counters show them, and the
+  // webhook's hot path stays free of shared writes. Thread-safe.
+  void count_call_rejected() { calls_rejected_.fetch_add(1, std::memory_order_relaxed); }
+
+  // A SIGHUP reload of the configuration ended: applied (`ok`) or refused. Thread-safe.
+  void count_config_reload(bool ok) { (ok ? config_reloads_ok_ : config_reloads_failed_).fetch_add(1, std::memory_order_relaxed); }
+
+  // How many numbers the routing table in force has (after startup and after each reload). Thread-safe.
+  void set_configured_numbers(std::size_t count) { configured_numbers_.store(count, std::memory_order_relaxed); }
+
   // Provisioning moved to `state`. A non-empty `last_error` replaces the recorded error, which
   // otherwise stays, so a scrape after a recovery still shows what went wrong last. Keep secrets
   // out of it. Thread-safe.
@@ -104,6 +115,10 @@ class metrics {
   mutable std::mutex mutex_;  // guards recorders_ (the list, not the counts) and provisioning
   std::vector<std::unique_ptr<recorder>> recorders_;
   std::atomic<std::uint64_t> signature_failures_{0};
+  std::atomic<std::uint64_t> calls_rejected_{0};
+  std::atomic<std::uint64_t> config_reloads_ok_{0};
+  std::atomic<std::uint64_t> config_reloads_failed_{0};
+  std::atomic<std::uint64_t> configured_numbers_{0};
   provisioning_state provisioning_ = provisioning_state::disabled;
   std::string provisioning_error_;
 };
