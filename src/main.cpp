@@ -160,10 +160,11 @@ int run(const command_line& cli) {
     return app::kExitOk;
   }
   if (cli.command == "healthcheck") return app::run_healthcheck(config, std::cerr);
+  // Logs go to stderr from here on: twiml's stdout must hold the TwiML alone, whatever its handler logs.
+  util::setup_logging(config.log);
   if (cli.command == "twiml")
     return app::run_twiml(config, *cli.called, cli.call_sid.value_or(std::string(app::kExampleCallSid)), std::cout,
                           std::cerr);
-  util::setup_logging(config.log);
   if (cli.command == "provision") {
     if (auto problem = config::check_provisioning_inputs(config.synthflow, config.numbers)) {
       std::cerr << "twiml-redirect: config error: " << *problem << "\n";

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <spdlog/spdlog.h>
 #include <string>
 
 #include "twiml_redirect/app/redirect_call.hpp"
@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: twiml_cases CASES.json\n";
     return 2;
   }
+  spdlog::set_level(spdlog::level::off);  // stdout is the JSON; the handler's log lines are not wanted
   try {
     std::ifstream file(argv[1]);
     if (!file) throw std::runtime_error(std::string(argv[1]) + ": cannot be opened");

@@ -14,7 +14,7 @@ if (!prefix) {
   console.error('usage: node compare.js CASES.json TWIML_CASES_BINARY NODE_PREFIX');
   process.exit(2);
 }
-const twilioPackage = path.join(prefix, 'node_modules', 'twilio');
+const twilioPackage = path.resolve(prefix, 'node_modules', 'twilio');
 const VoiceResponse = require(twilioPackage).twiml.VoiceResponse;
 const twilioVersion = JSON.parse(fs.readFileSync(path.join(twilioPackage, 'package.json'), 'utf8')).version;
 
