@@ -6,6 +6,7 @@
 // table, and /redirect_call's handler with the form POST Twilio sends. Documents go through the
 // TwiML writer, verb by verb.
 
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>

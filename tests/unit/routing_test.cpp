@@ -15,8 +15,6 @@
 namespace twiml_redirect::routing {
 namespace {
 
-constexpr std::string_view kSid = "CA0123456789abcdef0123456789abcdef";
-
 config::service_config parse(std::string_view json) {
   return config::parse_config(json, [](const std::string&) { return std::optional<std::string>(); });
 }
