@@ -12,6 +12,7 @@
 #include "fuzz_target.hpp"
 #include "twiml_check.hpp"
 #include "twiml_redirect/app/call_callbacks.hpp"
+#include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/routing/transfer.hpp"
 #include "twiml_redirect/twilio/call_params.hpp"
 #include "twiml_redirect/twilio/refer_target.hpp"
@@ -66,14 +67,13 @@ void check_callback(std::string_view path, std::string_view query, std::string_v
   static util::metrics metrics(std::vector<std::string>{});
   static const app::twilio_guard guard(twilio::request_validator({}), metrics);
   static const app::callback_metrics counters(metrics);
-  static const routing::route_table routes = [] {
-    config::service_config config;
-    config.sip.target = "sip.us.synthflow.ai:32681";
-    config.failover = {{.sip_target = "sip.eu.synthflow.ai:32681"}, {.dial_number = "+14155550111"},
-                       {.say = "Sorry", .voice = "alice", .language = "en-US"}, {.redirect = "https://example.com/vm"}};
-    config.transfer.allow = std::vector<std::string>{"+1415", "sip:*@pbx.example.com", "sip:desk@desk.example.com:5080"};
-    return routing::route_table(config);
-  }();
+  static const routing::route_table routes(config::parse_config(
+      R"({"sip": {"target": "sip.us.synthflow.ai:32681"},
+          "dial": {"answer_on_bridge": true},
+          "failover": [{"sip_target": "sip.eu.synthflow.ai:32681"}, {"dial_number": "+14155550111"},
+                       {"say": "Sorry", "voice": "alice", "language": "en-US"}, {"redirect": "https://example.com/vm"}],
+          "transfer": {"allow": ["+1415", "sip:*@pbx.example.com", "sip:desk@desk.example.com:5080"]}})",
+      [](const std::string&) -> std::optional<std::string> { return std::nullopt; }));
   const bool refer = path == "refer";
   http::request req{content_type.empty() ? http::beast_http::verb::get : http::beast_http::verb::post,
                     (refer ? "/refer?" : "/dial_action?") + std::string(query), 11};
