@@ -33,7 +33,8 @@ constexpr int kKinds = 20;                 // kinds of malformed_request()
 constexpr std::string_view kSid = "CA0123456789abcdef0123456789abcdef";
 const std::string kGoodTarget = "/redirect_call?Called=%2B14155550100&CallSid=" + std::string(kSid);
 const std::string kGoodTwiml =
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial><Sip>sip:+14155550100@sipin.synthflow.ai:32681?X-EI=" +
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial action=\"dial_action?step=0\" answerOnBridge=\"true\" "
+    "referUrl=\"refer\"><Sip>sip:+14155550100@sipin.synthflow.ai:32681?X-EI=" +
     std::string(kSid) + "</Sip></Dial></Response>";
 
 struct exchange_result {
@@ -178,7 +179,8 @@ TEST(Robustness, SurvivesTenThousandHostileRequestsWithFlatMemory) {
   temp_file config("robustness.json",
                    R"({"server":{"host":"127.0.0.1","port":0,"threads":2,"idle_timeout_ms":1000,"drain_timeout_ms":2000},
                        "log":{"level":"info","access_log":false},
-                       "failover":[{"say":"Sorry"}],"transfer":{"allow":["+1415","sip:*@pbx.example.com"]}})");
+                       "dial":{"answer_on_bridge":true},"failover":[{"say":"Sorry"}],
+                       "transfer":{"allow":["+1415","sip:*@pbx.example.com"]}})");
   child_process binary(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()},
                        {{"PORT", ""}, {"HOST", ""}, {"TWILIO_AUTH_TOKEN", ""}, {"LOG_FORMAT", "text"}, {"LOG_LEVEL", ""}});
   const std::uint16_t port = binary.wait_for_listening_port();
