@@ -8,12 +8,16 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_target.hpp"
+
 namespace twiml_fuzz {
 
 struct twiml_verdict {
   bool well_formed = false;
   int sip_count = 0;
   std::string sip_text;  // the unescaped character data of the <Sip> element
+  int number_count = 0;
+  std::string number_text;  // the unescaped character data of the <Number> element
   std::string problem;   // why not well-formed
 };
 
@@ -62,10 +66,32 @@ inline bool unescape(std::string_view text, std::string& out, bool strict_chars,
   return true;
 }
 
+// Checks the attributes after an element's name: ( ' ' name '="' escaped-value '"' )*, each value
+// free of '<' and with only known entities.
+inline bool check_attributes(std::string_view attributes, bool strict_chars, std::string& problem) {
+  while (!attributes.empty()) {
+    if (attributes.front() != ' ') return (problem = "attributes not separated by a space"), false;
+    attributes.remove_prefix(1);
+    const std::size_t equals = attributes.find("=\"");
+    if (equals == 0 || equals == std::string_view::npos) return (problem = "attribute without =\""), false;
+    const std::string_view name = attributes.substr(0, equals);
+    if (!std::all_of(name.begin(), name.end(), is_name_char)) return (problem = "bad attribute name"), false;
+    attributes.remove_prefix(equals + 2);
+    const std::size_t quote = attributes.find('"');
+    if (quote == std::string_view::npos) return (problem = "unterminated attribute value"), false;
+    const std::string_view value = attributes.substr(0, quote);
+    if (value.find('<') != std::string_view::npos) return (problem = "'<' in an attribute value"), false;
+    std::string decoded;
+    if (!unescape(value, decoded, strict_chars, problem)) return false;
+    attributes.remove_prefix(quote + 1);
+  }
+  return true;
+}
+
 }  // namespace detail
 
 // Checks `document` as TwiML: the exact XML declaration twilio-node writes, then one root element,
-// elements with plain names and no attributes (ours have none), text properly escaped, nothing after
+// elements with plain names and double-quoted attributes, text properly escaped, nothing after
 // the root. With strict_chars, control characters in text are errors too (XML 1.0 forbids them).
 inline twiml_verdict check_twiml(std::string_view document, bool strict_chars) {
   constexpr std::string_view kDeclaration = R"(<?xml version="1.0" encoding="UTF-8"?>)";
@@ -87,10 +113,15 @@ inline twiml_verdict check_twiml(std::string_view document, bool strict_chars) {
       std::string decoded;
       if (!detail::unescape(text, decoded, strict_chars, verdict.problem)) return fail({});
       if (open.back() == "Sip") verdict.sip_text += decoded;
+      if (open.back() == "Number") verdict.number_text += decoded;
       rest.remove_prefix(text.size());
       continue;
     }
-    const std::size_t gt = rest.find('>');
+    // The tag ends at the first '>' outside an attribute value ('>' may stay unescaped in one).
+    std::size_t gt = 0;
+    for (bool quoted = false; gt < rest.size() && (quoted || rest[gt] != '>'); ++gt)
+      if (rest[gt] == '"') quoted = !quoted;
+    if (gt == rest.size()) gt = std::string_view::npos;
     if (gt == std::string_view::npos) return fail("unterminated tag");
     std::string_view tag = rest.substr(1, gt - 1);
     rest.remove_prefix(gt + 1);
@@ -98,6 +129,11 @@ inline twiml_verdict check_twiml(std::string_view document, bool strict_chars) {
     const bool empty_element = !closing && tag.ends_with('/');
     if (closing) tag.remove_prefix(1);
     if (empty_element) tag.remove_suffix(1);
+    if (!closing) {
+      const std::size_t space = std::min(tag.find(' '), tag.size());
+      if (!detail::check_attributes(tag.substr(space), strict_chars, verdict.problem)) return fail({});
+      tag = tag.substr(0, space);
+    }
     if (tag.empty() || !std::all_of(tag.begin(), tag.end(), detail::is_name_char)) {
       return fail("bad tag <" + std::string(tag) + ">");
     }
@@ -108,6 +144,7 @@ inline twiml_verdict check_twiml(std::string_view document, bool strict_chars) {
       continue;
     }
     if (root_closed) return fail("second root element");
+    if (tag == "Number") ++verdict.number_count;
     if (tag == "Sip") {
       ++verdict.sip_count;
       if (open.size() != 2 || open[0] != "Response" || open[1] != "Dial") return fail("<Sip> outside Response/Dial");
@@ -118,6 +155,19 @@ inline twiml_verdict check_twiml(std::string_view document, bool strict_chars) {
   if (!open.empty() || !root_closed) return fail("unclosed element");
   verdict.well_formed = true;
   return verdict;
+}
+
+// A handler's answer to fuzzed input: true for a 200 with TwiML, to be checked further; anything else
+// must be a plain-text 400 or 415 (never a 5xx, never TwiML with an error status).
+template <typename Response, typename Field>
+bool is_twiml_answer(const Response& res, Field content_type) {
+  if (res.result_int() != 200) {
+    TWIML_FUZZ_CHECK(res.result_int() == 400 || res.result_int() == 415);
+    TWIML_FUZZ_CHECK(res[content_type].starts_with("text/plain"));
+    return false;
+  }
+  TWIML_FUZZ_CHECK(res[content_type] == "text/xml");
+  return true;
 }
 
 }  // namespace twiml_fuzz

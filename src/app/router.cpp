@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/verb.hpp>
 
+#include "twiml_redirect/app/call_callbacks.hpp"
 #include "twiml_redirect/app/redirect_call.hpp"
 #include "twiml_redirect/app/responses.hpp"
 #include "twiml_redirect/util/logging.hpp"
@@ -18,10 +19,20 @@ using http::beast_http::verb;
 // (never the router, which the server may move).
 std::vector<route> service_routes(std::shared_ptr<const routing::live_routes> routes, const readiness& ready,
                                   util::metrics& metrics) {
+  const callback_metrics counters(metrics);
   return {
       {"/redirect_call", {verb::get, verb::post},
        twilio_handler([routes, &metrics](const twilio_request& req, http::request_context& ctx) {
          return handle_redirect_call(req, ctx, routes->current(), &metrics);
+       })},
+      // Twilio requests the action and the referUrl with the method <Dial> names (POST by default).
+      {std::string(routing::kDialActionPath), {verb::get, verb::post},
+       twilio_handler([routes, counters](const twilio_request& req, http::request_context& ctx) {
+         return handle_dial_action(req, ctx, routes->current(), counters);
+       })},
+      {std::string(routing::kReferPath), {verb::get, verb::post},
+       twilio_handler([routes, counters](const twilio_request& req, http::request_context& ctx) {
+         return handle_refer(req, ctx, routes->current(), counters);
        })},
       {"/healthz", {verb::get, verb::head},
        http::request_handler([](const http::request&, http::request_context&) {

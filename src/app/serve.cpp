@@ -67,8 +67,8 @@ int run_serve(const config::service_config& config, const config_loader& reload)
   }
 
   if (config.twilio.auth_token.empty()) {
-    spdlog::warn("TWILIO_AUTH_TOKEN is not set: /redirect_call accepts requests without checking "
-                 "X-Twilio-Signature, so anyone who can reach this port can place calls through it");
+    spdlog::warn("TWILIO_AUTH_TOKEN is not set: /redirect_call, /dial_action and /refer accept requests without "
+                 "checking X-Twilio-Signature, so anyone who can reach this port can place calls through it");
   }
   // Signal handlers first, before any thread exists: from here on no signal can kill the process
   // with its default action. SIGHUP reloads the configuration (below, once there is a table to

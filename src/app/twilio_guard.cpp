@@ -25,6 +25,37 @@ const util::decoded_form* twilio_request::body_params() const {
   return form && http.method() == verb::post ? &*form : nullptr;
 }
 
+namespace {
+
+// The single value of `name` in `form`. Sets `error` when the name repeats with different values,
+// since a signature check would see every value while the handler would use only one of them.
+const std::string* single_value(const util::decoded_form& form, std::string_view name, std::string& error) {
+  const std::string* found = nullptr;
+  for (const util::form_param& param : form.params) {
+    if (param.name != name) continue;
+    if (found && *found != param.value) {
+      error = "Parameter \"" + std::string(name) + "\" is given more than once with different values";
+      return nullptr;
+    }
+    found = &param.value;
+  }
+  return found;
+}
+
+}  // namespace
+
+const std::string* twilio_request::param(std::string_view name, std::string& error) const {
+  if (const util::decoded_form* body = body_params()) {
+    if (const std::string* value = single_value(*body, name, error)) return value;
+    if (!error.empty()) return nullptr;
+  }
+  return single_value(query, name, error);
+}
+
+const std::string* twilio_request::query_param(std::string_view name, std::string& error) const {
+  return single_value(query, name, error);
+}
+
 twilio_guard::twilio_guard(twilio::request_validator validator, util::metrics& metrics)
     : validator_(std::move(validator)), metrics_(metrics) {}
 

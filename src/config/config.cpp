@@ -90,6 +90,26 @@ json provisioning_view(json numbers) {
   return numbers;
 }
 
+// Transfers work without answerOnBridge, but then Twilio drops the agent's leg as soon as it asks
+// the referUrl, so a refused or unanswered transfer loses the caller (README, "Failover and
+// transfers"). Worth a warning, not a refusal: a deployment may accept that.
+void warn_about_transfers(service_config& config, const std::string& numbers_key) {
+  const auto check = [&](const std::string& where, const std::optional<std::vector<std::string>>& allow,
+                         const std::optional<bool>& answer_on_bridge) {
+    if (!allow || allow->empty() || answer_on_bridge.value_or(false)) return;
+    config.warnings.push_back(where + "transfer.allow is set but " + where +
+                              "dial.answer_on_bridge is not true: a refused or unanswered transfer drops the caller "
+                              "instead of returning them to the agent");
+  };
+  check("", config.transfer.allow, config.dial.answer_on_bridge);
+  for (std::size_t i = 0; i < config.numbers.size(); ++i) {
+    const number_config& number = config.numbers[i];
+    if (!number.transfer.allow && !number.dial.answer_on_bridge) continue;  // the top level's, warned above
+    check(numbers_key + "[" + std::to_string(i) + "].", number.transfer.allow ? number.transfer.allow : config.transfer.allow,
+          number.dial.answer_on_bridge ? number.dial.answer_on_bridge : config.dial.answer_on_bridge);
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> keys_needing_restart(const service_config& running, const service_config& next) {
@@ -202,6 +222,7 @@ service_config parse_config(std::string_view json_text, const env_lookup& env) {
   const std::string numbers_key = config.synthflow.numbers.empty() ? "numbers" : "synthflow.numbers";
   move_deprecated_numbers(config);
   validate_across_keys(config, numbers_key);
+  warn_about_transfers(config, numbers_key);
   return config;
 }
 

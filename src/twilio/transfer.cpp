@@ -18,6 +18,13 @@ bool is_sip_user_char(char c) {
 
 }  // namespace
 
+std::optional<std::string> check_sip_user(std::string_view user) {
+  if (user.empty()) return std::string("is empty");
+  if (!std::all_of(user.begin(), user.end(), is_sip_user_char))
+    return std::string("may contain only letters, digits and - _ . ! ~ * ' ( ) +");
+  return std::nullopt;
+}
+
 std::optional<std::string> check_transfer_pattern(std::string_view pattern) {
   if (pattern.empty()) return "is empty";
   if (pattern.front() == '+') {
@@ -36,8 +43,8 @@ std::optional<std::string> check_transfer_pattern(std::string_view pattern) {
   if (at == std::string_view::npos) return "must name a user and a host: sip:user@host or sip:*@host";
   const std::string_view user = address.substr(0, at);
   if (user.empty()) return "has an empty user; use sip:*@host for any user";
-  if (user != "*" && !std::all_of(user.begin(), user.end(), is_sip_user_char))
-    return "user may contain only letters, digits and - _ . ! ~ * ' ( ) +, or be *";
+  if (user != "*")
+    if (auto problem = check_sip_user(user)) return "user " + *problem + ", or be *";
   if (auto problem = check_sip_target(address.substr(at + 1))) return "the host after '@' " + *problem;
   return std::nullopt;
 }

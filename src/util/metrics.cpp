@@ -2,6 +2,7 @@
 
 #include <boost/version.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 #include "twiml_redirect/util/utf8.hpp"
@@ -84,6 +85,61 @@ std::string compiler_description() {
 
 }  // namespace
 
+labelled_counter::labelled_counter(std::string name, std::string help, std::vector<label> labels)
+    : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {
+  for (const label& l : labels_) series_ *= std::max<std::size_t>(l.second.size(), 1);
+  counts_ = std::make_unique<std::atomic<std::uint64_t>[]>(series_);
+}
+
+std::size_t labelled_counter::index(std::initializer_list<std::string_view> values) const {
+  std::size_t index = 0;
+  auto value = values.begin();
+  for (const label& l : labels_) {
+    const std::vector<std::string>& allowed = l.second;
+    std::size_t position = 0;
+    if (value != values.end()) {
+      position = static_cast<std::size_t>(std::find(allowed.begin(), allowed.end(), *value) - allowed.begin());
+      if (position == allowed.size()) position = allowed.empty() ? 0 : allowed.size() - 1;
+      ++value;
+    }
+    index = index * std::max<std::size_t>(allowed.size(), 1) + position;
+  }
+  return index;
+}
+
+void labelled_counter::increment(std::initializer_list<std::string_view> values) {
+  counts_[index(values)].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t labelled_counter::value(std::initializer_list<std::string_view> values) const {
+  return read(counts_[index(values)]);
+}
+
+void labelled_counter::render(std::string& out) const {
+  append_header(out, name_, "counter", help_);
+  for (std::size_t series = 0; series < series_; ++series) {
+    out += name_;
+    // Unpack the row-major index, last label fastest.
+    std::vector<std::size_t> positions(labels_.size());
+    std::size_t rest = series;
+    for (std::size_t l = labels_.size(); l-- > 0;) {
+      const std::size_t size = std::max<std::size_t>(labels_[l].second.size(), 1);
+      positions[l] = rest % size;
+      rest /= size;
+    }
+    for (std::size_t l = 0; l < labels_.size(); ++l) {
+      out += l == 0 ? "{" : ",";
+      out += labels_[l].first;
+      out += "=";
+      append_label_value(out, labels_[l].second.empty() ? std::string_view{} : labels_[l].second[positions[l]]);
+    }
+    if (!labels_.empty()) out += "}";
+    out += " ";
+    append_number(out, read(counts_[series]));
+    out += "\n";
+  }
+}
+
 std::size_t metrics::recorder::route_index(std::string_view path) const {
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     if (routes_[i] == path) return i;
@@ -110,6 +166,14 @@ metrics::recorder& metrics::add_recorder() {
   std::lock_guard lock(mutex_);
   recorders_.push_back(std::unique_ptr<recorder>(new recorder(routes_)));
   return *recorders_.back();
+}
+
+labelled_counter& metrics::counter(std::string name, std::string help, std::vector<labelled_counter::label> labels) {
+  std::lock_guard lock(mutex_);
+  for (const auto& existing : counters_)
+    if (existing->name() == name) return *existing;
+  counters_.push_back(std::make_unique<labelled_counter>(std::move(name), std::move(help), std::move(labels)));
+  return *counters_.back();
 }
 
 void metrics::set_provisioning_state(provisioning_state state, std::string_view last_error) {
@@ -236,6 +300,8 @@ std::string metrics::render() const {
     append_label_value(out, provisioning_error_);
     out += "} 1\n";
   }
+
+  for (const auto& counter : counters_) counter->render(out);
 
   append_header(out, "twiml_redirect_build_info", "gauge", "The running build, in its labels; always 1.");
   out += "twiml_redirect_build_info{version=";

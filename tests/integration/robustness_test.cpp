@@ -1,6 +1,6 @@
 // Hostile traffic against the real binary: 10,000 malformed or oversized requests (garbage, huge
 // headers, broken chunking, bad escapes, NUL bytes, parameter floods, oversized bodies, slow-drip
-// headers) while a well-formed client keeps checking that every answer is still exactly right.
+// headers, hostile <Dial> action and REFER callbacks) while a well-formed client keeps checking that every answer is still exactly right.
 // The process must survive, never answer 5xx, and its resident memory must not grow with the load.
 #include <signal.h>
 
@@ -29,10 +29,12 @@ namespace asio = boost::asio;
 constexpr int kMalformedRequests = 10'000;
 constexpr int kFloodThreads = 6;
 constexpr int kSlowDripConnections = 40;  // part of kMalformedRequests
+constexpr int kKinds = 20;                 // kinds of malformed_request()
 constexpr std::string_view kSid = "CA0123456789abcdef0123456789abcdef";
 const std::string kGoodTarget = "/redirect_call?Called=%2B14155550100&CallSid=" + std::string(kSid);
 const std::string kGoodTwiml =
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial><Sip>sip:+14155550100@sipin.synthflow.ai:32681?X-EI=" +
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial action=\"dial_action?step=0\" answerOnBridge=\"true\" "
+    "referUrl=\"refer\"><Sip>sip:+14155550100@sipin.synthflow.ai:32681?X-EI=" +
     std::string(kSid) + "</Sip></Dial></Response>";
 
 struct exchange_result {
@@ -75,6 +77,11 @@ exchange_result send_and_drain(std::uint16_t port, std::string_view bytes, std::
   return result;
 }
 
+std::string form_post(std::string_view target, std::string_view body) {
+  return "POST " + std::string(target) + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+}
+
 // The malformed request number `i`: a deterministic mix of every kind of hostile input.
 std::string malformed_request(int i, std::mt19937& rng) {
   const auto random_bytes = [&](std::size_t size) {
@@ -82,7 +89,18 @@ std::string malformed_request(int i, std::mt19937& rng) {
     for (char& c : out) c = static_cast<char>(rng() & 0xFF);
     return out;
   };
-  switch (i % 16) {
+  // Random bytes as a form value: every byte %XX, so they reach the handler decoded.
+  const auto encoded_random = [&](std::size_t size) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : random_bytes(size)) {
+      const auto byte = static_cast<unsigned char>(c);
+      out += {'%', kHex[byte >> 4], kHex[byte & 15]};
+    }
+    return out;
+  };
+  const std::string call = "CallSid=" + std::string(kSid) + "&Called=%2B14155550100";
+  switch (i % kKinds) {
     case 0: return random_bytes(1 + rng() % 2048);
     case 1: return "GET /redirect_call HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20'000, 'a') + "\r\n\r\n";
     case 2: {
@@ -120,9 +138,26 @@ std::string malformed_request(int i, std::mt19937& rng) {
       return "POST /redirect_call HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n"
              "Transfer-Encoding: chunked\r\n\r\nhello!";
     case 14: return "GET /" + std::string(50'000, 'u') + " HTTP/1.1\r\nHost: x\r\n\r\n";
-    default:
+    case 15:
       // A valid request with garbage pipelined behind it: one good answer, then a 400 and a close.
       return "GET " + kGoodTarget + " HTTP/1.1\r\nHost: x\r\n\r\n" + random_bytes(1 + rng() % 512);
+    case 16: {
+      // Action requests whose step is not one our TwiML wrote: negative, huge, repeated, garbage.
+      static const std::string steps[] = {"-1", "99999999999999999999", "0&step=1", "1e3", "%00", "0x1", ""};
+      return form_post("/dial_action?step=" + steps[rng() % std::size(steps)], call + "&DialCallStatus=busy");
+    }
+    case 17:
+      // A DialCallStatus that is not a status word: random bytes, or markup.
+      return form_post("/dial_action?step=0", call + "&DialCallStatus=" +
+                                                  (rng() % 2 ? encoded_random(8 + rng() % 64) : "busy%3CHangup%2F%3E"));
+    case 18:
+      // A REFER to anything: parsed, refused or dialled, but always a 200 with TwiML.
+      return form_post("/refer", call + "&ReferTransferTarget=" +
+                                     (rng() % 2 ? encoded_random(1 + rng() % 300)
+                                                : "%3Csip%3A%2B19005550199%40evil.example%3Bx%3Fy%3D%3C%2FSip%3E%3E"));
+    default:
+      // A REFER without a target, or with two different ones.
+      return form_post("/refer", call + (rng() % 2 ? "" : "&ReferTransferTarget=tel:%2B1&ReferTransferTarget=tel:%2B2"));
   }
 }
 
@@ -135,7 +170,7 @@ bool expected_status(int kind, int status) {
     case 1: case 2: case 14: return status == 431;
     case 9: return status == 413;
     case 10: return status == 0;
-    case 15: return status == 200;
+    case 15: case 18: return status == 200;
     default: return status == 400;
   }
 }
@@ -143,7 +178,9 @@ bool expected_status(int kind, int status) {
 TEST(Robustness, SurvivesTenThousandHostileRequestsWithFlatMemory) {
   temp_file config("robustness.json",
                    R"({"server":{"host":"127.0.0.1","port":0,"threads":2,"idle_timeout_ms":1000,"drain_timeout_ms":2000},
-                       "log":{"level":"info","access_log":false}})");
+                       "log":{"level":"info","access_log":false},
+                       "dial":{"answer_on_bridge":true},"failover":[{"say":"Sorry"}],
+                       "transfer":{"allow":["+1415","sip:*@pbx.example.com"]}})");
   child_process binary(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()},
                        {{"PORT", ""}, {"HOST", ""}, {"TWILIO_AUTH_TOKEN", ""}, {"LOG_FORMAT", "text"}, {"LOG_LEVEL", ""}});
   const std::uint16_t port = binary.wait_for_listening_port();
@@ -162,12 +199,12 @@ TEST(Robustness, SurvivesTenThousandHostileRequestsWithFlatMemory) {
       ++statuses[result.status];
     }
     if (result.timed_out) ++hung;
-    const bool expected = expected_status(index % 16, result.status);
+    const bool expected = expected_status(index % kKinds, result.status);
     if (!expected) ++bad_status;
     if (result.timed_out || !expected) {
       std::lock_guard lock(examples_mutex);
       if (examples.size() < 5)
-        examples.push_back("request #" + std::to_string(index) + " (kind " + std::to_string(index % 16) +
+        examples.push_back("request #" + std::to_string(index) + " (kind " + std::to_string(index % kKinds) +
                            "): status " + std::to_string(result.status) + (result.timed_out ? ", timed out" : ""));
     }
   };

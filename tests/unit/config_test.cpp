@@ -355,5 +355,21 @@ TEST(Config, DescribeRedactsSecrets) {
   EXPECT_NE(unset.find("\"auth_token\":\"<unset>\""), std::string::npos) << unset;
 }
 
+TEST(Config, TransfersWithoutAnswerOnBridgeAreWarnedAbout) {
+  const service_config top = parse_config(R"({"transfer": {"allow": ["+1415"]}})", fake_env());
+  ASSERT_EQ(top.warnings.size(), 1u);
+  EXPECT_EQ(top.warnings[0], "transfer.allow is set but dial.answer_on_bridge is not true: a refused or unanswered "
+                             "transfer drops the caller instead of returning them to the agent");
+  EXPECT_TRUE(parse_config(R"({"transfer": {"allow": ["+1415"]}, "dial": {"answer_on_bridge": true}})", fake_env())
+                  .warnings.empty());
+  const service_config numbers = parse_config(R"({"dial": {"answer_on_bridge": true}, "numbers": [
+      {"phone_number": "+14155550100", "transfer": {"allow": ["+1415"]}},
+      {"phone_number": "+14155550101", "transfer": {"allow": ["+1415"]}, "dial": {"answer_on_bridge": false}}]})",
+                                              fake_env());
+  ASSERT_EQ(numbers.warnings.size(), 1u);
+  EXPECT_TRUE(numbers.warnings[0].starts_with("numbers[1].transfer.allow is set but numbers[1].dial.answer_on_bridge"))
+      << numbers.warnings[0];
+}
+
 }  // namespace
 }  // namespace twiml_redirect::config

@@ -137,5 +137,28 @@ TEST_F(MetricsTest, BuildInfoAndFormat) {
   EXPECT_TRUE(text.ends_with("\n"));
 }
 
+TEST_F(MetricsTest, LabelledCountersHaveEverySeriesFromTheStart) {
+  labelled_counter& outcomes = metrics_.counter("test_outcomes_total", "Outcomes.",
+                                                {{"status", {"busy", "failed", "other"}}, {"class", {"4xx", "none"}}});
+  outcomes.increment({"failed", "4xx"});
+  outcomes.increment({"failed", "4xx"});
+  outcomes.increment({"surprise\n\"", "none"});  // not in the list: counted as the last value
+  // The same name returns the same counter, whatever else is passed.
+  EXPECT_EQ(&metrics_.counter("test_outcomes_total", "ignored", {}), &outcomes);
+  EXPECT_EQ(outcomes.value({"failed", "4xx"}), 2u);
+  EXPECT_EQ(outcomes.value({"other", "none"}), 1u);
+  const std::string text = metrics_.render();
+  EXPECT_TRUE(has_line(text, "# TYPE test_outcomes_total counter")) << text;
+  EXPECT_TRUE(has_line(text, R"(test_outcomes_total{status="busy",class="4xx"} 0)")) << text;
+  EXPECT_TRUE(has_line(text, R"(test_outcomes_total{status="failed",class="4xx"} 2)")) << text;
+  EXPECT_TRUE(has_line(text, R"(test_outcomes_total{status="other",class="none"} 1)")) << text;
+  EXPECT_EQ(text.find("surprise"), std::string::npos);
+  std::size_t series = 0;
+  for (std::size_t at = text.find("\ntest_outcomes_total{"); at != std::string::npos;
+       at = text.find("\ntest_outcomes_total{", at + 1))
+    ++series;
+  EXPECT_EQ(series, 6u);
+}
+
 }  // namespace
 }  // namespace twiml_redirect::util

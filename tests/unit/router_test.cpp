@@ -418,9 +418,11 @@ TEST_F(PrefixTest, OnlyTwilioCalledRoutesAreMountedUnderThePrefix) {
 }
 
 TEST(RouterPaths, ServiceRoutesAndTheirPrefixedMounts) {
-  EXPECT_EQ(router::paths(), (std::vector<std::string>{"/redirect_call", "/healthz", "/readyz", "/metrics"}));
+  EXPECT_EQ(router::paths(), (std::vector<std::string>{"/redirect_call", "/dial_action", "/refer", "/healthz", "/readyz",
+                                                       "/metrics"}));
   EXPECT_EQ(router::paths("/voice"),
-            (std::vector<std::string>{"/redirect_call", "/healthz", "/readyz", "/metrics", "/voice/redirect_call"}));
+            (std::vector<std::string>{"/redirect_call", "/dial_action", "/refer", "/healthz", "/readyz", "/metrics",
+                                      "/voice/redirect_call", "/voice/dial_action", "/voice/refer"}));
 }
 
 TEST(ServiceRouter, PrefixedPublicUrl) {

@@ -5,6 +5,8 @@
 // is not configured when the configuration says so.
 
 #include <string>
+#include <string_view>
+#include <variant>
 
 #include "twiml_redirect/app/twilio_guard.hpp"
 #include "twiml_redirect/http/types.hpp"
@@ -21,6 +23,16 @@ namespace twiml_redirect::app {
 // parameters, checked the signature and refused malformed encodings. No I/O.
 http::response handle_redirect_call(const twilio_request& req, http::request_context& ctx,
                                     const routing::route_table& routes, util::metrics* metrics = nullptr);
+
+// The call a Twilio request is about. Views into the request's decoded parameters.
+struct call_identity {
+  std::string_view called;    // E.164 (twilio::check_called)
+  std::string_view call_sid;  // the parent call's SID (twilio::check_call_sid)
+};
+
+// Reads and validates Called and CallSid (body first, then query), or the 400 answer naming the
+// parameter and its problem. Sets ctx.call_sid when the CallSid is valid, even when Called is not.
+std::variant<call_identity, http::response> read_call_identity(const twilio_request& req, http::request_context& ctx);
 
 // <Response><Reject reason="rejected"/></Response>: the call is not answered and not billed.
 std::string reject_twiml();

@@ -52,7 +52,8 @@ struct route {
 
 class router {
  public:
-  // The service's routes: /redirect_call (Twilio-called), /healthz, /readyz, /metrics. `readiness`
+  // The service's routes: /redirect_call, /dial_action and /refer (Twilio-called), /healthz, /readyz,
+  // /metrics. `readiness`
   // and `metrics` must outlive the router; /metrics shows `metrics`, and rejected signatures are
   // counted there. When `validator` has an auth token, every Twilio-called request must carry a
   // valid X-Twilio-Signature (else 403); without one, requests go unchecked. Every Twilio-called

@@ -34,6 +34,14 @@ struct twilio_request {
   // The body's fields when they are call parameters (a form POST), else null: a handler reads these
   // first and the query second.
   const util::decoded_form* body_params() const;
+
+  // The value of call parameter `name`: the form body's first (a POST), else the query's; null when
+  // absent. Sets `error` (and returns null) when the name repeats with different values within one
+  // source, since the signature covers every value while a handler would read only one.
+  const std::string* param(std::string_view name, std::string& error) const;
+
+  // The same, from the query alone: for values our own TwiML put into a callback URL ("step").
+  const std::string* query_param(std::string_view name, std::string& error) const;
 };
 
 // A handler of a route Twilio calls. Runs only after the guard let the request through.

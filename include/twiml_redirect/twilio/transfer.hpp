@@ -15,4 +15,8 @@ namespace twiml_redirect::twilio {
 //   "sip:*@pbx.example.com"      any user at that host
 std::optional<std::string> check_transfer_pattern(std::string_view pattern);
 
+// Why `user` cannot be the user part of a SIP URI we dial, or nullopt: RFC 3261 unreserved
+// characters and '+', which need no escaping in the URI or in TwiML.
+std::optional<std::string> check_sip_user(std::string_view user);
+
 }  // namespace twiml_redirect::twilio

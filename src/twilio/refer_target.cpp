@@ -1,0 +1,143 @@
+#include "twiml_redirect/twilio/refer_target.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "twiml_redirect/twilio/call_params.hpp"
+#include "twiml_redirect/twilio/transfer.hpp"
+
+namespace twiml_redirect::twilio {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return to_lower(x) == to_lower(y);
+         });
+}
+
+// RFC 3966 visual separators, and the space people write between digit groups.
+bool is_visual_separator(char c) { return c == '-' || c == '.' || c == '(' || c == ')' || c == ' '; }
+
+std::string_view trim(std::string_view text) {
+  const auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+// host[:port] split at the port's colon (check_sip_target has vouched for the text).
+std::pair<std::string_view, std::string_view> split_host_port(std::string_view host_port) {
+  const std::size_t colon = host_port.rfind(':');
+  if (colon == std::string_view::npos) return {host_port, {}};
+  return {host_port.substr(0, colon), host_port.substr(colon + 1)};
+}
+
+unsigned port_number(std::string_view port) {
+  unsigned value = 0;
+  std::from_chars(port.data(), port.data() + port.size(), value);
+  return value;
+}
+
+std::variant<refer_target, std::string> parse_tel(std::string_view body) {
+  body = body.substr(0, body.find(';'));  // phone-context and other parameters do not change the number
+  if (body.empty() || body.front() != '+') return std::string("tel: number must be global, starting with '+'");
+  std::string number = "+";
+  for (const char c : body.substr(1)) {
+    if (is_digit(c)) {
+      number.push_back(c);
+    } else if (!is_visual_separator(c)) {
+      return std::string("tel: number may contain only digits and the separators - . ( ) after '+'");
+    }
+  }
+  if (auto problem = check_called(number)) return "tel: number " + *problem;
+  return refer_target{refer_phone{std::move(number)}};
+}
+
+std::variant<refer_target, std::string> parse_sip(std::string_view body) {
+  // Headers (after '?') and URI parameters (after ';') are dropped: see parse_refer_target.
+  body = body.substr(0, body.find_first_of(";?"));
+  const std::size_t at = body.find('@');
+  if (at == std::string_view::npos) return std::string("sip: address must be user@host");
+  const std::string_view user = body.substr(0, at);
+  const std::string_view host_port = body.substr(at + 1);
+  if (user.empty()) return std::string("sip: address has an empty user");
+  if (auto problem = check_sip_user(user)) return "sip: user " + *problem;
+  if (user == "*") return std::string("sip: user must name someone, not *");
+  if (auto problem = check_sip_target(host_port)) return "sip: host " + *problem;
+  const auto [host, port] = split_host_port(host_port);
+  return refer_target{refer_sip{std::string(user), std::string(host), std::string(port)}};
+}
+
+}  // namespace
+
+bool refer_sip::user_is_phone_number() const { return !check_called(user).has_value(); }
+
+std::string refer_sip::uri() const {
+  std::string out = "sip:" + user + "@" + host;
+  if (!port.empty()) out.append(":").append(port);
+  return out;
+}
+
+std::variant<refer_target, std::string> parse_refer_target(std::string_view text) {
+  if (text.size() > kMaxReferTargetLength)
+    return "is " + std::to_string(text.size()) + " characters long, at most " +
+           std::to_string(kMaxReferTargetLength) + " are allowed";
+  text = trim(text);
+  // name-addr form: [display name] <uri>. Only the URI counts.
+  if (const std::size_t open = text.find('<'); open != std::string_view::npos) {
+    if (text.back() != '>') return std::string("has '<' without a closing '>' at the end");
+    text = trim(text.substr(open + 1, text.size() - open - 2));
+  }
+  if (text.find_first_of("<>") != std::string_view::npos) return std::string("has unbalanced angle brackets");
+  if (text.empty()) return std::string("is empty");
+  const std::size_t colon = text.find(':');
+  const std::string_view scheme = text.substr(0, colon);
+  if (colon == std::string_view::npos) return std::string("has no scheme; expected tel: or sip:");
+  if (equal_ignoring_case(scheme, "tel")) return parse_tel(text.substr(colon + 1));
+  if (equal_ignoring_case(scheme, "sip")) return parse_sip(text.substr(colon + 1));
+  return std::string("has an unsupported scheme; expected tel: or sip:");
+}
+
+namespace {
+
+// The phone number a target stands for, if any: a tel: number, or a sip: user that is E.164.
+std::optional<std::string_view> phone_number_of(const refer_target& target) {
+  if (const auto* phone = std::get_if<refer_phone>(&target)) return phone->number;
+  const auto& sip = std::get<refer_sip>(target);
+  if (sip.user_is_phone_number()) return sip.user;
+  return std::nullopt;
+}
+
+bool sip_pattern_allows(std::string_view pattern, const refer_sip& sip) {
+  const std::string_view address = pattern.substr(4);  // after "sip:"; check_transfer_pattern vetted it
+  const std::size_t at = address.find('@');
+  const std::string_view user = address.substr(0, at);
+  const auto [host, port] = split_host_port(address.substr(at + 1));
+  if (user != "*" && user != sip.user) return false;
+  if (!equal_ignoring_case(host, sip.host)) return false;
+  return port.empty() || (!sip.port.empty() && port_number(port) == port_number(sip.port));
+}
+
+}  // namespace
+
+transfer_dial match_transfer(const refer_target& target, const std::vector<std::string>& allow) {
+  if (const auto* sip = std::get_if<refer_sip>(&target)) {
+    for (const std::string& pattern : allow)
+      if (pattern.starts_with("sip:") && sip_pattern_allows(pattern, *sip)) return transfer_dial::sip;
+  }
+  if (const auto number = phone_number_of(target)) {
+    for (const std::string& pattern : allow)
+      if (pattern.starts_with('+') && number->starts_with(pattern)) return transfer_dial::number;
+  }
+  return transfer_dial::refused;
+}
+
+std::string describe(const refer_target& target) {
+  if (const auto* phone = std::get_if<refer_phone>(&target)) return "tel:" + phone->number;
+  return std::get<refer_sip>(target).uri();
+}
+
+}  // namespace twiml_redirect::twilio

@@ -1,0 +1,126 @@
+#include "twiml_redirect/twilio/refer_target.hpp"
+
+#include <gtest/gtest.h>
+
+namespace twiml_redirect::twilio {
+namespace {
+
+refer_target parsed(std::string_view text) {
+  auto result = parse_refer_target(text);
+  if (const auto* problem = std::get_if<std::string>(&result)) ADD_FAILURE() << text << ": " << *problem;
+  return std::get<refer_target>(result);
+}
+
+std::string problem_of(std::string_view text) {
+  auto result = parse_refer_target(text);
+  if (!std::holds_alternative<std::string>(result)) {
+    ADD_FAILURE() << text << " parsed as " << describe(std::get<refer_target>(result));
+    return {};
+  }
+  return std::get<std::string>(result);
+}
+
+TEST(ReferTarget, TelWithAndWithoutBrackets) {
+  EXPECT_EQ(describe(parsed("<tel:+14155550199>")), "tel:+14155550199");
+  EXPECT_EQ(describe(parsed("tel:+14155550199")), "tel:+14155550199");
+  EXPECT_EQ(describe(parsed("  <TEL:+14155550199>  ")), "tel:+14155550199");
+}
+
+TEST(ReferTarget, TelVisualSeparatorsAndParametersDropped) {
+  EXPECT_EQ(describe(parsed("<tel:+1-415-555-0199>")), "tel:+14155550199");
+  EXPECT_EQ(describe(parsed("tel:+1 (415) 555.0199;phone-context=example.com")), "tel:+14155550199");
+}
+
+TEST(ReferTarget, TelMustBeGlobalE164) {
+  EXPECT_NE(problem_of("<tel:4155550199>").find("global"), std::string::npos);
+  EXPECT_NE(problem_of("<tel:+0123456>").find("must not start with 0"), std::string::npos);
+  EXPECT_NE(problem_of("<tel:+1415555019912345678>").find("2 to 15 digits"), std::string::npos);
+  EXPECT_NE(problem_of("<tel:+1415abc>").find("only digits"), std::string::npos);
+  EXPECT_NE(problem_of("<tel:+>").find("2 to 15 digits"), std::string::npos);
+}
+
+TEST(ReferTarget, SipDropsParametersAndHeaders) {
+  const refer_target target = parsed("<sip:desk@PBX.example.com:5080;transport=tls?X-Evil=1&User-to-User=x>");
+  const auto& sip = std::get<refer_sip>(target);
+  EXPECT_EQ(sip.user, "desk");
+  EXPECT_EQ(sip.host, "PBX.example.com");
+  EXPECT_EQ(sip.port, "5080");
+  EXPECT_EQ(sip.uri(), "sip:desk@PBX.example.com:5080");
+  EXPECT_FALSE(sip.user_is_phone_number());
+}
+
+TEST(ReferTarget, SipSchemeInAnyCaseAndDisplayName) {
+  EXPECT_EQ(describe(parsed("\"Front desk\" <SIP:desk@pbx.example.com>")), "sip:desk@pbx.example.com");
+  EXPECT_EQ(describe(parsed("Sip:+14155550199@sip.example.com")), "sip:+14155550199@sip.example.com");
+  EXPECT_TRUE(std::get<refer_sip>(parsed("sip:+14155550199@sip.example.com")).user_is_phone_number());
+}
+
+TEST(ReferTarget, HostileOrMalformedAreRefusedWithoutEchoingThem) {
+  const std::string problem = problem_of("<sip:de<sk>@pbx.example.com>");
+  EXPECT_EQ(problem.find("de<sk"), std::string::npos) << problem;
+  EXPECT_NE(problem_of("<sip:desk@pbx.example.com").find("closing '>'"), std::string::npos);
+  EXPECT_NE(problem_of("sip:desk%40x@pbx.example.com").find("user"), std::string::npos);
+  EXPECT_NE(problem_of("sip:desk@pbx.exa mple.com").find("host"), std::string::npos);
+  EXPECT_NE(problem_of("sip:desk@pbx.example.com:0").find("port"), std::string::npos);
+  EXPECT_NE(problem_of("sip:desk@pbx.example.com:99999").find("port"), std::string::npos);
+  EXPECT_NE(problem_of("sip:desk@").find("host"), std::string::npos);
+  EXPECT_NE(problem_of("sip:@pbx.example.com").find("empty user"), std::string::npos);
+  EXPECT_NE(problem_of("sip:*@pbx.example.com").find("not *"), std::string::npos);
+  EXPECT_NE(problem_of("sip:pbx.example.com").find("user@host"), std::string::npos);
+  EXPECT_NE(problem_of("sips:desk@pbx.example.com").find("scheme"), std::string::npos);
+  EXPECT_NE(problem_of("http://evil.example.com").find("scheme"), std::string::npos);
+  EXPECT_NE(problem_of("+14155550199").find("scheme"), std::string::npos);
+  EXPECT_NE(problem_of("").find("empty"), std::string::npos);
+  EXPECT_NE(problem_of("<>").find("empty"), std::string::npos);
+  EXPECT_NE(problem_of(std::string("sip:desk\0x@pbx.example.com", 26)).find("user"), std::string::npos);
+}
+
+TEST(ReferTarget, LengthLimitIs256) {
+  const std::string user(256 - std::string_view("sip:@h.example").size(), 'a');
+  const std::string at_limit = "sip:" + user + "@h.example";
+  ASSERT_EQ(at_limit.size(), 256u);
+  EXPECT_EQ(describe(parsed(at_limit)), at_limit);
+  EXPECT_NE(problem_of(at_limit + "m").find("at most 256"), std::string::npos);
+}
+
+TEST(TransferMatch, NumberPrefixes) {
+  const std::vector<std::string> allow = {"+1415", "+442071234567"};
+  EXPECT_EQ(match_transfer(parsed("tel:+14155550199"), allow), transfer_dial::number);
+  EXPECT_EQ(match_transfer(parsed("tel:+442071234567"), allow), transfer_dial::number);
+  EXPECT_EQ(match_transfer(parsed("tel:+4420712345678"), allow), transfer_dial::number);  // a prefix matches longer
+  EXPECT_EQ(match_transfer(parsed("tel:+14165550199"), allow), transfer_dial::refused);
+  EXPECT_EQ(match_transfer(parsed("tel:+1900555"), allow), transfer_dial::refused);
+  EXPECT_EQ(match_transfer(parsed("tel:+14155550199"), {}), transfer_dial::refused);
+}
+
+TEST(TransferMatch, SipUserWhoseUserIsANumberMatchesNumberPatterns) {
+  EXPECT_EQ(match_transfer(parsed("<sip:+14155550199@sip.example.com>"), {"+1415"}), transfer_dial::number);
+  EXPECT_EQ(match_transfer(parsed("<sip:+14155550199@sip.example.com>"), {"+1416"}), transfer_dial::refused);
+  // A SIP pattern that names the host wins: the operator allowed that host, not the PSTN.
+  EXPECT_EQ(match_transfer(parsed("<sip:+14155550199@pbx.example.com>"), {"+1415", "sip:*@pbx.example.com"}),
+            transfer_dial::sip);
+}
+
+TEST(TransferMatch, SipExactUserHostCaseAndPort) {
+  const std::vector<std::string> allow = {"sip:desk@pbx.example.com", "sip:ops@Ops.Example.com:5080"};
+  EXPECT_EQ(match_transfer(parsed("sip:desk@pbx.example.com"), allow), transfer_dial::sip);
+  EXPECT_EQ(match_transfer(parsed("sip:desk@PBX.EXAMPLE.COM"), allow), transfer_dial::sip);
+  EXPECT_EQ(match_transfer(parsed("sip:desk@pbx.example.com:5070"), allow), transfer_dial::sip);  // no port in pattern
+  EXPECT_EQ(match_transfer(parsed("sip:Desk@pbx.example.com"), allow), transfer_dial::refused);   // user is exact
+  EXPECT_EQ(match_transfer(parsed("sip:desk@pbx.example.com.evil.io"), allow), transfer_dial::refused);
+  EXPECT_EQ(match_transfer(parsed("sip:desk@evil.io"), allow), transfer_dial::refused);
+  EXPECT_EQ(match_transfer(parsed("sip:ops@ops.example.com:5080"), allow), transfer_dial::sip);
+  EXPECT_EQ(match_transfer(parsed("sip:ops@ops.example.com:05080"), allow), transfer_dial::sip);
+  EXPECT_EQ(match_transfer(parsed("sip:ops@ops.example.com:5081"), allow), transfer_dial::refused);
+  EXPECT_EQ(match_transfer(parsed("sip:ops@ops.example.com"), allow), transfer_dial::refused);  // pattern's port given
+  EXPECT_EQ(match_transfer(parsed("tel:+14155550199"), allow), transfer_dial::refused);
+}
+
+TEST(TransferMatch, SipAnyUserAtHost) {
+  const std::vector<std::string> allow = {"sip:*@pbx.example.com"};
+  EXPECT_EQ(match_transfer(parsed("sip:anyone@pbx.example.com"), allow), transfer_dial::sip);
+  EXPECT_EQ(match_transfer(parsed("sip:anyone@other.example.com"), allow), transfer_dial::refused);
+}
+
+}  // namespace
+}  // namespace twiml_redirect::twilio
