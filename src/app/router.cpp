@@ -20,8 +20,8 @@ std::vector<route> service_routes(std::shared_ptr<const routing::route_table> ro
                                   util::metrics& metrics) {
   return {
       {"/redirect_call", {verb::get, verb::post},
-       twilio_handler([routes = std::move(routes)](const twilio_request& req, http::request_context& ctx) {
-         return handle_redirect_call(req, ctx, *routes);
+       twilio_handler([routes = std::move(routes), &metrics](const twilio_request& req, http::request_context& ctx) {
+         return handle_redirect_call(req, ctx, *routes, &metrics);
        })},
       {"/healthz", {verb::get, verb::head},
        http::request_handler([](const http::request&, http::request_context&) {

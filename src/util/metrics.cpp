@@ -208,6 +208,9 @@ std::string metrics::render() const {
                 sum_over_recorders([](const recorder& r) -> auto& { return r.accept_failures_; }));
   append_single(out, "twiml_redirect_signature_failures_total", "counter",
                 "Webhook requests refused because X-Twilio-Signature did not verify.", read(signature_failures_));
+  append_single(out, "twiml_redirect_sip_headers_omitted_total", "counter",
+                "Configured SIP headers left out of a dialed URI because it would have reached 255 characters.",
+                read(sip_headers_omitted_));
 
   append_header(out, "twiml_redirect_provisioning_state", "gauge",
                 "Synthflow provisioning: 1 for the current state, 0 for the others.");

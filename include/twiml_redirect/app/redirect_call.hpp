@@ -5,10 +5,12 @@
 // is not configured when the configuration says so.
 
 #include <string>
+#include <string_view>
 
 #include "twiml_redirect/app/twilio_guard.hpp"
 #include "twiml_redirect/http/types.hpp"
 #include "twiml_redirect/routing/route_table.hpp"
+#include "twiml_redirect/util/metrics.hpp"
 
 namespace twiml_redirect::app {
 
@@ -17,8 +19,15 @@ namespace twiml_redirect::app {
 // parameter and the problem.
 // Sets ctx.call_sid when the CallSid is valid. Runs behind twilio_guard, which has decoded the
 // parameters, checked the signature and refused malformed encodings. No I/O.
+// Configured SIP headers left out for length are counted in `metrics` (when given) and logged.
 http::response handle_redirect_call(const twilio_request& req, http::request_context& ctx,
-                                    const routing::route_table& routes);
+                                    const routing::route_table& routes, util::metrics* metrics = nullptr);
+
+// The SIP URI of a dial of `route`'s call to `sip_target`, through routing::build_sip_uri with the
+// request's parameters; headers left out for length are counted in `metrics` (when given) and their
+// names logged at debug (never their values: caller data). For every <Sip> the service writes.
+std::string sip_uri_for_call(const twilio_request& req, const routing::call_route& route, std::string_view sip_target,
+                             std::string_view called, std::string_view call_sid, util::metrics* metrics);
 
 // <Response><Reject reason="rejected"/></Response>: the call is not answered and not billed.
 std::string reject_twiml();

@@ -14,6 +14,7 @@
 
 #include "twiml_redirect/http/types.hpp"
 #include "twiml_redirect/twilio/request_validator.hpp"
+#include "twiml_redirect/twilio/sip_uri.hpp"
 #include "twiml_redirect/util/form_decoding.hpp"
 #include "twiml_redirect/util/log_throttle.hpp"
 #include "twiml_redirect/util/metrics.hpp"
@@ -34,6 +35,9 @@ struct twilio_request {
   // The body's fields when they are call parameters (a form POST), else null: a handler reads these
   // first and the query second.
   const util::decoded_form* body_params() const;
+
+  // The call's parameters, body first then query, for "{Param}" SIP headers.
+  twilio::call_parameters call_params() const { return {body_params(), &query}; }
 };
 
 // A handler of a route Twilio calls. Runs only after the guard let the request through.

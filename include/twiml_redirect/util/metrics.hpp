@@ -91,6 +91,10 @@ class metrics {
   // A webhook was refused because its X-Twilio-Signature did not verify. Thread-safe.
   void count_signature_failure() { signature_failures_.fetch_add(1, std::memory_order_relaxed); }
 
+  // `count` configured SIP headers were left out of a dialed URI to keep it under Twilio's length
+  // limit. Thread-safe; rare (a config whose headers fit never gets here).
+  void count_sip_headers_omitted(std::uint64_t count) { sip_headers_omitted_.fetch_add(count, std::memory_order_relaxed); }
+
   // Provisioning moved to `state`. A non-empty `last_error` replaces the recorded error, which
   // otherwise stays, so a scrape after a recovery still shows what went wrong last. Keep secrets
   // out of it. Thread-safe.
@@ -104,6 +108,7 @@ class metrics {
   mutable std::mutex mutex_;  // guards recorders_ (the list, not the counts) and provisioning
   std::vector<std::unique_ptr<recorder>> recorders_;
   std::atomic<std::uint64_t> signature_failures_{0};
+  std::atomic<std::uint64_t> sip_headers_omitted_{0};
   provisioning_state provisioning_ = provisioning_state::disabled;
   std::string provisioning_error_;
 };
