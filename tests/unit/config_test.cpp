@@ -293,6 +293,10 @@ INSTANTIATE_TEST_SUITE_P(
                  "numbers[1].sip.headers.X-Bad name: must be X- followed by letters, digits, '_' or '-' (^X-[A-Za-z0-9_-]+$)"},
         bad_case{R"({"numbers":[{"phone_number":"+14155550100","sip":{"headers":{"X-City":"{From City}"}}}]})", {},
                  "numbers[0].sip.headers.X-City: must be fixed text or one webhook parameter in braces, e.g. \"{FromCity}\""},
+        bad_case{R"({"sip":{"headers":{"X-Foo":"1","X-FOO":"2"}}})", {},
+                 "sip.headers.X-Foo: is the same SIP header as X-FOO (header names ignore case)"},
+        bad_case{R"({"sip":{"headers":{"X-Foo":"1"}},"numbers":[{"phone_number":"+14155550100","sip":{"headers":{"X-foo":"2"}}}]})", {},
+                 "numbers[0].sip.headers.X-foo: is the same SIP header as X-Foo (header names ignore case)"},
         bad_case{R"({"numbers":[{"phone_number":"+14155550100","sip":{"x_ei":"E"}}]})", {},
                  "numbers[0].sip.x_ei: must be \"call_sid\" or \"tokens\" (got \"E\")"}),
     [](const ::testing::TestParamInfo<bad_case>& info) { return "case" + std::to_string(info.index); });
