@@ -105,21 +105,20 @@ sip_uri_result sip_uri_template::build(std::string_view called, std::string_view
     uri.append(fixed_query_);
     return result;
   }
-  std::string escaped;
   for (const header& h : headers_) {
-    std::string_view value = h.fixed;
-    if (!h.param.empty()) {
+    const std::size_t before = uri.size();
+    if (h.param.empty()) {
+      uri.append(h.prefix).append(h.fixed);
+    } else {
       const std::string* sent = params.find(h.param);
       if (!sent || sent->empty()) continue;
-      escaped.clear();
-      append_sip_header_value(escaped, *sent);
-      value = escaped;
+      uri.append(h.prefix);
+      append_sip_header_value(uri, *sent);  // escaped in place: taken back below if it does not fit
     }
-    if (uri.size() + h.prefix.size() + value.size() > kMaxSipUriLength) {
+    if (uri.size() > kMaxSipUriLength) {
+      uri.resize(before);
       result.omitted.push_back(h.name);
-      continue;
     }
-    uri.append(h.prefix).append(value);
   }
   return result;
 }
