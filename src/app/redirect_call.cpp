@@ -44,7 +44,8 @@ std::string sip_uri_for_call(const twilio_request& req, const routing::call_rout
   if (!sip.omitted.empty()) {
     if (metrics) metrics->count_sip_headers_omitted(sip.omitted.size());
     for (const std::string_view name : sip.omitted)
-      spdlog::debug("SIP header {} left out: the URI would reach {} characters", name, twilio::kMaxSipUriLength + 1);
+      spdlog::debug("SIP header {} left out: the SIP URI would be longer than {} characters", name,
+                    twilio::kMaxSipUriLength);
   }
   return std::move(sip.uri);
 }
