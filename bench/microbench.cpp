@@ -129,6 +129,27 @@ void route_table_build_10000(benchmark::State& state) {
 }
 BENCHMARK(route_table_build_10000)->Unit(benchmark::kMicrosecond);
 
+// The same POST on a route with X-EI tokens and two SIP headers, one of them a webhook parameter:
+// what sip.x_ei and sip.headers add over handle_twilio_post.
+void handle_twilio_post_sip_headers(benchmark::State& state) {
+  http::request req{http::beast_http::verb::post, "/redirect_call", 11};
+  req.set(http::beast_http::field::host, "127.0.0.1:3000");
+  req.set(http::beast_http::field::content_type, "application/x-www-form-urlencoded; charset=UTF-8");
+  req.body() = std::string(kTwilioForm);
+  req.prepare_payload();
+  config::service_config config;
+  config.sip.target = kSipTarget;
+  config.sip.x_ei = "tokens";
+  config.sip.headers = {{"X-Tenant", "acme"}, {"X-Caller-City", "{CalledCity}"}};
+  const routing::route_table routes(config);
+  for (auto _ : state) {
+    http::request_context ctx;
+    const app::twilio_request decoded(req, req.target());
+    benchmark::DoNotOptimize(app::handle_redirect_call(decoded, ctx, routes));
+  }
+}
+BENCHMARK(handle_twilio_post_sip_headers);
+
 // Signature checks as the service runs them: the validator rebuilds the URL, decodes the fields and
 // checks both spellings of the URL (with and without the port), as for every signed webhook.
 constexpr std::string_view kToken = "bench0123456789abcdef0123456789ab";

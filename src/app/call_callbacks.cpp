@@ -89,7 +89,7 @@ http::response handle_dial_action(const twilio_request& req, http::request_conte
 
   routing::dial_action_answer answer;
   if (dial_status) {
-    answer = routing::answer_dial_action(*dial_status, *step, routes.find(called), called, call_sid);
+    answer = routing::answer_dial_action(*dial_status, *step, routes.find(called), called, call_sid, req.call_params());
   } else {
     static const std::string hangup = twilio::twiml_document().element("Hangup").finish();
     answer = {hangup, "hangup"};

@@ -13,6 +13,18 @@ using http::beast_http::status;
 
 }  // namespace
 
+std::string sip_uri_for_call(const twilio_request& req, const routing::call_route& route, std::string_view sip_target,
+                             std::string_view called, std::string_view call_sid, util::metrics* metrics) {
+  twilio::sip_uri_result sip = routing::build_sip_uri(route, sip_target, called, call_sid, req.call_params());
+  if (!sip.omitted.empty()) {
+    if (metrics) metrics->count_sip_headers_omitted(sip.omitted.size());
+    for (const std::string_view name : sip.omitted)
+      spdlog::debug("SIP header {} left out: the SIP URI would be longer than {} characters", name,
+                    twilio::kMaxSipUriLength);
+  }
+  return std::move(sip.uri);
+}
+
 std::string reject_twiml() {
   return twilio::twiml_document().element("Reject", {{"reason", "rejected"}}).finish();
 }
@@ -48,7 +60,11 @@ http::response handle_redirect_call(const twilio_request& req, http::request_con
     static const std::string rejected = reject_twiml();
     return xml_response(rejected);
   }
-  return xml_response(twilio::render_dial_sip(route->first_dial_prefix, called, route->sip_target, call_sid));
+  // X-EI=CallSid alone: written straight into the document, as before headers existed.
+  if (route->sip_headers.is_plain())
+    return xml_response(twilio::render_dial_sip(route->first_dial_prefix, called, route->sip_target, call_sid));
+  const std::string uri = sip_uri_for_call(req, *route, route->sip_target, called, call_sid, metrics);
+  return xml_response(twilio::render_dial_sip_uri(route->first_dial_prefix, uri));
 }
 
 }  // namespace twiml_redirect::app

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "schema.hpp"
+#include "twiml_redirect/util/text.hpp"
 #include "twiml_redirect/util/utf8.hpp"
 
 namespace twiml_redirect::config {
@@ -31,6 +32,19 @@ void validate_failover(const std::vector<failover_step>& steps, const std::strin
       fail(where, "must have exactly one of sip_target, dial_number, say, redirect (has " + std::to_string(kinds) + ")");
     if (!step.say && step.voice) fail(where + ".voice", "goes only with say");
     if (!step.say && step.language) fail(where + ".language", "goes only with say");
+  }
+}
+
+// SIP header names ignore case, so X-Foo and X-FOO would be one header sent twice, and Synthflow
+// (whose variable names do not ignore case) would see only one of them. `own` are checked against
+// themselves and `inherited` (the top-level headers a number's merge over).
+void validate_sip_header_names(const std::map<std::string, std::string>& own,
+                               const std::map<std::string, std::string>& inherited, const std::string& path) {
+  for (const auto& [name, value] : own) {
+    for (const auto* others : {&own, &inherited})
+      for (const auto& [other, other_value] : *others)
+        if (other != name && util::iequals(other, name) && (others == &inherited || other < name))
+          fail(path + "." + name, "is the same SIP header as " + other + " (header names ignore case)");
   }
 }
 
@@ -61,8 +75,10 @@ void validate_across_keys(const service_config& config, const std::string& numbe
     const number_config& number = config.numbers[i];
     if (!seen.insert(number.phone_number).second) fail(path + ".phone_number", "is listed twice");
     if (number.failover) validate_failover(*number.failover, path + ".failover");
+    validate_sip_header_names(number.sip.headers, config.sip.headers, path + ".sip.headers");
   }
   validate_failover(config.failover, "failover");
+  validate_sip_header_names(config.sip.headers, {}, "sip.headers");
 }
 
 // Appends to `out` the paths under `path` where `a` and `b` differ: objects are compared key by

@@ -18,9 +18,11 @@
 #include <concepts>
 #include <functional>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 #include "twiml_redirect/twilio/call_params.hpp"
+#include "twiml_redirect/twilio/sip_uri.hpp"
 #include "twiml_redirect/twilio/transfer.hpp"
 #include "twiml_redirect/util/cidr.hpp"
 #include "twiml_redirect/util/url.hpp"
@@ -34,7 +36,9 @@ using json = nlohmann::json;
   throw config_error(where + ": " + problem);
 }
 
-enum class value_type { string, boolean, integer, milliseconds, enumeration, string_list, object, object_list, json_object };
+enum class value_type {
+  string, boolean, integer, milliseconds, enumeration, string_list, string_map, object, object_list, json_object
+};
 
 const char* type_name(value_type type) {
   switch (type) {
@@ -44,6 +48,7 @@ const char* type_name(value_type type) {
     case value_type::milliseconds: return "milliseconds";
     case value_type::enumeration: return "enum";
     case value_type::string_list: return "string list";
+    case value_type::string_map: return "string map";
     case value_type::object: return "object";
     case value_type::object_list: return "object list";
     case value_type::json_object: return "json object";
@@ -65,6 +70,7 @@ struct options {
   std::uint64_t max = 0;
   std::vector<std::string> allowed{};  // strings with a fixed set of values (filled in for enums)
   check_fn check = nullptr;
+  check_fn key_check = nullptr;  // string maps: a check of each key (`check` is each value's)
   normalize_fn normalize = nullptr;
   std::string_view help{};
 };
@@ -241,6 +247,26 @@ class builder {
         if (!value[i].is_string()) fail(where, "must be a string");
         items.emplace_back();
         set_string(items.back(), value[i].get<std::string>(), opts, where);
+      }
+      static_cast<S*>(object)->*member = std::move(items);
+    };
+    f.describe = [member](const void* object) { return json(static_cast<const S*>(object)->*member); };
+    return push(std::move(f));
+  }
+
+  // A JSON object of strings, e.g. {"X-Tenant":"acme"}; opts.key_check applies to each key and the
+  // string options (check, allowed, required) to each value. Not settable from the environment.
+  builder& add(std::string key, std::map<std::string, std::string> S::*member, options opts) {
+    field f = make(std::move(key), value_type::string_map, opts);
+    f.read = [member, opts](void* object, const json& value, const std::string& path) {
+      if (!value.is_object()) fail(path, "must be a JSON object of strings");
+      std::map<std::string, std::string> items;
+      for (const auto& [name, item] : value.get<std::map<std::string, json>>()) {
+        const std::string where = path + "." + name;
+        if (opts.key_check)
+          if (auto problem = opts.key_check(name)) fail(where, *problem);
+        if (!item.is_string()) fail(where, "must be a string");
+        set_string(items[name], item.template get<std::string>(), opts, where);
       }
       static_cast<S*>(object)->*member = std::move(items);
     };
@@ -458,6 +484,10 @@ std::optional<std::string> check_public_url(const std::string& url) {
 
 std::optional<std::string> check_transfer_pattern(const std::string& text) { return twilio::check_transfer_pattern(text); }
 
+std::optional<std::string> check_sip_header_name(const std::string& name) { return twilio::check_sip_header_name(name); }
+
+std::optional<std::string> check_sip_header_value(const std::string& value) { return twilio::check_sip_header_value(value); }
+
 // Words Twilio speaks: any text without control characters, short enough to be a prompt.
 std::optional<std::string> check_spoken_text(const std::string& text) {
   if (text.empty()) return "must not be empty";
@@ -553,6 +583,25 @@ const table& failover_step_table() {
   return step;
 }
 
+constexpr std::string_view kXEiHelp =
+    "how X-EI carries the CallSid: `call_sid` (`X-EI=CA…`) or `tokens` (Synthflow's `E.CA…;`, which fills its "
+    "`external_id`)";
+constexpr std::string_view kHeadersHelp =
+    "extra SIP headers to Synthflow (prompt variables there): `{\"X-Name\": \"fixed\"}` or `\"{FromCity}\"` "
+    "(a webhook parameter; not sent when Twilio sent none)";
+
+// A number's sip block: each key over the top-level `sip`'s.
+const table& number_sip_table() {
+  static const table sip =
+      builder<sip_headers_config>("sip")
+          .add("x_ei", &sip_headers_config::x_ei, {.allowed = {"call_sid", "tokens"}, .help = "`sip.x_ei` for this number"})
+          .add("headers", &sip_headers_config::headers,
+               {.check = check_sip_header_value, .key_check = check_sip_header_name,
+                .help = "headers over `sip.headers`, name by name; `\"\"` drops one"})
+          .build();
+  return sip;
+}
+
 const table& transfer_table() {
   static const table transfer =
       builder<transfer_config>("transfer")
@@ -582,6 +631,7 @@ const table& number_table() {
                {.help = "the number's inbound agent, which provisioning creates; none: routed, not provisioned"})
           .add("sip_target", &number_config::sip_target,
                {.check = check_sip_target, .help = "Synthflow SIP `host[:port]` for this number; default `sip.target`"})
+          .add("sip", &number_config::sip, number_sip_table(), {.help = "this number's SIP headers"})
           .add("dial", &number_config::dial, dial_table(), {.help = "`<Dial>` options; each unset one: the top-level `dial`'s"})
           .add("failover", &number_config::failover, failover_step_table(),
                {.help = "this number's failover steps; unset: the top-level `failover`"})
@@ -631,6 +681,10 @@ const table& sip_table() {
                                .add("target", &sip_config::target,
                                     {.env = "SIP_TARGET", .check = check_sip_target,
                                      .help = "Synthflow SIP `host[:port]` that Twilio dials"})
+                               .add("x_ei", &sip_config::x_ei, {.allowed = {"call_sid", "tokens"}, .help = kXEiHelp})
+                               .add("headers", &sip_config::headers,
+                                    {.check = check_sip_header_value, .key_check = check_sip_header_name,
+                                     .help = kHeadersHelp})
                                .build();
   return sip;
 }

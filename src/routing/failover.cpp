@@ -25,11 +25,11 @@ twilio::dial_attributes next_dial(const call_route& route, std::size_t next_step
 }
 
 std::string step_twiml(const config::failover_step& step, std::size_t index, const call_route& route,
-                       std::string_view called, std::string_view call_sid) {
+                       std::string_view called, std::string_view call_sid, const twilio::call_parameters& params) {
   if (step.sip_target) {
-    // The same call, into another Synthflow host: the agent sees the same number and X-EI.
-    return twilio::render_dial_sip(twilio::dial_sip_prefix(next_dial(route, index + 1, true)), called, *step.sip_target,
-                                   call_sid);
+    // The same call, into another Synthflow host: the agent sees the same number, X-EI and headers.
+    const twilio::sip_uri_result sip = build_sip_uri(route, *step.sip_target, called, call_sid, params);
+    return twilio::render_dial_sip_uri(twilio::dial_sip_prefix(next_dial(route, index + 1, true)), sip.uri);
   }
   if (step.dial_number) {
     return twilio::twiml_document()
@@ -85,7 +85,8 @@ std::string_view step_kind(const config::failover_step& step) {
 }
 
 dial_action_answer answer_dial_action(dial_status status, std::size_t step, const call_route* route,
-                                      std::string_view called, std::string_view call_sid) {
+                                      std::string_view called, std::string_view call_sid,
+                                      const twilio::call_parameters& params) {
   if (!needs_failover(status)) {
     static const std::string empty = twilio::twiml_document().finish();
     return {empty, "ended"};
@@ -95,7 +96,7 @@ dial_action_answer answer_dial_action(dial_status status, std::size_t step, cons
     return {hangup, "hangup"};
   }
   const config::failover_step& next = route->failover[step];
-  return {step_twiml(next, step, *route, called, call_sid), step_kind(next)};
+  return {step_twiml(next, step, *route, called, call_sid, params), step_kind(next)};
 }
 
 }  // namespace twiml_redirect::routing

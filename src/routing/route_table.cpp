@@ -1,9 +1,23 @@
 #include "twiml_redirect/routing/route_table.hpp"
 
+#include <map>
+
 namespace twiml_redirect::routing {
 
 std::string dial_action_url(std::size_t next_step) {
   return std::string(kDialActionPath.substr(1)) + "?step=" + std::to_string(next_step);
+}
+
+twilio::sip_uri_template resolve_sip_headers(const config::sip_headers_config& number, const config::sip_config& defaults) {
+  std::map<std::string, std::string> headers = defaults.headers;
+  for (const auto& [name, value] : number.headers) headers[name] = value;
+  const std::string x_ei = number.x_ei.value_or(defaults.x_ei);
+  return twilio::sip_uri_template(x_ei == "tokens" ? twilio::x_ei_form::tokens : twilio::x_ei_form::call_sid, headers);
+}
+
+twilio::sip_uri_result build_sip_uri(const call_route& route, std::string_view sip_target, std::string_view called,
+                                     std::string_view call_sid, const twilio::call_parameters& params) {
+  return route.sip_headers.build(called, sip_target, call_sid, params);
 }
 
 twilio::dial_attributes resolve_dial(const config::dial_config& number, const config::dial_config& defaults) {
@@ -19,6 +33,7 @@ twilio::dial_attributes resolve_dial(const config::dial_config& number, const co
 call_route make_route(const config::number_config& number, const config::service_config& config) {
   call_route route;
   route.sip_target = number.sip_target.value_or(config.sip.target);
+  route.sip_headers = resolve_sip_headers(number.sip, config.sip);
   route.dial = resolve_dial(number.dial, config.dial);
   route.failover = number.failover.value_or(config.failover);
   route.transfer_allow = number.transfer.allow.value_or(config.transfer.allow.value_or(std::vector<std::string>{}));

@@ -136,6 +136,16 @@ std::string render_dial_sip(std::string_view prefix, std::string_view called, st
   return document;
 }
 
+std::string render_dial_sip_uri(std::string_view prefix, std::string_view uri) {
+  std::string document;
+  // Only the '&' between headers grows (to &amp;): room for a few.
+  document.reserve(prefix.size() + uri.size() + 32 + kDialSipEnd.size());
+  document.append(prefix);
+  append_xml_text(document, uri);
+  document.append(kDialSipEnd);
+  return document;
+}
+
 std::string render_dial_sip(std::string_view called, std::string_view sip_target, std::string_view call_sid) {
   static const std::string prefix = dial_sip_prefix({});
   return render_dial_sip(prefix, called, sip_target, call_sid);

@@ -285,6 +285,9 @@ std::string metrics::render() const {
   out += "\ntwiml_redirect_config_reloads_total{result=\"failed\"} ";
   append_number(out, read(config_reloads_failed_));
   out += "\n";
+  append_single(out, "twiml_redirect_sip_headers_omitted_total", "counter",
+                "Configured SIP headers left out of a dialed URI because it would have reached 255 characters.",
+                read(sip_headers_omitted_));
 
   append_header(out, "twiml_redirect_provisioning_state", "gauge",
                 "Synthflow provisioning: 1 for the current state, 0 for the others.");

@@ -35,7 +35,7 @@ std::string error_of(const std::string& document, std::map<std::string, std::str
 json schema() { return json::parse(describe_schema(-1)); }
 
 // Every key path in a JSON document, list elements spelled "[]": {"a":{"b":[{"c":1}]}} gives a,
-// a.b, a.b[].c. Free-form objects (agent.extra) are leaves.
+// a.b, a.b[].c. Free-form objects (agent.extra) and string maps (sip.headers) are leaves.
 void collect_paths(const json& value, const std::string& path, const std::set<std::string>& leaves,
                    std::set<std::string>& out) {
   if (!path.empty() && !path.ends_with("[]")) out.insert(path);
@@ -51,7 +51,7 @@ void collect_paths(const json& value, const std::string& path, const std::set<st
 std::set<std::string> paths_of(const json& document) {
   std::set<std::string> leaves;
   for (const json& row : schema())
-    if (row["type"] == "json object") leaves.insert(row["path"].get<std::string>());
+    if (row["type"] == "json object" || row["type"] == "string map") leaves.insert(row["path"].get<std::string>());
   std::set<std::string> out;
   collect_paths(document, "", leaves, out);
   return out;
@@ -76,7 +76,7 @@ std::set<std::string> listed_paths(bool with_secrets) {
 constexpr std::string_view kEveryKey = R"({
   "server":{"host":"127.0.0.1","port":8080,"threads":3,"idle_timeout_ms":5000,"drain_timeout_ms":2000,
             "max_connections":50,"header_limit_bytes":4096,"body_limit_bytes":2048},
-  "sip":{"target":"sip.eu.synthflow.ai:32681"},
+  "sip":{"target":"sip.eu.synthflow.ai:32681","x_ei":"tokens","headers":{"X-Tenant":"acme","X-City":"{FromCity}"}},
   "log":{"level":"debug","format":"json","access_log":false},
   "twilio":{"require_signature":true,"public_url":"https://example.com/voice/","trusted_proxies":["10.0.0.0/8","::1"]},
   "synthflow":{"api_url":"https://api.eu.synthflow.ai/v2","workspace_id":"W1","ca_file":"/tmp/ca.pem",
@@ -88,6 +88,7 @@ constexpr std::string_view kEveryKey = R"({
                        "language":"en-US","voice_id":"v1","voice_engine_version":"2.1",
                        "extra":{"timezone":"Europe/Berlin","nested":{"a":[1,2]}}},
               "sip_target":"sip.us.synthflow.ai:32681",
+              "sip":{"x_ei":"call_sid","headers":{"X-Tenant":"","X-Line":"front desk"}},
               "dial":{"timeout_s":20,"answer_on_bridge":true,"time_limit_s":3600,"record":"record-from-answer",
                       "ring_tone":"de"},
               "failover":[{"sip_target":"sip.eu.synthflow.ai:32681"},{"dial_number":"+14155550123"},
@@ -196,7 +197,7 @@ TEST(ConfigSchema, DefaultsAreThoseOfTheDefaultConfig) {
 
 TEST(ConfigSchema, ListingRowsAreComplete) {
   const std::set<std::string> types = {"string", "bool", "integer", "milliseconds", "enum",
-                                       "string list", "object", "object list", "json object"};
+                                       "string list", "string map", "object", "object list", "json object"};
   for (const json& row : schema()) {
     for (const char* key : {"path", "type", "default", "min", "max", "allowed", "env", "secret", "help"})
       EXPECT_TRUE(row.contains(key)) << row.dump() << " lacks " << key;

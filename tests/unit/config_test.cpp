@@ -284,7 +284,25 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"synthflow":{"api_key":"sk-in-the-file"}})", {}, "synthflow.api_key: is not a known key"},
         bad_case{R"({"twilio":{"auth_token":"in-the-file"}})", {}, "twilio.auth_token: is not a known key"},
         bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","trunk_pwd":"x","agent":{"name":"a"}}]}})", {},
-                 "synthflow.numbers[0].trunk_pwd: is not a known key"}),
+                 "synthflow.numbers[0].trunk_pwd: is not a known key"},
+        // SIP headers: the map's errors name the header.
+        bad_case{R"({"sip":{"x_ei":"raw"}})", {}, "sip.x_ei: must be \"call_sid\" or \"tokens\" (got \"raw\")"},
+        bad_case{R"({"sip":{"headers":["X-A"]}})", {}, "sip.headers: must be a JSON object of strings"},
+        bad_case{R"({"sip":{"headers":{"X-A":1}}})", {}, "sip.headers.X-A: must be a string"},
+        bad_case{R"({"sip":{"headers":{"X-EI":"1"}}})", {}, "sip.headers.X-EI: must not be X-EI, which sip.x_ei sets"},
+        bad_case{R"({"sip":{"headers":{"X-twilio-x":"1"}}})", {},
+                 "sip.headers.X-twilio-x: must not start with X-Twilio (Twilio omits such headers)"},
+        bad_case{R"({"numbers":[{"phone_number":"+14155550100"},
+                                {"phone_number":"+14155550101","sip":{"headers":{"X-Bad name":"1"}}}]})", {},
+                 "numbers[1].sip.headers.X-Bad name: must be X- followed by letters, digits, '_' or '-' (^X-[A-Za-z0-9_-]+$)"},
+        bad_case{R"({"numbers":[{"phone_number":"+14155550100","sip":{"headers":{"X-City":"{From City}"}}}]})", {},
+                 "numbers[0].sip.headers.X-City: must be fixed text or one webhook parameter in braces, e.g. \"{FromCity}\""},
+        bad_case{R"({"sip":{"headers":{"X-Foo":"1","X-FOO":"2"}}})", {},
+                 "sip.headers.X-Foo: is the same SIP header as X-FOO (header names ignore case)"},
+        bad_case{R"({"sip":{"headers":{"X-Foo":"1"}},"numbers":[{"phone_number":"+14155550100","sip":{"headers":{"X-foo":"2"}}}]})", {},
+                 "numbers[0].sip.headers.X-foo: is the same SIP header as X-Foo (header names ignore case)"},
+        bad_case{R"({"numbers":[{"phone_number":"+14155550100","sip":{"x_ei":"E"}}]})", {},
+                 "numbers[0].sip.x_ei: must be \"call_sid\" or \"tokens\" (got \"E\")"}),
     [](const ::testing::TestParamInfo<bad_case>& info) { return "case" + std::to_string(info.index); });
 
 TEST(Config, NotJsonNamesTheProblem) {

@@ -21,6 +21,7 @@ namespace twiml_redirect::app {
 // "reject") is logged without the number and counted in `metrics` when one is given.
 // Sets ctx.call_sid when the CallSid is valid. Runs behind twilio_guard, which has decoded the
 // parameters, checked the signature and refused malformed encodings. No I/O.
+// Configured SIP headers left out for length are counted in `metrics` (when given) and logged.
 http::response handle_redirect_call(const twilio_request& req, http::request_context& ctx,
                                     const routing::route_table& routes, util::metrics* metrics = nullptr);
 
@@ -33,6 +34,12 @@ struct call_identity {
 // Reads and validates Called and CallSid (body first, then query), or the 400 answer naming the
 // parameter and its problem. Sets ctx.call_sid when the CallSid is valid, even when Called is not.
 std::variant<call_identity, http::response> read_call_identity(const twilio_request& req, http::request_context& ctx);
+
+// The SIP URI of a dial of `route`'s call to `sip_target`, through routing::build_sip_uri with the
+// request's parameters; headers left out for length are counted in `metrics` (when given) and their
+// names logged at debug (never their values: caller data). For every <Sip> the service writes.
+std::string sip_uri_for_call(const twilio_request& req, const routing::call_route& route, std::string_view sip_target,
+                             std::string_view called, std::string_view call_sid, util::metrics* metrics);
 
 // <Response><Reject reason="rejected"/></Response>: the call is not answered and not billed.
 std::string reject_twiml();

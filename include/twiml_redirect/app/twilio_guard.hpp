@@ -14,6 +14,7 @@
 
 #include "twiml_redirect/http/types.hpp"
 #include "twiml_redirect/twilio/request_validator.hpp"
+#include "twiml_redirect/twilio/sip_uri.hpp"
 #include "twiml_redirect/util/form_decoding.hpp"
 #include "twiml_redirect/util/log_throttle.hpp"
 #include "twiml_redirect/util/metrics.hpp"
@@ -42,6 +43,8 @@ struct twilio_request {
 
   // The same, from the query alone: for values our own TwiML put into a callback URL ("step").
   const std::string* query_param(std::string_view name, std::string& error) const;
+  // The call's parameters, body first then query, for "{Param}" SIP headers.
+  twilio::call_parameters call_params() const { return {body_params(), &query}; }
 };
 
 // A handler of a route Twilio calls. Runs only after the guard let the request through.

@@ -34,9 +34,20 @@ struct server_config {
   std::size_t body_limit = 16 * 1024;  // Twilio's webhook bodies are 1-3 KB
 };
 
+// The SIP headers each dial carries to Synthflow: how X-EI holds the CallSid, and extra X- headers,
+// name -> fixed text or "{Param}" (a webhook parameter). A number's own headers go over these name
+// by name; its "" for a name drops that header for the number.
+struct sip_headers_config {
+  std::optional<std::string> x_ei;  // "call_sid" or "tokens"; unset: the top-level one
+  std::map<std::string, std::string> headers;
+};
+
 struct sip_config {
   // host[:port] of Synthflow's SIP ingress that Twilio dials.
   std::string target = "sipin.synthflow.ai:32681";
+  // X-EI=CA… ("call_sid", the bytes from before the option) or Synthflow's token X-EI=E.CA…%3B ("tokens").
+  std::string x_ei = "call_sid";
+  std::map<std::string, std::string> headers;  // as in sip_headers_config
 };
 
 // The log section is util's own settings struct: util sits below config and must not include it.
@@ -106,6 +117,7 @@ struct number_config {
   std::optional<agent_config> agent;
   // Call handling; each unset key falls back to the top-level one.
   std::optional<std::string> sip_target;  // host[:port]; default sip.target
+  sip_headers_config sip;
   dial_config dial;
   std::optional<std::vector<failover_step>> failover;
   transfer_config transfer;

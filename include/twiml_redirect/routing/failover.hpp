@@ -52,8 +52,10 @@ struct dial_action_answer {
 // called number is no longer routed, e.g. after a reload): an empty <Response/> when the call needs
 // no failover, else the step's TwiML, <Hangup/> past the last step. Each dialling step carries
 // action="dial_action?step={step+1}", so its failure takes the next step. `called` and `call_sid`
-// must be valid (twilio/call_params.hpp): a sip_target step dials the same number with the same X-EI.
+// must be valid (twilio/call_params.hpp): a sip_target step dials the same number with the same X-EI
+// and the route's SIP headers, filled from `params` (the action request's parameters).
 dial_action_answer answer_dial_action(dial_status status, std::size_t step, const call_route* route,
-                                      std::string_view called, std::string_view call_sid);
+                                      std::string_view called, std::string_view call_sid,
+                                      const twilio::call_parameters& params = {});
 
 }  // namespace twiml_redirect::routing

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/twilio/sip_uri.hpp"
 #include "twiml_redirect/twilio/twiml.hpp"
 
 namespace twiml_redirect::routing {
@@ -26,11 +27,23 @@ std::string dial_action_url(std::size_t next_step);
 // Everything a call to one number gets, with the number's own settings over the defaults.
 struct call_route {
   std::string sip_target;                        // host[:port] of the first dial
+  twilio::sip_uri_template sip_headers;          // X-EI form and X- headers, escaped once
   twilio::dial_attributes dial;                  // with action (failover) and referUrl (transfers) set
   std::string first_dial_prefix;                 // twilio::dial_sip_prefix(dial), computed once
   std::vector<config::failover_step> failover;   // tried in order after a failed dial
   std::vector<std::string> transfer_allow;       // allow-list patterns (twilio/transfer.hpp)
 };
+
+// A number's `sip` (x_ei, headers) over the top-level one: x_ei when set, headers name by name.
+twilio::sip_uri_template resolve_sip_headers(const config::sip_headers_config& number, const config::sip_config& defaults);
+
+// The SIP URI of a dial of `route`'s call to `sip_target` (the route's own, or a failover step's),
+// with the route's X-EI form and headers, `params` filling "{Param}" headers. Every <Sip> the
+// service writes comes from here; write the URI with twiml_document (or append_xml_text), which
+// escapes the '&' between headers. Headers left out for length are in the result's `omitted`:
+// count and log their names (never values: they can be caller data).
+twilio::sip_uri_result build_sip_uri(const call_route& route, std::string_view sip_target, std::string_view called,
+                                     std::string_view call_sid, const twilio::call_parameters& params);
 
 // `dial` of a number over the top-level `dial`, key by key, as <Dial> attributes.
 twilio::dial_attributes resolve_dial(const config::dial_config& number, const config::dial_config& defaults);

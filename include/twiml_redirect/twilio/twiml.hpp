@@ -70,6 +70,10 @@ std::string dial_sip_prefix(const dial_attributes& dial);
 std::string render_dial_sip(std::string_view prefix, std::string_view called, std::string_view sip_target,
                             std::string_view call_sid);
 
+// {prefix}{uri, escaped}</Sip></Dial></Response>, for a URI with headers (sip_uri_template::build):
+// the '&' between headers is written &amp;.
+std::string render_dial_sip_uri(std::string_view prefix, std::string_view uri);
+
 // <?xml ...?><Response><Dial><Sip>{sip_uri, escaped}</Sip></Dial></Response>: no attributes.
 std::string render_dial_sip(std::string_view called, std::string_view sip_target, std::string_view call_sid);
 

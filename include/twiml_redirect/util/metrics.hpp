@@ -135,6 +135,9 @@ class metrics {
 
   // How many numbers the routing table in force has (after startup and after each reload). Thread-safe.
   void set_configured_numbers(std::size_t count) { configured_numbers_.store(count, std::memory_order_relaxed); }
+  // `count` configured SIP headers were left out of a dialed URI to keep it under Twilio's length
+  // limit. Thread-safe; rare (a config whose headers fit never gets here).
+  void count_sip_headers_omitted(std::uint64_t count) { sip_headers_omitted_.fetch_add(count, std::memory_order_relaxed); }
 
   // Provisioning moved to `state`. A non-empty `last_error` replaces the recorded error, which
   // otherwise stays, so a scrape after a recovery still shows what went wrong last. Keep secrets
@@ -159,6 +162,7 @@ class metrics {
   std::atomic<std::uint64_t> config_reloads_ok_{0};
   std::atomic<std::uint64_t> config_reloads_failed_{0};
   std::atomic<std::uint64_t> configured_numbers_{0};
+  std::atomic<std::uint64_t> sip_headers_omitted_{0};
   provisioning_state provisioning_ = provisioning_state::disabled;
   std::string provisioning_error_;
 };
