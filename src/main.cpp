@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "twiml_redirect/app/commands.hpp"
+#include "twiml_redirect/context/store.hpp"
 #include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/app/provisioning.hpp"
 #include "twiml_redirect/util/logging.hpp"
@@ -147,6 +148,9 @@ int run(const command_line& cli) {
   }
   if (cli.command == "check-config") {
     std::cout << config::describe_config(config, 2) << "\n";
+    // Only a warning: webhooks work without Redis, and it may come up after this service.
+    if (auto problem = context::probe_store(config.context, std::chrono::seconds(2)))
+      std::cerr << "twiml-redirect: warning: " << *problem << "\n";
     return app::kExitOk;
   }
   if (cli.command == "healthcheck") return app::run_healthcheck(config, std::cerr);

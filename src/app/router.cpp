@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/verb.hpp>
 
+#include "twiml_redirect/app/call_context.hpp"
 #include "twiml_redirect/app/redirect_call.hpp"
 #include "twiml_redirect/app/responses.hpp"
 #include "twiml_redirect/util/logging.hpp"
@@ -16,11 +17,14 @@ using http::beast_http::verb;
 // The service's table. Twilio calls the webhook with POST by default and GET when the number is
 // set up that way; probes may use HEAD on the health endpoints. Handlers capture what they need
 // (never the router, which the server may move).
-std::vector<route> service_routes(std::string sip_target, const readiness& ready, util::metrics& metrics) {
-  return {
+std::vector<route> service_routes(std::string sip_target, const readiness& ready, util::metrics& metrics,
+                                  const call_context* context = nullptr) {
+  std::vector<route> routes = {
       {"/redirect_call", {verb::get, verb::post},
-       twilio_handler([sip_target = std::move(sip_target)](const twilio_request& req, http::request_context& ctx) {
-         return handle_redirect_call(req, ctx, sip_target);
+       twilio_handler([sip_target = std::move(sip_target), context](const twilio_request& req, http::request_context& ctx) {
+         http::response res = handle_redirect_call(req, ctx, sip_target);
+         if (context && res.result() == status::ok) context->record(req);
+         return res;
        })},
       {"/healthz", {verb::get, verb::head},
        http::request_handler([](const http::request&, http::request_context&) {
@@ -40,6 +44,12 @@ std::vector<route> service_routes(std::string sip_target, const readiness& ready
          return metrics_response(metrics.render());
        })},
   };
+  if (context && context->serves_lookups())
+    routes.push_back({"/call_context", {verb::post},
+                      http::request_handler([context](const http::request& req, http::request_context& ctx) {
+                        return context->lookup(req, ctx);
+                      })});
+  return routes;
 }
 
 bool is_twilio_called(const route& r) { return std::holds_alternative<twilio_handler>(r.handle); }
@@ -58,8 +68,8 @@ std::string method_set::allow() const {
 }
 
 router::router(std::string sip_target, const readiness& readiness, util::metrics& metrics,
-               twilio::request_validator validator)
-    : router(service_routes(std::move(sip_target), readiness, metrics), metrics, std::move(validator)) {}
+               twilio::request_validator validator, const call_context* context)
+    : router(service_routes(std::move(sip_target), readiness, metrics, context), metrics, std::move(validator)) {}
 
 router::router(std::vector<route> routes, util::metrics& metrics, twilio::request_validator validator)
     : routes_(std::move(routes)), guard_(std::move(validator), metrics) {}
@@ -70,6 +80,7 @@ std::vector<std::string> router::paths(std::string_view twilio_prefix) {
   static util::metrics unused_metrics(std::vector<std::string>{});
   std::vector<std::string> out;
   for (const route& r : service_routes({}, unused_readiness, unused_metrics)) out.push_back(r.path);
+  out.push_back("/call_context");  // served only with a token, but always a label of its own
   if (!twilio_prefix.empty()) {
     for (const route& r : service_routes({}, unused_readiness, unused_metrics))
       if (is_twilio_called(r)) out.push_back(std::string(twilio_prefix) + r.path);

@@ -5,6 +5,7 @@
 #include <functional>
 #include <spdlog/spdlog.h>
 
+#include "twiml_redirect/app/call_context.hpp"
 #include "twiml_redirect/app/commands.hpp"
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/app/router.hpp"
@@ -51,7 +52,12 @@ int run_serve(const config::service_config& config) {
                                        .trusted_proxies = config.twilio.trusted_proxies});
   util::metrics metrics(router::paths(validator.public_path()));
   metrics.set_provisioning_state(provisions ? util::provisioning_state::pending : util::provisioning_state::disabled);
-  http::server server(config.server, router(config.sip.target, ready_state, metrics, std::move(validator)), metrics);
+  const call_context caller_context(context::make_store(config.context), config.context.token, config.synthflow.numbers,
+                                    config.context.lookup_timeout, metrics);
+  if (!caller_context.serves_lookups())
+    spdlog::info("CALL_CONTEXT_TOKEN is not set: /call_context is not served (404) and no caller data is kept");
+  http::server server(config.server,
+                      router(config.sip.target, ready_state, metrics, std::move(validator), &caller_context), metrics);
   try {
     server.start();
   } catch (const boost::system::system_error& error) {

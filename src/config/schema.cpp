@@ -21,6 +21,7 @@
 #include <stdexcept>
 
 #include "twiml_redirect/twilio/call_params.hpp"
+#include "twiml_redirect/twilio/caller_variables.hpp"
 #include "twiml_redirect/util/cidr.hpp"
 #include "twiml_redirect/util/url.hpp"
 
@@ -33,7 +34,7 @@ using json = nlohmann::json;
   throw config_error(where + ": " + problem);
 }
 
-enum class value_type { string, boolean, integer, milliseconds, enumeration, string_list, object, object_list, json_object };
+enum class value_type { string, boolean, integer, milliseconds, enumeration, string_list, string_map, object, object_list, json_object };
 
 const char* type_name(value_type type) {
   switch (type) {
@@ -43,6 +44,7 @@ const char* type_name(value_type type) {
     case value_type::milliseconds: return "milliseconds";
     case value_type::enumeration: return "enum";
     case value_type::string_list: return "string list";
+    case value_type::string_map: return "string map";
     case value_type::object: return "object";
     case value_type::object_list: return "object list";
     case value_type::json_object: return "json object";
@@ -236,6 +238,26 @@ class builder {
     return push(std::move(f));
   }
 
+  // A JSON object whose values are strings; opts.check applies to each name. Not settable from the
+  // environment.
+  builder& add(std::string key, std::map<std::string, std::string> S::*member, options opts) {
+    field f = make(std::move(key), value_type::string_map, opts);
+    f.read = [member, opts](void* object, const json& value, const std::string& path) {
+      if (!value.is_object()) fail(path, "must be a JSON object of strings");
+      std::map<std::string, std::string> items;
+      for (const auto& item : value.items()) {
+        const std::string where = path + "." + item.key();
+        if (!item.value().is_string()) fail(where, "must be a string");
+        if (opts.check)
+          if (auto problem = opts.check(item.key())) fail(where, *problem);
+        items.emplace(item.key(), item.value().get<std::string>());
+      }
+      static_cast<S*>(object)->*member = std::move(items);
+    };
+    f.describe = [member](const void* object) { return json(static_cast<const S*>(object)->*member); };
+    return push(std::move(f));
+  }
+
   // A nested object described by its own table.
   template <typename T>
   builder& add(std::string key, T S::*member, const table& nested, options opts) {
@@ -366,6 +388,26 @@ std::optional<std::string> check_env_var_name(const std::string& name) {
   return "must be the name of an environment variable ([A-Za-z_][A-Za-z0-9_]*)";
 }
 
+// A name of a number's own prompt variable: a plain identifier that is not one of the caller's.
+std::optional<std::string> check_variable_name(const std::string& name) {
+  const bool identifier = !name.empty() && name.size() <= 64 && (name.front() < '0' || name.front() > '9') &&
+                          std::all_of(name.begin(), name.end(), [](char c) {
+                            return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                                   c == '_';
+                          });
+  if (!identifier) return "must be a variable name of up to 64 characters ([A-Za-z_][A-Za-z0-9_]*)";
+  if (twilio::is_caller_variable(name))
+    return "is a caller variable /call_context fills from the webhook; choose another name";
+  return std::nullopt;
+}
+
+std::optional<std::string> check_redis_url(const std::string& url) {
+  if (url.empty()) return std::nullopt;
+  auto parsed = util::parse_redis_url(url);
+  if (!parsed) return parsed.error();
+  return std::nullopt;
+}
+
 // The same parser the outbound client uses, so a URL that passes check-config works in serve.
 std::optional<std::string> check_api_url(const std::string& url) {
   auto parsed = util::parse_http_url(url);
@@ -431,6 +473,10 @@ const table& number_table() {
           .add("termination_uri", &number_config::termination_uri,
                {.help = "SIP domain for outbound legs; when set, the number is imported as `provider_name: \"custom\"`"})
           .add("agent", &number_config::agent, agent_table(), {.required = true, .help = "the number's inbound agent"})
+          .add("variables", &number_config::variables,
+               {.check = check_variable_name,
+                .help = "fixed prompt variables `/call_context` answers for calls to this number, e.g. "
+                        "`{\"business_name\": \"Acme\"}`"})
           .build();
   return number;
 }
@@ -529,6 +575,33 @@ const table& synthflow_table() {
   return synthflow;
 }
 
+const table& context_table() {
+  static const table context =
+      builder<context_config>("context")
+          .add_enum("store", &context_config::store,
+                    {{"memory", context_store::memory}, {"redis", context_store::redis}},
+                    {.help = "where call records live: `memory` (one instance) or `redis` (replicas share it)"})
+          .add("ttl_s", &context_config::ttl_s,
+               {.min = 1, .max = 7 * 24 * 3600, .help = "seconds a call's record is kept after its webhook"})
+          .add("max_entries", &context_config::max_entries,
+               {.min = 1, .max = 100'000'000, .help = "memory store: records kept at most; the oldest go first"})
+          .add("lookup_timeout_ms", &context_config::lookup_timeout,
+               {.min = 10, .max = 60'000, .help = "`/call_context` answers `503` when the store has not answered by then"})
+          .add("redis_url", &context_config::redis_url,
+               {.env = "CALL_CONTEXT_REDIS_URL", .check = check_redis_url,
+                .help = "`redis://[user@]host:port/db` (store `redis`); no password in it"})
+          .add("redis_password", &context_config::redis_password,
+               {.env = "CALL_CONTEXT_REDIS_PASSWORD", .secret = true, .help = "the Redis password (AUTH)"})
+          .add("token", &context_config::token,
+               {.env = "CALL_CONTEXT_TOKEN", .secret = true,
+                .help = "Bearer token Synthflow's action must send; when unset, `/call_context` is not served"})
+          .add("synthflow_action", &context_config::synthflow_action,
+               {.help = "`provision` creates the pre-call action calling `/call_context` and attaches it to each "
+                        "number's agent (needs `PUBLIC_URL` and `CALL_CONTEXT_TOKEN`)"})
+          .build();
+  return context;
+}
+
 const table& root_table() {
   static const table root =
       builder<service_config>("configuration")
@@ -537,6 +610,7 @@ const table& root_table() {
           .add("log", &service_config::log, log_table(), {.help = "logging"})
           .add("twilio", &service_config::twilio, twilio_table(), {.help = "Twilio's webhook requests"})
           .add("synthflow", &service_config::synthflow, synthflow_table(), {.help = "Synthflow's API and provisioning"})
+          .add("context", &service_config::context, context_table(), {.help = "caller context for Synthflow's pre-call action"})
           .build();
   return root;
 }

@@ -35,7 +35,7 @@ std::string error_of(const std::string& document, std::map<std::string, std::str
 json schema() { return json::parse(describe_schema(-1)); }
 
 // Every key path in a JSON document, list elements spelled "[]": {"a":{"b":[{"c":1}]}} gives a,
-// a.b, a.b[].c. Free-form objects (agent.extra) are leaves.
+// a.b, a.b[].c. Free-form objects (agent.extra, a number's variables) are leaves.
 void collect_paths(const json& value, const std::string& path, const std::set<std::string>& leaves,
                    std::set<std::string>& out) {
   if (!path.empty() && !path.ends_with("[]")) out.insert(path);
@@ -51,7 +51,7 @@ void collect_paths(const json& value, const std::string& path, const std::set<st
 std::set<std::string> paths_of(const json& document) {
   std::set<std::string> leaves;
   for (const json& row : schema())
-    if (row["type"] == "json object") leaves.insert(row["path"].get<std::string>());
+    if (row["type"] == "json object" || row["type"] == "string map") leaves.insert(row["path"].get<std::string>());
   std::set<std::string> out;
   collect_paths(document, "", leaves, out);
   return out;
@@ -79,10 +79,14 @@ constexpr std::string_view kEveryKey = R"({
                            "trunk_pwd_env":"TRUNK_PWD_MAIN","termination_uri":"pbx.example.com",
                            "agent":{"name":"Reception","prompt":"Be kind","greeting_message":"Hi","llm":"gpt-4.1",
                                     "language":"en-US","voice_id":"v1","voice_engine_version":"2.1",
-                                    "extra":{"timezone":"Europe/Berlin","nested":{"a":[1,2]}}}}]}})";
+                                    "extra":{"timezone":"Europe/Berlin","nested":{"a":[1,2]}}},
+                           "variables":{"business_name":"Acme","opening_hours":"9-5"}}]},
+  "context":{"store":"redis","ttl_s":600,"max_entries":5000,"lookup_timeout_ms":250,
+             "redis_url":"redis://app@cache:6380/1","synthflow_action":true}})";
 
 const std::map<std::string, std::string> kSecretEnv = {
-    {"TWILIO_AUTH_TOKEN", "tw-secret-4711"}, {"SYNTHFLOW_API_KEY", "sf-secret-0815"}, {"TRUNK_PWD_MAIN", "trunk-secret-42"}};
+    {"TWILIO_AUTH_TOKEN", "tw-secret-4711"}, {"SYNTHFLOW_API_KEY", "sf-secret-0815"}, {"TRUNK_PWD_MAIN", "trunk-secret-42"},
+    {"CALL_CONTEXT_TOKEN", "ctx-secret-1234"}, {"CALL_CONTEXT_REDIS_PASSWORD", "redis-secret-99"}};
 
 TEST(ConfigSchema, FileKeysAreExactlyTheListedOnes) {
   ASSERT_EQ(error_of(std::string(kEveryKey), kSecretEnv), "");
@@ -102,6 +106,8 @@ TEST(ConfigSchema, FullyPopulatedDocumentRoundTripsThroughDescribe) {
   described["twilio"].erase("auth_token");
   described["synthflow"].erase("api_key");
   described["synthflow"]["numbers"][0].erase("trunk_pwd");
+  described["context"].erase("token");
+  described["context"].erase("redis_password");
   json expected = json::parse(kEveryKey);
   expected["twilio"]["public_url"] = "https://example.com/voice";
   EXPECT_EQ(described, expected) << described.dump(2);
@@ -143,7 +149,7 @@ TEST(ConfigSchema, DefaultsAreThoseOfTheDefaultConfig) {
 
 TEST(ConfigSchema, ListingRowsAreComplete) {
   const std::set<std::string> types = {"string", "bool", "integer", "milliseconds", "enum",
-                                       "string list", "object", "object list", "json object"};
+                                       "string list", "string map", "object", "object list", "json object"};
   for (const json& row : schema()) {
     for (const char* key : {"path", "type", "default", "min", "max", "allowed", "env", "secret", "help"})
       EXPECT_TRUE(row.contains(key)) << row.dump() << " lacks " << key;
@@ -168,7 +174,7 @@ TEST(ConfigSchema, ListingRowsAreComplete) {
 json wrong_value(const std::string& type) {
   if (type == "bool" || type == "enum") return 7;
   if (type == "integer" || type == "milliseconds") return -1;
-  if (type == "json object") return json::array();
+  if (type == "json object" || type == "string map") return json::array();
   return true;  // strings, lists, objects
 }
 
@@ -231,7 +237,30 @@ TEST(ConfigSchema, DescribeNeverShowsASecret) {
     EXPECT_EQ(described.at(json::json_pointer(pointer)), "<redacted>") << pointer;
     ++secrets;
   }
-  EXPECT_EQ(secrets, 3);
+  EXPECT_EQ(secrets, 5);
+}
+
+TEST(ConfigSchema, NumberVariablesAreFixedStringsWithTheirOwnNames) {
+  const std::string number = R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"},"variables":)";
+  const service_config config = parse_config(number + R"({"business_name":"Acme"}}]}})", fake_env());
+  EXPECT_EQ(config.synthflow.numbers.at(0).variables.at("business_name"), "Acme");
+  EXPECT_EQ(error_of(number + R"({"caller_name":"Bob"}}]}})"),
+            "synthflow.numbers[0].variables.caller_name: is a caller variable /call_context fills from the webhook; "
+            "choose another name");
+  EXPECT_EQ(error_of(number + R"({"hours":9}}]}})"), "synthflow.numbers[0].variables.hours: must be a string");
+  EXPECT_TRUE(error_of(number + R"({"bad name":"x"}}]}})").starts_with("synthflow.numbers[0].variables.bad name: "));
+}
+
+TEST(ConfigSchema, ContextRulesBetweenKeys) {
+  EXPECT_EQ(error_of(R"({"context":{"store":"redis"}})"),
+            "context.redis_url: is required when context.store is \"redis\" (or set CALL_CONTEXT_REDIS_URL)");
+  EXPECT_EQ(error_of(R"({"context":{"store":"redis"}})", {{"CALL_CONTEXT_REDIS_URL", "redis://127.0.0.1:6379"}}), "");
+  EXPECT_EQ(error_of(R"({"context":{"synthflow_action":true},"twilio":{"public_url":"https://x.example"}})"),
+            "context.synthflow_action: is true but the CALL_CONTEXT_TOKEN environment variable is not set");
+  EXPECT_TRUE(error_of(R"({"context":{"synthflow_action":true}})", {{"CALL_CONTEXT_TOKEN", "t"}})
+                  .starts_with("context.synthflow_action: is true but twilio.public_url"));
+  const std::string password_in_url = error_of(R"({"context":{"redis_url":"redis://u:pw@h:1"}})");
+  EXPECT_TRUE(password_in_url.starts_with("context.redis_url: must not carry a password")) << password_in_url;
 }
 
 TEST(ConfigSchema, PublicUrlMayCarryAPathPrefix) {

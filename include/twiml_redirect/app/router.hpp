@@ -19,6 +19,8 @@
 
 namespace twiml_redirect::app {
 
+class call_context;
+
 // The HTTP methods a route answers: a set, from which a 405's Allow header is written.
 class method_set {
  public:
@@ -54,8 +56,10 @@ class router {
   // and `metrics` must outlive the router; /metrics shows `metrics`, and rejected signatures are
   // counted there. When `validator` has an auth token, every Twilio-called request must carry a
   // valid X-Twilio-Signature (else 403); without one, requests go unchecked.
+  // With `context` (which must outlive the router), /redirect_call records each call it answers
+  // with 200, and /call_context is served when the context has a token.
   router(std::string sip_target, const readiness& readiness, util::metrics& metrics,
-         twilio::request_validator validator = twilio::request_validator({}));
+         twilio::request_validator validator = twilio::request_validator({}), const call_context* context = nullptr);
 
   // Any table of routes, e.g. one a test builds. `metrics` must outlive the router.
   router(std::vector<route> routes, util::metrics& metrics, twilio::request_validator validator);

@@ -74,6 +74,9 @@ struct number_config {
   // empty: not sent and not managed.
   std::string termination_uri;
   agent_config agent;
+  // Fixed strings /call_context adds to the caller's variables for calls to this number (a
+  // business name, opening hours). Names may not reuse the caller variables' names.
+  std::map<std::string, std::string> variables;
 };
 
 struct synthflow_config {
@@ -89,12 +92,28 @@ struct synthflow_config {
   std::vector<number_config> numbers;
 };
 
+enum class context_store { memory, redis };
+
+// Caller context: what /redirect_call records about a call and /call_context answers to Synthflow's
+// pre-call action.
+struct context_config {
+  context_store store = context_store::memory;
+  std::uint32_t ttl_s = 3600;            // how long a call's record is kept
+  std::size_t max_entries = 1'000'000;   // memory store: records at most; the oldest go first
+  std::chrono::milliseconds lookup_timeout{500};
+  std::string redis_url;       // redis://[user@]host:port/db
+  std::string redis_password;  // from CALL_CONTEXT_REDIS_PASSWORD only; never logged
+  std::string token;           // from CALL_CONTEXT_TOKEN only; never logged. Empty: no /call_context
+  bool synthflow_action = false;  // provision the pre-call action that calls /call_context
+};
+
 struct service_config {
   server_config server;
   sip_config sip;
   log_config log;
   twilio_config twilio;
   synthflow_config synthflow;
+  context_config context;
 };
 
 // A config that cannot be used. what() names the key path (e.g. "server.port") and the problem.

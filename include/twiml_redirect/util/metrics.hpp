@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -99,11 +100,16 @@ class metrics {
   // Everything in the Prometheus text exposition format (version 0.0.4). Thread-safe.
   std::string render() const;
 
+  // Appends the metrics of a part that keeps its own counts (the call context store) to every
+  // render(), after the service's own. `write` must be thread-safe and outlive this object's scrapes.
+  void add_section(std::function<void(std::string& out)> write);
+
  private:
   const std::vector<std::string> routes_;
   mutable std::mutex mutex_;  // guards recorders_ (the list, not the counts) and provisioning
   std::vector<std::unique_ptr<recorder>> recorders_;
   std::atomic<std::uint64_t> signature_failures_{0};
+  std::vector<std::function<void(std::string&)>> sections_;
   provisioning_state provisioning_ = provisioning_state::disabled;
   std::string provisioning_error_;
 };
