@@ -146,6 +146,9 @@ int run(const command_line& cli) {
     std::cerr << "twiml-redirect: config error: " << error.what() << "\n";
     return app::kExitUsage;
   }
+  // serve logs them once logging is set up; the other commands speak to a person at a terminal.
+  if (cli.command != "serve")
+    for (const std::string& warning : config.warnings) std::cerr << "twiml-redirect: warning: " << warning << "\n";
   if (cli.command == "check-config") {
     std::cout << config::describe_config(config, 2) << "\n";
     // Only a warning: webhooks work without Redis, and it may come up after this service.
@@ -159,11 +162,11 @@ int run(const command_line& cli) {
                           std::cerr);
   util::setup_logging(config.log);
   if (cli.command == "provision") {
-    if (auto problem = config::check_provisioning_inputs(config.synthflow)) {
+    if (auto problem = config::check_provisioning_inputs(config.synthflow, config.numbers)) {
       std::cerr << "twiml-redirect: config error: " << *problem << "\n";
       return app::kExitUsage;
     }
-    return app::run_provision_command(config.synthflow, cli.dry_run, std::cout);
+    return app::run_provision_command(config, cli.dry_run, std::cout);
   }
   return app::run_serve(config);
 }

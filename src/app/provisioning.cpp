@@ -21,21 +21,23 @@ failure setup_failure(std::string message) {
   return failure{"synthflow setup", 0, std::move(message), false, false, false};
 }
 
-std::vector<std::string> secrets_of(const config::synthflow_config& config) {
+std::vector<std::string> secrets_of(const config::synthflow_config& config,
+                                    const std::vector<config::number_config>& numbers) {
   std::vector<std::string> secrets{config.api_key};
-  for (const auto& number : config.numbers) secrets.push_back(number.trunk_pwd);
+  for (const auto& number : numbers) secrets.push_back(number.trunk_pwd);
   return secrets;
 }
 
 // Checks what the config loader may not have (these entry points are also called from tests).
-std::optional<failure> check_config(const config::synthflow_config& config) {
+std::optional<failure> check_config(const config::synthflow_config& config,
+                                    const std::vector<config::number_config>& numbers) {
   if (config.api_key.empty()) return setup_failure("SYNTHFLOW_API_KEY is not set");
   if (config.workspace_id.empty()) return setup_failure("synthflow.workspace_id is empty");
-  for (const auto& number : config.numbers) {
+  for (const auto& number : numbers) {
     if (number.phone_number.size() < 3 || number.phone_number.front() != '+') {
       return setup_failure("phone number \"" + number.phone_number + "\" is not E.164 (+<digits>)");
     }
-    if (number.agent.name.empty()) {
+    if (!number.agent || number.agent->name.empty()) {
       return setup_failure("the agent of " + number.phone_number + " has no name");
     }
   }
@@ -44,8 +46,9 @@ std::optional<failure> check_config(const config::synthflow_config& config) {
 
 // The client for api_url, after the checks; warns about plain HTTP off the machine.
 boost::system::result<std::shared_ptr<http_client>, failure> make_client(
-    const config::synthflow_config& config, outbound::endpoint& target) {
-  if (auto problem = check_config(config)) return *problem;
+    const config::synthflow_config& config, const std::vector<config::number_config>& numbers,
+    outbound::endpoint& target) {
+  if (auto problem = check_config(config, numbers)) return *problem;
   auto parsed = util::parse_http_url(config.api_url);
   if (!parsed) return setup_failure("synthflow.api_url: " + parsed.error());
   target = *parsed;
@@ -67,32 +70,36 @@ boost::system::result<std::shared_ptr<http_client>, failure> make_client(
   return std::shared_ptr<http_client>(std::move(*client));
 }
 
-synthflow::api_settings settings_for(const config::synthflow_config& config, const outbound::endpoint& target) {
+synthflow::api_settings settings_for(const config::synthflow_config& config,
+                                     const std::vector<config::number_config>& numbers,
+                                     const outbound::endpoint& target) {
   synthflow::api_settings settings;
   settings.base_path = target.base_path;
   settings.workspace_id = config.workspace_id;
   settings.api_key = config.api_key;
-  settings.secrets = secrets_of(config);
+  settings.secrets = secrets_of(config, numbers);
   settings.retry = {config.max_attempts, config.initial_backoff, config.max_backoff};
   return settings;
 }
 
 }  // namespace
 
-int run_provision_command(const config::synthflow_config& config, bool dry_run, std::ostream& out) {
-  if (config.numbers.empty()) {
-    out << "synthflow: no numbers configured, nothing to provision\n";
+int run_provision_command(const config::service_config& service, bool dry_run, std::ostream& out) {
+  const config::synthflow_config& config = service.synthflow;
+  const std::vector<config::number_config> numbers = config::provisioned_numbers(service.numbers);
+  if (numbers.empty()) {
+    out << "synthflow: no numbers with an agent configured, nothing to provision\n";
     return 0;
   }
   outbound::endpoint target;
-  auto client = make_client(config, target);
+  auto client = make_client(config, numbers, target);
   if (!client) {
     out << "error: " << client.error().describe() << '\n';
     return 1;
   }
   stop_signal stop;
-  synthflow::synthflow_api api(**client, settings_for(config, target), stop);
-  const auto report = synthflow::provision(api, config, dry_run, stop);
+  synthflow::synthflow_api api(**client, settings_for(config, numbers, target), stop);
+  const auto report = synthflow::provision(api, config, numbers, dry_run, stop);
   if (dry_run) out << "synthflow: dry run, nothing was written\n";
   out << synthflow::format_report(report);
   if (!report.ok()) spdlog::error("synthflow: provisioning failed: {}", report.failure_summary());
@@ -100,10 +107,11 @@ int run_provision_command(const config::synthflow_config& config, bool dry_run, 
 }
 
 background_provisioning::background_provisioning(
-    config::synthflow_config config, readiness& readiness,
+    const config::service_config& config, readiness& readiness,
     std::function<void(const std::string&)> on_permanent_failure, std::function<void()> on_succeeded,
     std::function<void(const std::string&)> on_round_failed)
-    : config_(std::move(config)),
+    : config_(config.synthflow),
+      numbers_(config::provisioned_numbers(config.numbers)),
       readiness_(readiness),
       on_permanent_failure_(std::move(on_permanent_failure)),
       on_succeeded_(std::move(on_succeeded)),
@@ -113,9 +121,9 @@ background_provisioning::~background_provisioning() { stop(); }
 
 void background_provisioning::start() {
   if (thread_.joinable()) return;
-  if (!config_.provision_on_start || config_.numbers.empty()) {
+  if (!config_.provision_on_start || numbers_.empty()) {
     spdlog::info("synthflow: provisioning skipped ({})",
-                 config_.numbers.empty() ? "no numbers configured" : "provision_on_start is false");
+                 numbers_.empty() ? "no numbers with an agent configured" : "provision_on_start is false");
     readiness_.set_ready();
     return;
   }
@@ -140,19 +148,19 @@ void background_provisioning::run() {
   };
 
   outbound::endpoint target;
-  auto client = make_client(config_, target);
+  auto client = make_client(config_, numbers_, target);
   if (!client) return give_up(client.error().describe());
   {
     std::lock_guard lock(mutex_);
     client_ = *client;
     if (stop_.stop_requested()) return;
   }
-  synthflow::synthflow_api api(*client_, settings_for(config_, target), stop_);
+  synthflow::synthflow_api api(*client_, settings_for(config_, numbers_, target), stop_);
   // Rounds of the whole reconcile: each round already retried every call max_attempts times, so
   // what is left is an outage; keep trying, slower, until it ends or the service stops.
   const outbound::retry_policy rounds{0, config_.initial_backoff, config_.max_backoff};
   for (unsigned round = 1;; ++round) {
-    const auto report = synthflow::provision(api, config_, false, stop_);
+    const auto report = synthflow::provision(api, config_, numbers_, false, stop_);
     if (stop_.stop_requested()) return;
     if (report.ok()) {
       std::istringstream table(synthflow::format_report(report));

@@ -17,10 +17,12 @@ namespace twiml_redirect::app {
 
 int run_serve(const config::service_config& config) {
   spdlog::info("twiml-redirect {} starting with config {}", kVersion, config::describe_config(config));
+  for (const std::string& warning : config.warnings) spdlog::warn("config: {}", warning);
 
-  const bool provisions = config.synthflow.provision_on_start && !config.synthflow.numbers.empty();
+  const bool provisions =
+      config.synthflow.provision_on_start && !config::provisioned_numbers(config.numbers).empty();
   if (provisions) {
-    if (auto problem = config::check_provisioning_inputs(config.synthflow)) {
+    if (auto problem = config::check_provisioning_inputs(config.synthflow, config.numbers)) {
       spdlog::critical("config error: {}", *problem);
       return kExitUsage;
     }
@@ -52,12 +54,16 @@ int run_serve(const config::service_config& config) {
                                        .trusted_proxies = config.twilio.trusted_proxies});
   util::metrics metrics(router::paths(validator.public_path()));
   metrics.set_provisioning_state(provisions ? util::provisioning_state::pending : util::provisioning_state::disabled);
-  const call_context caller_context(context::make_store(config.context), config.context.token, config.synthflow.numbers,
+  auto routes = std::make_shared<const routing::route_table>(config);
+  spdlog::info("routing: {} configured number(s); other numbers {}", routes->size(),
+               config.routing.unknown_numbers == config::unknown_number_policy::reject ? "are rejected"
+                                                                                       : "get the default route");
+  const call_context caller_context(context::make_store(config.context), config.context.token, config.numbers,
                                     config.context.lookup_timeout, metrics);
   if (!caller_context.serves_lookups())
     spdlog::info("CALL_CONTEXT_TOKEN is not set: /call_context is not served (404) and no caller data is kept");
   http::server server(config.server,
-                      router(config.sip.target, ready_state, metrics, std::move(validator), &caller_context), metrics);
+                      router(std::move(routes), ready_state, metrics, std::move(validator), &caller_context), metrics);
   try {
     server.start();
   } catch (const boost::system::system_error& error) {
@@ -76,7 +82,7 @@ int run_serve(const config::service_config& config) {
   });
 
   // Webhooks do not depend on provisioning, so it runs beside the server; /readyz tells which.
-  background_provisioning provisioning(config.synthflow, ready_state, [&](const std::string& message) {
+  background_provisioning provisioning(config, ready_state, [&](const std::string& message) {
     metrics.set_provisioning_state(util::provisioning_state::failed, message);
     boost::asio::post(signals_context, [&, message] {
       spdlog::critical("provisioning failed: {}; stopping", message);

@@ -31,9 +31,8 @@ std::string sid_of(int n) {
 
 std::string config_text(const std::string& context) {
   return R"({"server":{"host":"127.0.0.1","port":0,"threads":2,"drain_timeout_ms":2000},
-             "synthflow":{"provision_on_start":false,
-               "numbers":[{"phone_number":"+14155550100","agent":{"name":"Reception"},
-                           "variables":{"business_name":"Acme Dental"}}]},
+             "synthflow":{"provision_on_start":false},
+             "numbers":[{"phone_number":"+14155550100","variables":{"business_name":"Acme Dental"}}],
              "context":)" + context + "}";
 }
 

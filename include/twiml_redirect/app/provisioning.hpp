@@ -21,7 +21,7 @@ class http_client;
 namespace twiml_redirect::app {
 
 // Blocking: provisions every configured number, prints the table to `out`; returns 0 when everything matches, 1 on failure.
-int run_provision_command(const config::synthflow_config& config, bool dry_run, std::ostream& out);
+int run_provision_command(const config::service_config& config, bool dry_run, std::ostream& out);
 
 // serve mode: provisions on its own thread; retries transient failures with capped backoff forever;
 // keeps `readiness` updated with the reason; calls on_permanent_failure(message) once on a permanent failure.
@@ -31,7 +31,7 @@ class background_provisioning {
   // the provisioning thread. With provision_on_start false or no numbers, start() marks ready at once.
   // on_succeeded (optional) runs on the provisioning thread once everything matches;
   // on_round_failed(message) (optional) after each round that failed for a transient reason.
-  background_provisioning(config::synthflow_config config, readiness& readiness,
+  background_provisioning(const config::service_config& config, readiness& readiness,
                           std::function<void(const std::string&)> on_permanent_failure,
                           std::function<void()> on_succeeded = {},
                           std::function<void(const std::string&)> on_round_failed = {});
@@ -46,6 +46,7 @@ class background_provisioning {
   void run();
 
   config::synthflow_config config_;
+  std::vector<config::number_config> numbers_;  // those with an agent
   readiness& readiness_;
   std::function<void(const std::string&)> on_permanent_failure_;
   std::function<void()> on_succeeded_;

@@ -5,6 +5,7 @@
 // server calls the router for every request; it does no I/O.
 
 #include <cstdint>
+#include <memory>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/app/twilio_guard.hpp"
 #include "twiml_redirect/http/types.hpp"
+#include "twiml_redirect/routing/route_table.hpp"
 #include "twiml_redirect/twilio/request_validator.hpp"
 #include "twiml_redirect/util/metrics.hpp"
 
@@ -58,8 +60,12 @@ class router {
   // valid X-Twilio-Signature (else 403); without one, requests go unchecked.
   // With `context` (which must outlive the router), /redirect_call records each call it answers
   // with 200, and /call_context is served when the context has a token.
-  router(std::string sip_target, const readiness& readiness, util::metrics& metrics,
+  router(std::shared_ptr<const routing::route_table> routes, const readiness& readiness, util::metrics& metrics,
          twilio::request_validator validator = twilio::request_validator({}), const call_context* context = nullptr);
+
+  // The service's routes with a configuration that dials `sip_target` for every number.
+  router(std::string_view sip_target, const readiness& readiness, util::metrics& metrics,
+         twilio::request_validator validator = twilio::request_validator({}));
 
   // Any table of routes, e.g. one a test builds. `metrics` must outlive the router.
   router(std::vector<route> routes, util::metrics& metrics, twilio::request_validator validator);

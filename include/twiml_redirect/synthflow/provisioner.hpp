@@ -37,10 +37,11 @@ struct provision_report {
   std::string failure_summary() const;
 };
 
-// Reconciles every number of `config` through `api`. dry_run reads only and reports what it would
-// change. Stops early when `stop` is requested.
-provision_report provision(synthflow_api& api, const config::synthflow_config& config, bool dry_run,
-                           stop_signal& stop);
+// Reconciles every number of `numbers` that has an agent through `api` (a number without one is
+// routed but not provisioned). dry_run reads only and reports what it would change. Stops early when
+// `stop` is requested.
+provision_report provision(synthflow_api& api, const config::synthflow_config& config,
+                           const std::vector<config::number_config>& numbers, bool dry_run, stop_signal& stop);
 
 // The report as an aligned text table with one row per number and agent, failures listed after it.
 std::string format_report(const provision_report& report);
