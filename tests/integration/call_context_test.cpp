@@ -198,7 +198,7 @@ class webhook_load {
   }
   int sent() const { return sent_; }
   int failed() const { return failed_; }
-  std::chrono::milliseconds slowest() const { return slowest_; }
+  std::chrono::milliseconds slowest() const { return slowest_.load(); }
 
  private:
   void run(std::uint16_t port) {
@@ -210,8 +210,8 @@ class webhook_load {
       } catch (const std::exception&) {
         ++failed_;
       }
-      slowest_ = std::max(slowest_, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         std::chrono::steady_clock::now() - started));
+      slowest_ = std::max(slowest_.load(), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::steady_clock::now() - started));
       ++sent_;
     }
   }

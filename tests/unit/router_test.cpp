@@ -418,9 +418,10 @@ TEST_F(PrefixTest, OnlyTwilioCalledRoutesAreMountedUnderThePrefix) {
 }
 
 TEST(RouterPaths, ServiceRoutesAndTheirPrefixedMounts) {
-  EXPECT_EQ(router::paths(), (std::vector<std::string>{"/redirect_call", "/healthz", "/readyz", "/metrics"}));
-  EXPECT_EQ(router::paths("/voice"),
-            (std::vector<std::string>{"/redirect_call", "/healthz", "/readyz", "/metrics", "/voice/redirect_call"}));
+  EXPECT_EQ(router::paths(),
+            (std::vector<std::string>{"/redirect_call", "/healthz", "/readyz", "/metrics", "/call_context"}));
+  EXPECT_EQ(router::paths("/voice"), (std::vector<std::string>{"/redirect_call", "/healthz", "/readyz", "/metrics",
+                                                               "/call_context", "/voice/redirect_call"}));
 }
 
 TEST(ServiceRouter, PrefixedPublicUrl) {
