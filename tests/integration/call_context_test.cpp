@@ -102,7 +102,7 @@ TEST(CallContext, MemoryStoreAnswersTheRecordedCall) {
   EXPECT_EQ(unknown.result_int(), 404);
   EXPECT_EQ(unknown.body(), R"({"error":"unknown call"})");
 
-  const test_response bad = lookup(connection, R"({"external_id":"<external_id>","call_sid":"nope"})");
+  const test_response bad = lookup(connection, R"({"external_id":"<external_id>","call_sid":"S.abc;"})");
   EXPECT_EQ(bad.result_int(), 400);
   EXPECT_NE(bad.body().find("call_sid"), std::string::npos) << bad.body();
 
