@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -145,6 +147,23 @@ TEST(CallContext, WithoutATokenTheEndpointIs404AndStartupSaysSo) {
   EXPECT_NE(process.output().find("CALL_CONTEXT_TOKEN is not set: /call_context is not served (404)"), std::string::npos);
   test_connection connection(port);
   EXPECT_EQ(lookup(connection, external_id(sid_of(5))).result_int(), 404);
+}
+
+TEST(CallContext, CheckConfigWarnsButPassesWhenRedisIsUnreachable) {
+  // A port nothing listens on: connection refused at once.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const std::uint16_t closed_port = probe.local_endpoint().port();
+  probe.close();
+  temp_file config("config.json", config_text(R"({"store":"redis","redis_url":"redis://127.0.0.1:)" +
+                                              std::to_string(closed_port) + "\"}"));
+  const auto result = run_binary({"check-config", "--config", config.path().string()},
+                                 clean_env({{"CALL_CONTEXT_REDIS_PASSWORD", "redis-pw-not-to-print"}}));
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("warning: cannot reach Redis at 127.0.0.1:" + std::to_string(closed_port)),
+            std::string::npos)
+      << result.output;
+  EXPECT_EQ(result.output.find("redis-pw-not-to-print"), std::string::npos);
 }
 
 std::string redis_context(const redis_server& redis, int ttl_s = 3600, int lookup_timeout_ms = 300) {
