@@ -127,6 +127,11 @@ http::response call_context::lookup(const http::request& req, http::request_cont
   }
   ctx.call_sid = named.call_sid;
 
+  if (store_->answers_inline()) {
+    http::response res;
+    store_->get(std::move(named.call_sid), [&](context::lookup_result result) { res = answer(result); });
+    return res;
+  }
   if (ctx.defer) {
     http::responder respond = ctx.defer();
     store_->get(std::move(named.call_sid),

@@ -32,6 +32,7 @@ class memory_store final : public call_store {
 
   void put(call_record record) override { put_at(std::move(record), clock::now()); }
   void get(std::string call_sid, lookup_callback done) override;
+  bool answers_inline() const override { return true; }
   const char* kind() const override { return "memory"; }
   void append_metrics(std::string& out) const override;
 

@@ -50,6 +50,7 @@ class redis_store final : public call_store {
 
   void put(call_record record) override;
   void get(std::string call_sid, lookup_callback done) override;
+  bool answers_inline() const override { return false; }
   const char* kind() const override { return "redis"; }
   void append_metrics(std::string& out) const override;
 

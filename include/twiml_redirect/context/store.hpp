@@ -33,6 +33,10 @@ class call_store {
   // when the store has not answered by then). Thread-safe; `done` may run before get() returns.
   virtual void get(std::string call_sid, lookup_callback done) = 0;
 
+  // Whether get() always calls `done` before it returns (an in-process store): then a handler can
+  // answer at once instead of deferring its answer.
+  virtual bool answers_inline() const = 0;
+
   // "memory" or "redis", for logs and the metrics' store label.
   virtual const char* kind() const = 0;
 
