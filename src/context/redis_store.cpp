@@ -225,7 +225,7 @@ void redis_store::put(call_record record) {
       writes_dropped_.fetch_add(1, std::memory_order_relaxed);
       dropped_to_log = drop_log_.note(util::log_throttle::clock::now());
     } else {
-      queue_.push_back(std::move(record));
+      queue_.push_back({std::chrono::steady_clock::now(), std::move(record)});
       post_flush = !flush_posted_;
       flush_posted_ = true;
     }
@@ -237,7 +237,7 @@ void redis_store::put(call_record record) {
 }
 
 void redis_store::flush_writes() {
-  std::vector<call_record> batch;
+  std::vector<queued_record> batch;
   {
     std::lock_guard lock(queue_mutex_);
     flush_posted_ = false;
@@ -252,11 +252,15 @@ void redis_store::flush_writes() {
       queue_.pop_front();
     }
   }
-  const std::string ttl = std::to_string(settings_.ttl.count());
+  const auto now = std::chrono::steady_clock::now();
   // hiredis buffers these and sends them in as few writes as the socket takes: a pipeline.
-  for (const call_record& record : batch) {
-    const std::string key = key_of(record.call_sid());
-    const std::string value = record.to_json();
+  for (const queued_record& queued : batch) {
+    // Kept only for the TTL from the webhook on, also when Redis was away for part of it.
+    const auto left = std::chrono::ceil<std::chrono::seconds>(settings_.ttl - (now - queued.at));
+    if (left.count() <= 0) continue;
+    const std::string ttl = std::to_string(left.count());
+    const std::string key = key_of(queued.record.call_sid());
+    const std::string value = queued.record.to_json();
     if (send(ac_, &redis_store::on_write_reply, nullptr, {"SET", key, value, "EX", ttl}) == REDIS_OK) {
       ++outstanding_writes_;
     } else {

@@ -93,7 +93,11 @@ class redis_store final : public call_store {
 
   // Shared with the server threads.
   mutable std::mutex queue_mutex_;
-  std::deque<call_record> queue_;
+  struct queued_record {
+    std::chrono::steady_clock::time_point at;  // when the webhook handed it over
+    call_record record;
+  };
+  std::deque<queued_record> queue_;
   bool flush_posted_ = false;
   util::log_throttle drop_log_;
   std::atomic<bool> connected_{false};
