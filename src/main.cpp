@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "twiml_redirect/app/commands.hpp"
+#include "twiml_redirect/context/store.hpp"
 #include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/app/provisioning.hpp"
 #include "twiml_redirect/routing/route_table.hpp"
@@ -157,6 +158,9 @@ int run(const command_line& cli) {
     nlohmann::ordered_json shown = nlohmann::ordered_json::parse(config::describe_config(config));
     shown["routes"] = nlohmann::ordered_json::parse(routing::describe_routes(routing::route_table(config), -1));
     std::cout << shown.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+    // Only a warning: webhooks work without Redis, and it may come up after this service.
+    if (auto problem = context::probe_store(config.context, std::chrono::seconds(2)))
+      std::cerr << "twiml-redirect: warning: " << *problem << "\n";
     return app::kExitOk;
   }
   if (cli.command == "healthcheck") return app::run_healthcheck(config, std::cerr);

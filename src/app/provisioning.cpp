@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "twiml_redirect/outbound/http_client.hpp"
+#include "twiml_redirect/synthflow/actions.hpp"
 #include "twiml_redirect/synthflow/api.hpp"
 #include "twiml_redirect/synthflow/provisioner.hpp"
 
@@ -26,6 +27,13 @@ std::vector<std::string> secrets_of(const config::synthflow_config& config,
   std::vector<std::string> secrets{config.api_key};
   for (const auto& number : numbers) secrets.push_back(number.trunk_pwd);
   return secrets;
+}
+
+// The pre-call action's settings when the config asks provisioning to manage it (config.cpp has
+// checked that PUBLIC_URL and CALL_CONTEXT_TOKEN are set then).
+std::optional<synthflow::context_action_settings> context_action_of(const config::service_config& service) {
+  if (!service.context.synthflow_action) return std::nullopt;
+  return synthflow::context_action_settings{service.twilio.public_url + "/call_context", service.context.token};
 }
 
 // Checks what the config loader may not have (these entry points are also called from tests).
@@ -98,8 +106,12 @@ int run_provision_command(const config::service_config& service, bool dry_run, s
     return 1;
   }
   stop_signal stop;
-  synthflow::synthflow_api api(**client, settings_for(config, numbers, target), stop);
-  const auto report = synthflow::provision(api, config, numbers, dry_run, stop);
+  const auto context_action = context_action_of(service);
+  auto settings = settings_for(config, numbers, target);
+  if (context_action) settings.secrets.push_back(context_action->token);
+  synthflow::synthflow_api api(**client, std::move(settings), stop);
+  auto report = synthflow::provision(api, config, numbers, dry_run, stop);
+  if (context_action && report.ok()) synthflow::provision_context_action(api, *context_action, dry_run, stop, report);
   if (dry_run) out << "synthflow: dry run, nothing was written\n";
   out << synthflow::format_report(report);
   if (!report.ok()) spdlog::error("synthflow: provisioning failed: {}", report.failure_summary());
@@ -112,6 +124,8 @@ background_provisioning::background_provisioning(
     std::function<void(const std::string&)> on_round_failed)
     : config_(config.synthflow),
       numbers_(config::provisioned_numbers(config.numbers)),
+      context_action_url_(context_action_of(config) ? context_action_of(config)->url : std::string()),
+      context_action_token_(config.context.token),
       readiness_(readiness),
       on_permanent_failure_(std::move(on_permanent_failure)),
       on_succeeded_(std::move(on_succeeded)),
@@ -155,12 +169,17 @@ void background_provisioning::run() {
     client_ = *client;
     if (stop_.stop_requested()) return;
   }
-  synthflow::synthflow_api api(*client_, settings_for(config_, numbers_, target), stop_);
+  std::optional<synthflow::context_action_settings> context_action;
+  if (!context_action_url_.empty()) context_action = {context_action_url_, context_action_token_};
+  auto settings = settings_for(config_, numbers_, target);
+  if (context_action) settings.secrets.push_back(context_action->token);
+  synthflow::synthflow_api api(*client_, std::move(settings), stop_);
   // Rounds of the whole reconcile: each round already retried every call max_attempts times, so
   // what is left is an outage; keep trying, slower, until it ends or the service stops.
   const outbound::retry_policy rounds{0, config_.initial_backoff, config_.max_backoff};
   for (unsigned round = 1;; ++round) {
-    const auto report = synthflow::provision(api, config_, numbers_, false, stop_);
+    auto report = synthflow::provision(api, config_, numbers_, false, stop_);
+    if (context_action && report.ok()) synthflow::provision_context_action(api, *context_action, false, stop_, report);
     if (stop_.stop_requested()) return;
     if (report.ok()) {
       std::istringstream table(synthflow::format_report(report));

@@ -3,6 +3,7 @@
 #include <boost/beast/http/verb.hpp>
 
 #include "twiml_redirect/app/call_callbacks.hpp"
+#include "twiml_redirect/app/call_context.hpp"
 #include "twiml_redirect/app/redirect_call.hpp"
 #include "twiml_redirect/app/responses.hpp"
 #include "twiml_redirect/util/logging.hpp"
@@ -18,12 +19,14 @@ using http::beast_http::verb;
 // set up that way; probes may use HEAD on the health endpoints. Handlers capture what they need
 // (never the router, which the server may move).
 std::vector<route> service_routes(std::shared_ptr<const routing::live_routes> routes, const readiness& ready,
-                                  util::metrics& metrics) {
+                                  util::metrics& metrics, const call_context* context = nullptr) {
   const callback_metrics counters(metrics);
-  return {
+  std::vector<route> table = {
       {"/redirect_call", {verb::get, verb::post},
-       twilio_handler([routes, &metrics](const twilio_request& req, http::request_context& ctx) {
-         return handle_redirect_call(req, ctx, routes->current(), &metrics);
+       twilio_handler([routes, &metrics, context](const twilio_request& req, http::request_context& ctx) {
+         http::response res = handle_redirect_call(req, ctx, routes->current(), &metrics);
+         if (context && res.result() == status::ok) context->record(req);
+         return res;
        })},
       // Twilio requests the action and the referUrl with the method <Dial> names (POST by default).
       {std::string(routing::kDialActionPath), {verb::get, verb::post},
@@ -52,6 +55,12 @@ std::vector<route> service_routes(std::shared_ptr<const routing::live_routes> ro
          return metrics_response(metrics.render());
        })},
   };
+  if (context && context->serves_lookups())
+    table.push_back({"/call_context", {verb::post},
+                      http::request_handler([context](const http::request& req, http::request_context& ctx) {
+                        return context->lookup(req, ctx);
+                      })});
+  return table;
 }
 
 bool is_twilio_called(const route& r) { return std::holds_alternative<twilio_handler>(r.handle); }
@@ -70,8 +79,8 @@ std::string method_set::allow() const {
 }
 
 router::router(std::shared_ptr<const routing::live_routes> routes, const readiness& readiness, util::metrics& metrics,
-               twilio::request_validator validator)
-    : router(service_routes(std::move(routes), readiness, metrics), metrics, std::move(validator)) {}
+               twilio::request_validator validator, const call_context* context)
+    : router(service_routes(std::move(routes), readiness, metrics, context), metrics, std::move(validator)) {}
 
 router::router(std::string_view sip_target, const readiness& readiness, util::metrics& metrics,
                twilio::request_validator validator)
@@ -89,6 +98,7 @@ std::vector<std::string> router::paths(std::string_view twilio_prefix) {
   std::vector<std::string> out;
   const std::vector<route> routes = service_routes(nullptr, unused_readiness, unused_metrics);
   for (const route& r : routes) out.push_back(r.path);
+  out.push_back("/call_context");  // served only with a token, but always a label of its own
   if (!twilio_prefix.empty()) {
     for (const route& r : routes)
       if (is_twilio_called(r)) out.push_back(std::string(twilio_prefix) + r.path);

@@ -5,6 +5,7 @@
 #include <functional>
 #include <spdlog/spdlog.h>
 
+#include "twiml_redirect/app/call_context.hpp"
 #include "twiml_redirect/app/commands.hpp"
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/app/router.hpp"
@@ -96,7 +97,12 @@ int run_serve(const config::service_config& config, const config_loader& reload)
   // The one holder of the routing in force: every Twilio-called handler reads it, SIGHUP replaces it.
   const auto live = std::make_shared<routing::live_routes>(build_routes(config));
   metrics.set_configured_numbers(config.numbers.size());
-  http::server server(config.server, router(live, ready_state, metrics, std::move(validator)), metrics);
+  const call_context caller_context(context::make_store(config.context), config.context.token, config.numbers,
+                                    config.context.lookup_timeout, metrics);
+  if (!caller_context.serves_lookups())
+    spdlog::info("CALL_CONTEXT_TOKEN is not set: /call_context is not served (404) and no caller data is kept");
+  http::server server(config.server, router(live, ready_state, metrics, std::move(validator), &caller_context),
+                      metrics);
   try {
     server.start();
   } catch (const boost::system::system_error& error) {

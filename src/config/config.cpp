@@ -69,6 +69,12 @@ void validate_across_keys(const service_config& config, const std::string& numbe
     fail("twilio.require_signature", "is true but the TWILIO_AUTH_TOKEN environment variable is not set");
   if (config.synthflow.max_backoff < config.synthflow.initial_backoff)
     fail("synthflow.max_backoff_ms", "must not be less than synthflow.initial_backoff_ms");
+  if (config.context.store == context_store::redis && config.context.redis_url.empty())
+    fail("context.redis_url", "is required when context.store is \"redis\" (or set CALL_CONTEXT_REDIS_URL)");
+  if (config.context.synthflow_action && config.context.token.empty())
+    fail("context.synthflow_action", "is true but the CALL_CONTEXT_TOKEN environment variable is not set");
+  if (config.context.synthflow_action && config.twilio.public_url.empty())
+    fail("context.synthflow_action", "is true but twilio.public_url (PUBLIC_URL) is not set: the action needs the URL of /call_context");
   std::set<std::string> seen;
   for (std::size_t i = 0; i < config.numbers.size(); ++i) {
     const std::string path = numbers_key + "[" + std::to_string(i) + "]";

@@ -23,6 +23,7 @@
 
 #include "twiml_redirect/twilio/call_params.hpp"
 #include "twiml_redirect/twilio/sip_uri.hpp"
+#include "twiml_redirect/twilio/caller_variables.hpp"
 #include "twiml_redirect/twilio/transfer.hpp"
 #include "twiml_redirect/util/cidr.hpp"
 #include "twiml_redirect/util/url.hpp"
@@ -456,6 +457,26 @@ std::optional<std::string> check_env_var_name(const std::string& name) {
   return "must be the name of an environment variable ([A-Za-z_][A-Za-z0-9_]*)";
 }
 
+// A name of a number's own prompt variable: a plain identifier that is not one of the caller's.
+std::optional<std::string> check_variable_name(const std::string& name) {
+  const bool identifier = !name.empty() && name.size() <= 64 && (name.front() < '0' || name.front() > '9') &&
+                          std::all_of(name.begin(), name.end(), [](char c) {
+                            return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                                   c == '_';
+                          });
+  if (!identifier) return "must be a variable name of up to 64 characters ([A-Za-z_][A-Za-z0-9_]*)";
+  if (twilio::is_caller_variable(name))
+    return "is a caller variable /call_context fills from the webhook; choose another name";
+  return std::nullopt;
+}
+
+std::optional<std::string> check_redis_url(const std::string& url) {
+  if (url.empty()) return std::nullopt;
+  auto parsed = util::parse_redis_url(url);
+  if (!parsed) return parsed.error();
+  return std::nullopt;
+}
+
 // The same parser the outbound client uses, so a URL that passes check-config works in serve.
 std::optional<std::string> check_api_url(const std::string& url) {
   auto parsed = util::parse_http_url(url);
@@ -637,6 +658,10 @@ const table& number_table() {
                {.help = "this number's failover steps; unset: the top-level `failover`"})
           .add("transfer", &number_config::transfer, transfer_table(),
                {.help = "this number's transfers; unset `allow`: the top-level one"})
+          .add("variables", &number_config::variables,
+               {.key_check = check_variable_name,
+                .help = "fixed prompt variables `/call_context` answers for calls to this number, e.g. "
+                        "`{\"business_name\": \"Acme\"}`"})
           .build();
   return number;
 }
@@ -751,6 +776,33 @@ const table& synthflow_table() {
   return synthflow;
 }
 
+const table& context_table() {
+  static const table context =
+      builder<context_config>("context")
+          .add_enum("store", &context_config::store,
+                    {{"memory", context_store::memory}, {"redis", context_store::redis}},
+                    {.help = "where call records live: `memory` (one instance) or `redis` (replicas share it)"})
+          .add("ttl_s", &context_config::ttl_s,
+               {.min = 1, .max = 7 * 24 * 3600, .help = "seconds a call's record is kept after its webhook"})
+          .add("max_entries", &context_config::max_entries,
+               {.min = 1, .max = 100'000'000, .help = "memory store: records kept at most; the oldest go first"})
+          .add("lookup_timeout_ms", &context_config::lookup_timeout,
+               {.min = 10, .max = 60'000, .help = "`/call_context` answers `503` when the store has not answered by then"})
+          .add("redis_url", &context_config::redis_url,
+               {.env = "CALL_CONTEXT_REDIS_URL", .check = check_redis_url,
+                .help = "`redis://[user@]host:port/db` (store `redis`); no password in it"})
+          .add("redis_password", &context_config::redis_password,
+               {.env = "CALL_CONTEXT_REDIS_PASSWORD", .secret = true, .help = "the Redis password (AUTH)"})
+          .add("token", &context_config::token,
+               {.env = "CALL_CONTEXT_TOKEN", .secret = true,
+                .help = "Bearer token Synthflow's action must send; when unset, `/call_context` is not served"})
+          .add("synthflow_action", &context_config::synthflow_action,
+               {.help = "`provision` creates the pre-call action calling `/call_context` and attaches it to each "
+                        "number's agent (needs `PUBLIC_URL` and `CALL_CONTEXT_TOKEN`)"})
+          .build();
+  return context;
+}
+
 const table& root_table() {
   static const table root =
       builder<service_config>("configuration")
@@ -766,6 +818,7 @@ const table& root_table() {
           .add("failover", &service_config::failover, failover_step_table(),
                {.help = "steps tried in order when the agent's SIP leg is busy, unanswered or failed"})
           .add("transfer", &service_config::transfer, transfer_table(), {.help = "where the agent may transfer callers"})
+          .add("context", &service_config::context, context_table(), {.help = "caller context for Synthflow's pre-call action"})
           .build();
   return root;
 }

@@ -93,6 +93,7 @@ session::session(tcp_socket socket, worker& owner, std::atomic<std::size_t>& con
   // One write per answer, so Nagle would only ever delay the next pipelined answer.
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   buffer_.reserve(kReadBufferCapacity);
+  context_.defer = [this] { return defer(); };
   registration_ = owner_.add_session(this);
   owner_.metrics().connection_opened();
 }
@@ -235,12 +236,37 @@ void session::answer() {
     response_ = owner_.handler()(req, context_);
   } catch (const std::exception& error) {
     spdlog::error("handler failed on {} {}: {}", method_text_, path_, error.what());
+    deferred_ = false;
+    deferred_self_.reset();
     response_ = response{beast_http::status::internal_server_error, req.version()};
     response_.set(beast_http::field::content_type, "text/plain");
     response_.body() = "Internal server error";
   }
-  response_.version(req.version());
-  response_.keep_alive(req.keep_alive() && !owner_.draining());
+  if (deferred_) return;  // finish_deferred() answers
+  send_answer();
+}
+
+responder session::defer() {
+  deferred_ = true;
+  deferred_self_ = shared_from_this();
+  return [gate = owner_.gate(), weak = weak_from_this()](response answer) {
+    gate->post([weak, answer = std::move(answer)]() mutable {
+      if (auto self = weak.lock()) self->finish_deferred(std::move(answer));
+    });
+  };
+}
+
+void session::finish_deferred(response answer) {
+  if (!deferred_) return;  // answered already
+  deferred_ = false;
+  const auto self = std::move(deferred_self_);  // alive until the write holds it
+  response_ = std::move(answer);
+  send_answer();
+}
+
+void session::send_answer() {
+  response_.version(parser_->get().version());
+  response_.keep_alive(parser_->get().keep_alive() && !owner_.draining());
   write_response();
 }
 

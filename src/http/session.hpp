@@ -52,6 +52,9 @@ class session : public std::enable_shared_from_this<session> {
   // Closes a connection that evictable() allowed; its pending read ends with operation_aborted.
   void evict();
 
+  // The worker is going away: a request waiting for a deferred answer will not get one.
+  void abandon_deferred() { deferred_self_.reset(); }
+
  private:
   // Each read and write must finish within the idle timeout (the linger read within its own).
   void set_deadline(std::chrono::steady_clock::duration allowed);
@@ -66,6 +69,11 @@ class session : public std::enable_shared_from_this<session> {
   void on_body(boost::system::error_code ec, std::size_t bytes);
   void on_read_failed(boost::system::error_code ec);
   void answer();
+  // request_context::defer: the answer comes later, through the returned responder.
+  responder defer();
+  void finish_deferred(response answer);
+  // Stamps version and keep-alive on response_ and writes it.
+  void send_answer();
   void answer_error(beast_http::status status, std::string text);
   void write_response();
   void on_write(boost::system::error_code ec, std::size_t bytes);
@@ -94,6 +102,8 @@ class session : public std::enable_shared_from_this<session> {
   bool in_flight_ = false;            // a request's header arrived and its answer is not written yet
   bool reading_ = false;              // a read of the client's request (header or body) is pending
   bool evicted_ = false;
+  bool deferred_ = false;                    // the handler will answer through a responder
+  std::shared_ptr<session> deferred_self_;  // keeps the session alive while nothing else does
   std::chrono::steady_clock::time_point waiting_since_;  // when the pending request's first read began
 };
 

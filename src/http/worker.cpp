@@ -40,6 +40,10 @@ worker::worker(const config::server_config& config, const request_handler& handl
 worker::~worker() {
   // The timers die before the io_context does; sessions destroyed with it must not touch them.
   destroying_ = true;
+  gate_->close();
+  // Sessions waiting for a deferred answer hold themselves; nothing will answer them now.
+  const std::vector<session*> sessions(sessions_.begin(), sessions_.end());
+  for (session* s : sessions) s->abandon_deferred();
 }
 
 void worker::listen(const asio::ip::tcp::endpoint& endpoint) {

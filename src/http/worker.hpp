@@ -5,8 +5,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/post.hpp>
 #include <atomic>
 #include <list>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "twiml_redirect/config/config.hpp"
@@ -18,6 +21,29 @@
 namespace twiml_redirect::http {
 
 class session;
+
+// Lets another thread hand work to a worker's thread for as long as the worker exists: a session's
+// deferred answer comes from a store's thread, which may outlive the server.
+class post_gate {
+ public:
+  explicit post_gate(boost::asio::io_context& io_context) : io_context_(&io_context) {}
+
+  // Runs `work` on the worker's thread; drops it when the worker is gone.
+  template <typename Work>
+  void post(Work&& work) {
+    std::lock_guard lock(mutex_);
+    if (io_context_) boost::asio::post(*io_context_, std::forward<Work>(work));
+  }
+
+  void close() {
+    std::lock_guard lock(mutex_);
+    io_context_ = nullptr;
+  }
+
+ private:
+  std::mutex mutex_;
+  boost::asio::io_context* io_context_;
+};
 
 // Sockets bound to the worker's own io_context executor rather than the type-erased
 // any_io_executor: every asynchronous operation copies its executor, and the erased one costs a
@@ -60,6 +86,7 @@ class worker {
   void remove_session(std::list<session*>::iterator registration);
   util::access_log_buffer& access_log() { return access_log_; }
   util::metrics::recorder& metrics() { return recorder_; }
+  const std::shared_ptr<post_gate>& gate() const { return gate_; }
 
  private:
   void start_accepting();
@@ -100,6 +127,7 @@ class worker {
   // A few times a second: close connections past their deadline, write out the access log. One
   // timer per thread instead of one per socket operation, which is what Beast's tcp_stream arms.
   boost::asio::steady_timer tick_timer_{io_context_};
+  std::shared_ptr<post_gate> gate_ = std::make_shared<post_gate>(io_context_);
 };
 
 }  // namespace twiml_redirect::http

@@ -170,4 +170,44 @@ api_result<void> synthflow_api::update_assistant(const std::string& model_id, co
   return {};
 }
 
+api_result<std::vector<attached_action>> synthflow_api::get_agent_actions(const std::string& model_id) {
+  auto answer = call(http::verb::get, "/assistants/" + encode_component(model_id), "include_actions=true",
+                     std::nullopt, repeat::safe);
+  if (!answer) return answer.error();
+  return parse_agent_actions(*answer, model_id);
+}
+
+api_result<std::string> synthflow_api::create_action(const json& body) {
+  auto answer = call(http::verb::post, "/actions", {}, body, repeat::once);
+  if (!answer) return answer.error();
+  auto id = parse_created_action_id(*answer);
+  if (id.empty()) return failure{"POST /actions", 200, "answer has no action_id", false, false, false};
+  return api_result<std::string>(boost::system::in_place_value, std::move(id));
+}
+
+api_result<void> synthflow_api::initialize_action(const std::string& action_id) {
+  auto answer = call(http::verb::post, "/actions/initialize", {},
+                     json{{"action_id", action_id}, {"variables", json::array()}}, repeat::safe);
+  if (!answer) return answer.error();
+  return {};
+}
+
+api_result<void> synthflow_api::attach_action(const std::string& model_id, const std::string& action_id) {
+  // Both documented forms at once: whether a pre-call action also needs attachment_type "before"
+  // besides run_action_before_call_start is not documented.
+  const json body{{"model_id", model_id},
+                  {"actions", json::array({action_id})},
+                  {"items", json::array({{{"action_id", action_id}, {"attachment_type", "before"}}})}};
+  auto answer = call(http::verb::post, "/actions/attach", {}, body, repeat::safe);
+  if (!answer) return answer.error();
+  return {};
+}
+
+api_result<void> synthflow_api::detach_action(const std::string& model_id, const std::string& action_id) {
+  auto answer = call(http::verb::post, "/actions/detach", {},
+                     json{{"model_id", model_id}, {"actions", json::array({action_id})}}, repeat::safe);
+  if (!answer) return answer.error();
+  return {};
+}
+
 }  // namespace twiml_redirect::synthflow

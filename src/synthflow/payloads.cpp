@@ -285,4 +285,41 @@ std::vector<std::string> assistant_drift(const config::number_config& number,
   return drift;
 }
 
+std::vector<attached_action> parse_agent_actions(const json& body, const std::string& model_id) {
+  std::vector<attached_action> out;
+  const json& payload = unwrap(body);
+  if (!payload.is_object()) return out;
+  const json* agent = &payload;
+  if (const auto it = payload.find("assistants"); it != payload.end()) {
+    agent = nullptr;
+    if (it->is_object()) agent = &*it;
+    if (it->is_array())
+      for (const json& item : *it)
+        if (string_or_empty(item, "model_id") == model_id) agent = &item;
+  }
+  if (agent == nullptr || !agent->is_object()) return out;
+  const auto actions = agent->find("actions");
+  if (actions == agent->end() || !actions->is_array()) return out;
+  for (const json& item : *actions) {
+    attached_action action;
+    if (item.is_string()) {
+      action.action_id = item.get<std::string>();
+    } else if (item.is_object()) {
+      action.action_id = string_or_empty(item, "action_id");
+      if (action.action_id.empty()) action.action_id = string_or_empty(item, "id");
+      action.name = string_or_empty(item, "name");
+      action.description = string_or_empty(item, "description");
+      // The custom action's fields may sit under its type's key, as the create body has them.
+      if (const auto custom = item.find("CUSTOM_ACTION"); custom != item.end() && custom->is_object()) {
+        if (action.name.empty()) action.name = string_or_empty(*custom, "name");
+        if (action.description.empty()) action.description = string_or_empty(*custom, "description");
+      }
+    }
+    if (!action.action_id.empty()) out.push_back(std::move(action));
+  }
+  return out;
+}
+
+std::string parse_created_action_id(const json& body) { return string_or_empty(unwrap(body), "action_id"); }
+
 }  // namespace twiml_redirect::synthflow

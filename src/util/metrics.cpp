@@ -315,7 +315,13 @@ std::string metrics::render() const {
   out += ",compiler=";
   append_label_value(out, compiler_description());
   out += "} 1\n";
+  for (const auto& write : sections_) write(out);
   return out;
+}
+
+void metrics::add_section(std::function<void(std::string& out)> write) {
+  std::lock_guard lock(mutex_);
+  sections_.push_back(std::move(write));
 }
 
 }  // namespace twiml_redirect::util

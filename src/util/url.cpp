@@ -1,11 +1,26 @@
 #include "twiml_redirect/util/url.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 
 namespace twiml_redirect::util {
+
+namespace {
+
+// A port from its text: Boost.URL's port_number() wraps values above 65535 instead of failing.
+std::optional<std::uint16_t> parse_port(std::string_view port) {
+  const bool digits = !port.empty() && port.size() <= 5 &&
+                      std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits) return std::nullopt;
+  const unsigned long value = std::stoul(std::string(port));
+  if (value == 0 || value > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(value);
+}
+
+}  // namespace
 
 boost::system::result<http_url, std::string> parse_http_url(std::string_view url) {
   auto parsed = boost::urls::parse_absolute_uri(url);
@@ -26,17 +41,40 @@ boost::system::result<http_url, std::string> parse_http_url(std::string_view url
   if (u.host_type() == boost::urls::host_type::none || u.host_address().empty()) return std::string("has no host");
   out.host = u.host_address();
   if (u.has_port()) {
-    // From the text: Boost.URL's port_number() wraps values above 65535 instead of failing.
-    const std::string_view port = u.port();
-    unsigned long value = 0;
-    const bool digits = !port.empty() && port.size() <= 5 &&
-                        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (digits) value = std::stoul(std::string(port));
-    if (!digits || value == 0 || value > 65535) return std::string("has an invalid port (1 to 65535)");
-    out.port = static_cast<std::uint16_t>(value);
+    const auto port = parse_port(u.port());
+    if (!port) return std::string("has an invalid port (1 to 65535)");
+    out.port = *port;
   }
   out.base_path = std::string(u.encoded_path());
   while (!out.base_path.empty() && out.base_path.back() == '/') out.base_path.pop_back();
+  return out;
+}
+
+boost::system::result<redis_url, std::string> parse_redis_url(std::string_view url) {
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) return std::string("is not an absolute URL: ") + parsed.error().message();
+  const auto& u = *parsed;
+  if (u.scheme() == "rediss") return std::string("must start with redis:// (TLS to Redis is not supported)");
+  if (u.scheme() != "redis") return std::string("must start with redis://");
+  if (u.has_password())
+    return std::string("must not carry a password (user:password@); set CALL_CONTEXT_REDIS_PASSWORD instead");
+  if (u.has_query() || u.has_fragment()) return std::string("must not have a query or fragment");
+  if (u.host_type() == boost::urls::host_type::none || u.host_address().empty()) return std::string("has no host");
+  redis_url out;
+  out.user = u.has_userinfo() ? std::string(u.encoded_user()) : std::string();
+  out.host = u.host_address();
+  if (u.has_port()) {
+    const auto port = parse_port(u.port());
+    if (!port) return std::string("has an invalid port (1 to 65535)");
+    out.port = *port;
+  }
+  std::string_view path = u.encoded_path();
+  if (path.starts_with('/')) path.remove_prefix(1);
+  if (!path.empty()) {
+    const bool digits = path.size() <= 5 && std::all_of(path.begin(), path.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits) return std::string("has an invalid database number after the host (/0, /1, ...)");
+    out.db = static_cast<unsigned>(std::stoul(std::string(path)));
+  }
   return out;
 }
 

@@ -56,7 +56,7 @@ def load_schema(binary):
         *parents, last = row["path"].split(".")
         for part in parents:  # rows come depth first, so every parent is there already
             node = node[part[:-2]][0] if part.endswith("[]") else node[part]
-        node[last] = {"object": {}, "object list": [{}], "json object": None}.get(row["type"], True)
+        node[last] = {"object": {}, "object list": [{}], "json object": None, "string map": None}.get(row["type"], True)
     return None
 
 KNOWN_KINDS = {

@@ -393,17 +393,77 @@ struct fake_synthflow::impl {
       return ok({{"status", "ok"}, {"response", {{"model_id", id}}}, {"details", {{"phone", phone}, {"voice", ""}}}});
     }
 
+    if (rel == "/actions") {
+      if (method != "POST") return error(405, "Method Not Allowed");
+      // The documented create body: {"CUSTOM_ACTION": {http_mode, url, run_action_before_call_start, name, ...}}.
+      if (!body_ok || !body.contains("CUSTOM_ACTION") || !body["CUSTOM_ACTION"].is_object()) return ok(json::object());
+      const json& custom = body["CUSTOM_ACTION"];
+      for (const char* key : {"http_mode", "url", "run_action_before_call_start", "name"})
+        if (!custom.contains(key)) return error(400, std::string(key) + " is required");
+      json action = custom;
+      action["action_id"] = "act_" + new_model_id();
+      action["action_type"] = "CUSTOM_ACTION";
+      action["_initialized"] = false;
+      const auto action_id = action["action_id"].get<std::string>();
+      actions[action_id] = action;
+      return ok({{"status", "ok"},
+                 {"response", {{"action_id", action_id}, {"action_type", "CUSTOM_ACTION"}, {"prompt_variables", json::array()}}}});
+    }
+    if (rel == "/actions/initialize") {
+      if (method != "POST") return error(405, "Method Not Allowed");
+      const auto found = body_ok ? actions.find(body.value("action_id", "")) : actions.end();
+      if (found == actions.end()) return error(404, "Not Found");
+      found->second["_initialized"] = true;
+      return ok({{"status", "ok"}, {"response", {{"answer", "{}"}}}});
+    }
+    if (rel == "/actions/attach" || rel == "/actions/detach") {
+      if (method != "POST") return error(405, "Method Not Allowed");
+      if (!body_ok || !assistants.count(body.value("model_id", ""))) return error(400, "model_id is not an agent");
+      const auto model_id = body.value("model_id", "");
+      std::vector<std::string> ids;
+      if (body.contains("actions") && body["actions"].is_array())
+        for (const auto& action_id : body["actions"]) ids.push_back(action_id.get<std::string>());
+      if (body.contains("items") && body["items"].is_array())
+        for (const auto& item : body["items"]) ids.push_back(item.value("action_id", ""));
+      auto& list = attached[model_id];
+      for (const auto& action_id : ids) {
+        if (!actions.count(action_id)) return error(404, "action " + action_id + " not found");
+        const auto at = std::find(list.begin(), list.end(), action_id);
+        if (rel == "/actions/attach" && at == list.end()) list.push_back(action_id);
+        if (rel == "/actions/detach" && at != list.end()) list.erase(at);
+      }
+      return ok({{"status", "ok"}, {"response", json::object()}});
+    }
+    if (rel.rfind("/actions/", 0) == 0) {
+      if (method != "GET") return error(405, "Method Not Allowed");
+      const auto found = actions.find(rel.substr(9));
+      if (found == actions.end()) return error(404, "Not Found");
+      json shown = found->second;
+      json attachments = json::array();
+      for (const auto& [model_id, ids] : attached)
+        if (std::find(ids.begin(), ids.end(), found->first) != ids.end())
+          attachments.push_back({{"model_id", model_id}, {"attachment_type", "before"}});
+      shown["assistants"] = attachments;
+      return ok({{"status", "ok"}, {"response", shown}});
+    }
+
     if (rel.rfind("/assistants/", 0) == 0) {
       const auto id = rel.substr(12);
       const auto it = assistants.find(id);
       if (it == assistants.end()) return error(404, "Not Found");
       if (method == "GET") {
         const json pagination{{"total_records", 1}, {"limit", 20}, {"offset", 0}};
+        // As documented: actions (and input_variables) are listed only with include_actions=true.
+        json shown = it->second;
+        shown["actions"] = json::array();
+        shown["input_variables"] = json::array();
+        const auto include = query.find("include_actions");
+        if (include != query.end() && include->second == "true")
+          for (const auto& action_id : attached[id]) shown["actions"].push_back(actions.at(action_id));
         if (options.assistant_as_object) {
-          return ok({{"status", "success"}, {"response", {{"pagination", pagination}, {"assistants", it->second}}}});
+          return ok({{"status", "success"}, {"response", {{"pagination", pagination}, {"assistants", shown}}}});
         }
-        return ok({{"status", "ok"},
-                   {"response", {{"pagination", pagination}, {"assistants", json::array({it->second})}}}});
+        return ok({{"status", "ok"}, {"response", {{"pagination", pagination}, {"assistants", json::array({shown})}}}});
       }
       if (method == "PUT") {
         if (!body_ok) return error(400, "body must be a JSON object", true);
@@ -511,7 +571,14 @@ struct fake_synthflow::impl {
   }
 
   json state_locked() const {
-    json out{{"numbers", json::array()}, {"assistants", json::array()}};
+    json out{{"numbers", json::array()}, {"assistants", json::array()}, {"actions", json::array()}};
+    for (const auto& [action_id, action] : actions) {
+      json shown = action;
+      shown["_attached_to"] = json::array();
+      for (const auto& [model_id, ids] : attached)
+        if (std::find(ids.begin(), ids.end(), action_id) != ids.end()) shown["_attached_to"].push_back(model_id);
+      out["actions"].push_back(shown);
+    }
     for (const auto& [slug, number] : numbers) {
       auto shown = public_number(number);
       shown["trunk_username"] = number.value("_trunk_username", "");
@@ -538,6 +605,8 @@ struct fake_synthflow::impl {
   std::map<std::string, json> assistants;  // by model_id
   std::vector<std::string> order;          // model_ids in creation order
   unsigned long long next_id = 0;
+  std::map<std::string, json> actions;                   // custom actions by action_id
+  std::map<std::string, std::vector<std::string>> attached;  // model_id -> attached action_ids
 };
 
 fake_synthflow::fake_synthflow(fake_synthflow_options options)

@@ -88,7 +88,8 @@ class fake_synthflow {
   // The stored number (by E.164) or agent (by model_id); null when absent.
   nlohmann::json number(const std::string& e164) const;
   nlohmann::json assistant(const std::string& model_id) const;
-  // {"numbers":[...], "assistants":[...]}
+  // {"numbers":[...], "assistants":[...], "actions":[...]}; each action lists the agents it is
+  // attached to in "_attached_to".
   nlohmann::json state() const;
 
   // Stops serving; idempotent.

@@ -35,7 +35,7 @@ std::string error_of(const std::string& document, std::map<std::string, std::str
 json schema() { return json::parse(describe_schema(-1)); }
 
 // Every key path in a JSON document, list elements spelled "[]": {"a":{"b":[{"c":1}]}} gives a,
-// a.b, a.b[].c. Free-form objects (agent.extra) and string maps (sip.headers) are leaves.
+// a.b, a.b[].c. Free-form objects (agent.extra) and string maps (sip.headers, a number's variables) are leaves.
 void collect_paths(const json& value, const std::string& path, const std::set<std::string>& leaves,
                    std::set<std::string>& out) {
   if (!path.empty() && !path.ends_with("[]")) out.insert(path);
@@ -94,13 +94,16 @@ constexpr std::string_view kEveryKey = R"({
               "failover":[{"sip_target":"sip.eu.synthflow.ai:32681"},{"dial_number":"+14155550123"},
                           {"say":"Please hold.","voice":"alice","language":"en-GB"},
                           {"redirect":"https://example.com/twiml?x=1"}],
-              "transfer":{"allow":["+1415","sip:desk@pbx.example.com"]}}],
+              "transfer":{"allow":["+1415","sip:desk@pbx.example.com"]},
+              "variables":{"business_name":"Acme","opening_hours":"9-5"}}],
   "routing":{"unknown_numbers":"reject"},
   "dial":{"timeout_s":30,"answer_on_bridge":false,"time_limit_s":600,"record":"do-not-record","ring_tone":"us"},
   "failover":[{"sip_target":"sip.us.synthflow.ai:32681"},{"dial_number":"+14155550124"},
               {"say":"Sorry, please call back later.","voice":"Polly.Joanna","language":"en-US"},
               {"redirect":"https://example.com/voicemail"}],
-  "transfer":{"allow":["sip:*@pbx.example.com"]}})";
+  "transfer":{"allow":["sip:*@pbx.example.com"]},
+  "context":{"store":"redis","ttl_s":600,"max_entries":5000,"lookup_timeout_ms":250,
+             "redis_url":"redis://app@cache:6380/1","synthflow_action":true}})";
 
 // A document's members without those that are null (unset optional keys, as describe shows them).
 json without_nulls(const json& value) {
@@ -119,7 +122,8 @@ json without_nulls(const json& value) {
 }
 
 const std::map<std::string, std::string> kSecretEnv = {
-    {"TWILIO_AUTH_TOKEN", "tw-secret-4711"}, {"SYNTHFLOW_API_KEY", "sf-secret-0815"}, {"TRUNK_PWD_MAIN", "trunk-secret-42"}};
+    {"TWILIO_AUTH_TOKEN", "tw-secret-4711"}, {"SYNTHFLOW_API_KEY", "sf-secret-0815"}, {"TRUNK_PWD_MAIN", "trunk-secret-42"},
+    {"CALL_CONTEXT_TOKEN", "ctx-secret-1234"}, {"CALL_CONTEXT_REDIS_PASSWORD", "redis-secret-99"}};
 
 TEST(ConfigSchema, FileKeysAreExactlyTheListedOnes) {
   ASSERT_EQ(error_of(std::string(kEveryKey), kSecretEnv), "");
@@ -152,6 +156,8 @@ TEST(ConfigSchema, FullyPopulatedDocumentRoundTripsThroughDescribe) {
   described["twilio"].erase("auth_token");
   described["synthflow"].erase("api_key");
   described["numbers"][0].erase("trunk_pwd");
+  described["context"].erase("token");
+  described["context"].erase("redis_password");
   json expected = json::parse(kEveryKey);
   expected["twilio"]["public_url"] = "https://example.com/voice";
   expected["synthflow"]["numbers"] = json::array();
@@ -222,7 +228,7 @@ TEST(ConfigSchema, ListingRowsAreComplete) {
 json wrong_value(const std::string& type) {
   if (type == "bool" || type == "enum") return 7;
   if (type == "integer" || type == "milliseconds") return -1;
-  if (type == "json object") return json::array();
+  if (type == "json object" || type == "string map") return json::array();
   return true;  // strings, lists, objects
 }
 
@@ -288,7 +294,30 @@ TEST(ConfigSchema, DescribeNeverShowsASecret) {
     EXPECT_EQ(described.at(json::json_pointer(pointer)), "<redacted>") << pointer;
     ++secrets;
   }
-  EXPECT_EQ(secrets, 3);
+  EXPECT_EQ(secrets, 5);
+}
+
+TEST(ConfigSchema, NumberVariablesAreFixedStringsWithTheirOwnNames) {
+  const std::string number = R"({"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"},"variables":)";
+  const service_config config = parse_config(number + R"({"business_name":"Acme"}}]})", fake_env());
+  EXPECT_EQ(config.numbers.at(0).variables.at("business_name"), "Acme");
+  EXPECT_EQ(error_of(number + R"({"caller_name":"Bob"}}]})"),
+            "numbers[0].variables.caller_name: is a caller variable /call_context fills from the webhook; "
+            "choose another name");
+  EXPECT_EQ(error_of(number + R"({"hours":9}}]})"), "numbers[0].variables.hours: must be a string");
+  EXPECT_TRUE(error_of(number + R"({"bad name":"x"}}]})").starts_with("numbers[0].variables.bad name: "));
+}
+
+TEST(ConfigSchema, ContextRulesBetweenKeys) {
+  EXPECT_EQ(error_of(R"({"context":{"store":"redis"}})"),
+            "context.redis_url: is required when context.store is \"redis\" (or set CALL_CONTEXT_REDIS_URL)");
+  EXPECT_EQ(error_of(R"({"context":{"store":"redis"}})", {{"CALL_CONTEXT_REDIS_URL", "redis://127.0.0.1:6379"}}), "");
+  EXPECT_EQ(error_of(R"({"context":{"synthflow_action":true},"twilio":{"public_url":"https://x.example"}})"),
+            "context.synthflow_action: is true but the CALL_CONTEXT_TOKEN environment variable is not set");
+  EXPECT_TRUE(error_of(R"({"context":{"synthflow_action":true}})", {{"CALL_CONTEXT_TOKEN", "t"}})
+                  .starts_with("context.synthflow_action: is true but twilio.public_url"));
+  const std::string password_in_url = error_of(R"({"context":{"redis_url":"redis://u:pw@h:1"}})");
+  EXPECT_TRUE(password_in_url.starts_with("context.redis_url: must not carry a password")) << password_in_url;
 }
 
 TEST(ConfigSchema, PublicUrlMayCarryAPathPrefix) {

@@ -61,3 +61,37 @@ TEST(HttpUrl, NamesHostAndPort) {
 
 }  // namespace
 }  // namespace twiml_redirect::util
+
+TEST(RedisUrl, ParsesHostPortUserAndDatabase) {
+  auto plain = twiml_redirect::util::parse_redis_url("redis://cache");
+  ASSERT_TRUE(plain) << plain.error();
+  EXPECT_EQ(plain->host, "cache");
+  EXPECT_EQ(plain->port, 6379);
+  EXPECT_EQ(plain->db, 0u);
+  EXPECT_EQ(plain->user, "");
+
+  auto full = twiml_redirect::util::parse_redis_url("redis://app@10.0.0.5:6380/2");
+  ASSERT_TRUE(full) << full.error();
+  EXPECT_EQ(full->user, "app");
+  EXPECT_EQ(full->host, "10.0.0.5");
+  EXPECT_EQ(full->port, 6380);
+  EXPECT_EQ(full->db, 2u);
+
+  auto v6 = twiml_redirect::util::parse_redis_url("redis://[::1]:7000/");
+  ASSERT_TRUE(v6) << v6.error();
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 7000);
+}
+
+TEST(RedisUrl, RefusesPasswordsTlsAndJunk) {
+  auto with_password = twiml_redirect::util::parse_redis_url("redis://app:hunter2@cache:6379");
+  ASSERT_FALSE(with_password);
+  EXPECT_NE(with_password.error().find("CALL_CONTEXT_REDIS_PASSWORD"), std::string::npos);
+  EXPECT_EQ(with_password.error().find("hunter2"), std::string::npos);
+  EXPECT_FALSE(twiml_redirect::util::parse_redis_url("rediss://cache:6379"));
+  EXPECT_FALSE(twiml_redirect::util::parse_redis_url("http://cache:6379"));
+  EXPECT_FALSE(twiml_redirect::util::parse_redis_url("redis://cache:0"));
+  EXPECT_FALSE(twiml_redirect::util::parse_redis_url("redis://cache:6379/db1"));
+  EXPECT_FALSE(twiml_redirect::util::parse_redis_url("redis://cache:6379?x=1"));
+  EXPECT_FALSE(twiml_redirect::util::parse_redis_url("cache:6379"));
+}

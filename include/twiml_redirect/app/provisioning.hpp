@@ -47,6 +47,9 @@ class background_provisioning {
 
   config::synthflow_config config_;
   std::vector<config::number_config> numbers_;  // those with an agent
+  // The pre-call action calling /call_context: its URL (empty: not managed) and Bearer token.
+  std::string context_action_url_;
+  std::string context_action_token_;
   readiness& readiness_;
   std::function<void(const std::string&)> on_permanent_failure_;
   std::function<void()> on_succeeded_;

@@ -21,6 +21,8 @@
 
 namespace twiml_redirect::app {
 
+class call_context;
+
 // The HTTP methods a route answers: a set, from which a 405's Allow header is written.
 class method_set {
  public:
@@ -58,9 +60,11 @@ class router {
   // counted there. When `validator` has an auth token, every Twilio-called request must carry a
   // valid X-Twilio-Signature (else 403); without one, requests go unchecked. Every Twilio-called
   // handler reads the table in force from `routes` (routes->current()) once per request, so a
-  // reload that replaces it reaches them all.
+  // reload that replaces it reaches them all. With `context` (which must outlive the router),
+  // /redirect_call records each call it answers with 200, and /call_context is served when the
+  // context has a token.
   router(std::shared_ptr<const routing::live_routes> routes, const readiness& readiness, util::metrics& metrics,
-         twilio::request_validator validator = twilio::request_validator({}));
+         twilio::request_validator validator = twilio::request_validator({}), const call_context* context = nullptr);
 
   // The service's routes with a configuration that dials `sip_target` for every number.
   router(std::string_view sip_target, const readiness& readiness, util::metrics& metrics,

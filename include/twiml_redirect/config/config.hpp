@@ -121,6 +121,9 @@ struct number_config {
   dial_config dial;
   std::optional<std::vector<failover_step>> failover;
   transfer_config transfer;
+  // Fixed strings /call_context adds to the caller's variables for calls to this number (a
+  // business name, opening hours). Names may not reuse the caller variables' names.
+  std::map<std::string, std::string> variables;
 };
 
 struct synthflow_config {
@@ -135,6 +138,21 @@ struct synthflow_config {
   std::chrono::milliseconds max_backoff{30'000};
   // The old place of the top-level `numbers`: still read, moved there with a warning.
   std::vector<number_config> numbers;
+};
+
+enum class context_store { memory, redis };
+
+// Caller context: what /redirect_call records about a call and /call_context answers to Synthflow's
+// pre-call action.
+struct context_config {
+  context_store store = context_store::memory;
+  std::uint32_t ttl_s = 3600;            // how long a call's record is kept
+  std::size_t max_entries = 1'000'000;   // memory store: records at most; the oldest go first
+  std::chrono::milliseconds lookup_timeout{500};
+  std::string redis_url;       // redis://[user@]host:port/db
+  std::string redis_password;  // from CALL_CONTEXT_REDIS_PASSWORD only; never logged
+  std::string token;           // from CALL_CONTEXT_TOKEN only; never logged. Empty: no /call_context
+  bool synthflow_action = false;  // provision the pre-call action that calls /call_context
 };
 
 // What /redirect_call does with a Called number that is not configured.
@@ -162,6 +180,7 @@ struct service_config {
   transfer_config transfer;
   // Things the operator should fix that do not stop the service (a deprecated key); not a key.
   std::vector<std::string> warnings;
+  context_config context;
 };
 
 // A config that cannot be used. what() names the key path (e.g. "server.port") and the problem.

@@ -15,10 +15,18 @@ namespace beast_http = boost::beast::http;
 using request = beast_http::request<beast_http::string_body>;
 using response = beast_http::response<beast_http::string_body>;
 
+// Answers a request later: callable from any thread; the first call counts, later ones are ignored.
+using responder = std::function<void(response)>;
+
 // Per-request facts from the connection, and what the handler reports back for the access log.
 struct request_context {
   boost::asio::ip::address peer;  // the TCP peer (a proxy, when there is one)
   std::string call_sid;           // set by the handler when the request named a valid CallSid
+  // For a handler that waits on something (a store lookup) without blocking its thread: it calls
+  // defer(), returns any response (ignored), and later hands the answer to the responder, which
+  // must be called once, soon: the connection waits for it. Set by the server; empty in tests that
+  // call handlers directly.
+  std::function<responder()> defer;
 };
 
 // Turns a parsed request into a response. Runs on a server thread: must not block.

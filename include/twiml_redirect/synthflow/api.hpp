@@ -64,6 +64,16 @@ class synthflow_api {
   // PUT /assistants/{id}.
   api_result<void> update_assistant(const std::string& model_id, const nlohmann::json& body);
 
+  // The custom actions attached to an agent (GET /assistants/{id}?include_actions=true).
+  api_result<std::vector<attached_action>> get_agent_actions(const std::string& model_id);
+  // POST /actions; the new action_id. Not repeated blindly.
+  api_result<std::string> create_action(const nlohmann::json& body);
+  // POST /actions/initialize with no test variables, as the dashboard's Initialize button does.
+  api_result<void> initialize_action(const std::string& action_id);
+  // POST /actions/attach as a before-call action; POST /actions/detach.
+  api_result<void> attach_action(const std::string& model_id, const std::string& action_id);
+  api_result<void> detach_action(const std::string& model_id, const std::string& action_id);
+
   // The retry settings, for callers that retry at a higher level.
   const retry_policy& retry() const { return profile_.retry; }
   // Draws a jitter value from the configured source.

@@ -97,4 +97,18 @@ nlohmann::json make_assistant_update_body(const config::number_config& number);
 std::vector<std::string> assistant_drift(const config::number_config& number,
                                          const assistant_state& live);
 
+// A custom action as an agent lists it.
+struct attached_action {
+  std::string action_id;
+  std::string name;
+  std::string description;
+};
+
+// The actions of agent `model_id` in a GET /assistants/{id}?include_actions=true answer; each item
+// may be an action object (action_id or id) or a bare id.
+std::vector<attached_action> parse_agent_actions(const nlohmann::json& body, const std::string& model_id);
+
+// The action_id in a POST /actions answer; empty when it has none.
+std::string parse_created_action_id(const nlohmann::json& body);
+
 }  // namespace twiml_redirect::synthflow

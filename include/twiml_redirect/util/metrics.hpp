@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -152,6 +153,10 @@ class metrics {
   // Everything in the Prometheus text exposition format (version 0.0.4). Thread-safe.
   std::string render() const;
 
+  // Appends the metrics of a part that keeps its own counts (the call context store) to every
+  // render(), after the service's own. `write` must be thread-safe and outlive this object's scrapes.
+  void add_section(std::function<void(std::string& out)> write);
+
  private:
   const std::vector<std::string> routes_;
   mutable std::mutex mutex_;  // guards recorders_ (the list, not the counts) and provisioning
@@ -163,6 +168,7 @@ class metrics {
   std::atomic<std::uint64_t> config_reloads_failed_{0};
   std::atomic<std::uint64_t> configured_numbers_{0};
   std::atomic<std::uint64_t> sip_headers_omitted_{0};
+  std::vector<std::function<void(std::string&)>> sections_;
   provisioning_state provisioning_ = provisioning_state::disabled;
   std::string provisioning_error_;
 };

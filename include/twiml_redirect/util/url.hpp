@@ -24,6 +24,19 @@ struct http_url {
 // (it may carry credentials).
 boost::system::result<http_url, std::string> parse_http_url(std::string_view url);
 
+// Where a Redis server lives: "redis://app@cache:6380/2" is {6380, 2, "app", "cache"}. (The port
+// comes first so that a std::string cannot initialize one, which would make result<> ambiguous.)
+struct redis_url {
+  std::uint16_t port = 6379;
+  unsigned db = 0;
+  std::string user;  // empty: the default user (or none, before Redis 6)
+  std::string host;  // without brackets for IPv6 literals
+};
+
+// Parses redis://[user@]host[:port][/db]. A password in the URL is refused (it comes from the
+// environment), and so is rediss:// (no TLS client for Redis here). Errors do not echo the URL.
+boost::system::result<redis_url, std::string> parse_redis_url(std::string_view url);
+
 // True for "localhost", 127.0.0.0/8 and ::1: plain HTTP there never leaves the machine.
 bool is_loopback_host(std::string_view host);
 

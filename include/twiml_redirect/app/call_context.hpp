@@ -1,0 +1,64 @@
+#pragma once
+// Caller context for Synthflow's pre-call action: /redirect_call records each answered call's
+// parameters in a store, keyed by CallSid, and POST /call_context gives them back as a flat JSON
+// object of prompt variables (plus the called number's own `variables`). Caller data is personal:
+// it goes to the store and to the authenticated caller of /call_context, never to a log or a label.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "twiml_redirect/app/twilio_guard.hpp"
+#include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/context/store.hpp"
+#include "twiml_redirect/http/types.hpp"
+#include "twiml_redirect/util/log_throttle.hpp"
+#include "twiml_redirect/util/metrics.hpp"
+
+namespace twiml_redirect::app {
+
+class call_context {
+ public:
+  // `token` is CALL_CONTEXT_TOKEN (empty: /call_context is not served); `numbers` give each called
+  // number's own variables; `lookup_timeout` bounds a lookup made without a deferrable context.
+  // The store's state and the refused requests are added to `metrics`, which must outlive this.
+  call_context(std::unique_ptr<context::call_store> store, std::string token,
+               const std::vector<config::number_config>& numbers, std::chrono::milliseconds lookup_timeout,
+               util::metrics& metrics);
+  call_context(const call_context&) = delete;
+  call_context& operator=(const call_context&) = delete;
+
+  // After /redirect_call answered 200: hands the call's parameters to the store. Never blocks,
+  // never throws, whatever the store does.
+  void record(const twilio_request& req) const noexcept;
+
+  bool serves_lookups() const { return !token_.empty(); }
+
+  // POST /call_context: 401 without the Bearer token, 400 naming the field when no call is named,
+  // 404 for an unknown or expired call, 503 when the store does not answer in time, else 200 with
+  // the variables. Answers through ctx.defer when the server provides it.
+  http::response lookup(const http::request& req, http::request_context& ctx) const;
+
+  const context::call_store& store() const { return *store_; }
+
+ private:
+  bool authorized(const http::request& req) const;
+  http::response answer(const context::lookup_result& result) const;
+
+  std::string token_;
+  std::chrono::milliseconds lookup_timeout_;
+  // Called number -> its own variables, in the order config lists them.
+  std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> variables_;
+  mutable std::atomic<std::uint64_t> unauthorized_{0};
+  mutable std::atomic<std::uint64_t> bad_requests_{0};
+  mutable std::mutex log_mutex_;
+  mutable util::log_throttle unauthorized_log_;
+  // Last, so it goes first: a store answers its pending lookups when destroyed, through answer().
+  std::unique_ptr<context::call_store> store_;
+};
+
+}  // namespace twiml_redirect::app

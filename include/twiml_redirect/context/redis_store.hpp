@@ -1,0 +1,115 @@
+#pragma once
+// The shared store for replicas: one Redis connection driven by hiredis' asynchronous API on a
+// thread of its own (with its own io_context), so a slow, frozen or absent Redis never holds up a
+// server thread. Writes are fire-and-forget through a bounded queue and go out pipelined (SET key
+// value EX ttl, one JSON value per call); a full queue drops and counts. Lookups (GET) answer within
+// their deadline, 503-worthy "unavailable" when Redis is down or late. The connection comes back by
+// itself, with capped exponential backoff.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "twiml_redirect/context/store.hpp"
+#include "twiml_redirect/util/log_throttle.hpp"
+#include "twiml_redirect/util/url.hpp"
+
+struct redisAsyncContext;
+struct redisReply;
+
+namespace twiml_redirect::context {
+
+class redis_store final : public call_store {
+ public:
+  struct settings {
+    util::redis_url url;
+    std::string password;  // never logged
+    std::chrono::seconds ttl{3600};
+    std::chrono::milliseconds lookup_timeout{500};
+    std::size_t write_queue_limit = 10'000;  // records waiting for Redis; more are dropped
+    std::chrono::milliseconds connect_timeout{1'000};
+    std::chrono::milliseconds initial_backoff{100};
+    std::chrono::milliseconds max_backoff{5'000};
+  };
+
+  // Starts the thread and the first connect; never throws for an unreachable server.
+  explicit redis_store(settings settings);
+  // Answers pending lookups as unavailable, drops queued writes, joins the thread.
+  ~redis_store() override;
+  redis_store(const redis_store&) = delete;
+  redis_store& operator=(const redis_store&) = delete;
+
+  void put(call_record record) override;
+  void get(std::string call_sid, lookup_callback done) override;
+  bool answers_inline() const override { return false; }
+  const char* kind() const override { return "redis"; }
+  void append_metrics(std::string& out) const override;
+
+  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  std::uint64_t writes_dropped() const { return writes_dropped_.load(std::memory_order_relaxed); }
+
+  // The key a call's record is kept under.
+  static std::string key_of(std::string_view call_sid);
+
+ private:
+  struct pending_lookup;
+
+  // All of these run on the store's thread.
+  void connect();
+  void on_connected(int status);
+  void on_disconnected(int status);
+  void schedule_reconnect();
+  void drop_connection();
+  void flush_writes();
+  void start_lookup(std::string call_sid, lookup_callback done);
+  static void on_connect_hook(const redisAsyncContext* ac, int status);
+  static void on_disconnect_hook(const redisAsyncContext* ac, int status);
+  static void on_write_reply(redisAsyncContext* ac, void* reply, void* data);
+  static void on_lookup_reply(redisAsyncContext* ac, void* reply, void* data);
+  static void on_setup_reply(redisAsyncContext* ac, void* reply, void* data);
+
+  const settings settings_;
+  const std::string endpoint_;  // host:port, for logs
+  boost::asio::io_context io_context_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  boost::asio::steady_timer reconnect_timer_;
+  boost::asio::steady_timer connect_deadline_;
+  redisAsyncContext* ac_ = nullptr;  // the connection, or null between attempts
+  bool connecting_ = false;
+  bool stopping_ = false;
+  bool was_up_ = false;             // for "reconnected" vs "connected" in the log
+  bool outage_logged_ = false;      // one warning per outage, not one per attempt
+  std::chrono::milliseconds backoff_;
+  std::size_t outstanding_writes_ = 0;  // sent, reply not yet read
+
+  // Shared with the server threads.
+  mutable std::mutex queue_mutex_;
+  struct queued_record {
+    std::chrono::steady_clock::time_point at;  // when the webhook handed it over
+    call_record record;
+  };
+  std::deque<queued_record> queue_;
+  bool flush_posted_ = false;
+  util::log_throttle drop_log_;
+  std::atomic<bool> connected_{false};
+  std::atomic<std::uint64_t> writes_{0};
+  std::atomic<std::uint64_t> writes_dropped_{0};
+  std::atomic<std::uint64_t> write_errors_{0};
+  std::atomic<std::uint64_t> lookups_found_{0};
+  std::atomic<std::uint64_t> lookups_unknown_{0};
+  std::atomic<std::uint64_t> lookups_unavailable_{0};
+  std::atomic<std::uint64_t> reconnects_{0};
+
+  std::thread thread_;  // last: started once everything above exists
+};
+
+}  // namespace twiml_redirect::context

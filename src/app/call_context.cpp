@@ -1,0 +1,150 @@
+#include "twiml_redirect/app/call_context.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <future>
+
+#include "twiml_redirect/app/responses.hpp"
+#include "twiml_redirect/util/form_decoding.hpp"
+#include "twiml_redirect/util/logging.hpp"
+#include "twiml_redirect/util/text.hpp"
+
+namespace twiml_redirect::app {
+namespace {
+
+using http::beast_http::field;
+using http::beast_http::status;
+
+http::response json_error(status code, std::string_view message) {
+  std::string body = R"({"error":")";
+  util::append_json_escaped(body, message);
+  body += "\"}";
+  return json_response(code, std::move(body));
+}
+
+// Digests of both, compared with CRYPTO_memcmp: the time taken says nothing about the token, not
+// even its length.
+bool same_secret(std::string_view given, std::string_view expected) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> a{};
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> b{};
+  SHA256(reinterpret_cast<const unsigned char*>(given.data()), given.size(), a.data());
+  SHA256(reinterpret_cast<const unsigned char*>(expected.data()), expected.size(), b.data());
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// The first value of `name`: the form body first, then the query (as the webhook's handler reads them).
+const std::string* parameter(const twilio_request& req, std::string_view name) {
+  if (const util::decoded_form* body = req.body_params())
+    if (const util::form_param* found = util::find_param(body->params, name)) return &found->value;
+  if (const util::form_param* found = util::find_param(req.query.params, name)) return &found->value;
+  return nullptr;
+}
+
+}  // namespace
+
+call_context::call_context(std::unique_ptr<context::call_store> store, std::string token,
+                           const std::vector<config::number_config>& numbers, std::chrono::milliseconds lookup_timeout,
+                           util::metrics& metrics)
+    : token_(std::move(token)), lookup_timeout_(lookup_timeout), store_(std::move(store)) {
+  for (const config::number_config& number : numbers)
+    variables_[number.phone_number].assign(number.variables.begin(), number.variables.end());
+  metrics.add_section([this](std::string& out) {
+    store_->append_metrics(out);
+    out += "# HELP twiml_redirect_call_context_refused_total /call_context requests refused, by reason.\n"
+           "# TYPE twiml_redirect_call_context_refused_total counter\n"
+           "twiml_redirect_call_context_refused_total{reason=\"unauthorized\"} " +
+           std::to_string(unauthorized_.load(std::memory_order_relaxed)) +
+           "\ntwiml_redirect_call_context_refused_total{reason=\"bad_request\"} " +
+           std::to_string(bad_requests_.load(std::memory_order_relaxed)) + "\n";
+  });
+}
+
+void call_context::record(const twilio_request& req) const noexcept {
+  if (!serves_lookups()) return;  // nobody could ask for it: keep no caller data
+  try {
+    store_->put(context::call_record::from_parameters([&req](std::string_view name) { return parameter(req, name); }));
+  } catch (const std::exception& error) {
+    // Only allocation can fail here; the webhook's answer stands either way.
+    spdlog::warn("call context: recording a call failed: {}", error.what());
+  }
+}
+
+bool call_context::authorized(const http::request& req) const {
+  const auto header = req.find(field::authorization);
+  if (header == req.end()) return false;
+  const std::string_view value = header->value();
+  constexpr std::string_view kScheme = "Bearer ";
+  if (value.size() < kScheme.size() || !util::iequals(value.substr(0, kScheme.size()), kScheme)) return false;
+  return same_secret(util::trim(value.substr(kScheme.size())), token_);
+}
+
+http::response call_context::answer(const context::lookup_result& result) const {
+  switch (result.result) {
+    case context::lookup_result::outcome::found: {
+      const auto it = variables_.find(result.record.called_number());
+      static const std::vector<std::pair<std::string, std::string>> kNone;
+      return json_response(status::ok, result.record.to_json(it == variables_.end() ? kNone : it->second));
+    }
+    case context::lookup_result::outcome::unknown:
+      return json_error(status::not_found, "unknown call");
+    case context::lookup_result::outcome::unavailable:
+      break;
+  }
+  http::response res = json_error(status::service_unavailable, "call context store unavailable");
+  res.set(field::retry_after, "1");
+  return res;
+}
+
+http::response call_context::lookup(const http::request& req, http::request_context& ctx) const {
+  if (!authorized(req)) {
+    unauthorized_.fetch_add(1, std::memory_order_relaxed);
+    std::uint64_t events = 0;
+    {
+      std::lock_guard lock(log_mutex_);
+      events = unauthorized_log_.note(util::log_throttle::clock::now());
+    }
+    if (events > 0)
+      spdlog::warn("/call_context: {} request(s) without the right Bearer token refused, latest from {}", events,
+                   ctx.peer.to_string());
+    http::response res = json_error(status::unauthorized, "missing or wrong Bearer token");
+    res.set(field::www_authenticate, "Bearer");
+    return res;
+  }
+  const std::string_view target = req.target();
+  const std::size_t query_start = target.find('?');
+  const util::decoded_form query =
+      util::decode_form(query_start == std::string_view::npos ? std::string_view{} : target.substr(query_start + 1));
+  const util::form_param* query_call_sid = query.ok() ? util::find_param(query.params, "call_sid") : nullptr;
+  context::named_call named =
+      context::find_named_call(req.body(), query_call_sid ? &query_call_sid->value : nullptr);
+  if (!named.error.empty()) {
+    bad_requests_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("/call_context: 400 from {}: {}", ctx.peer.to_string(), named.error);
+    return json_error(status::bad_request, named.error);
+  }
+  ctx.call_sid = named.call_sid;
+
+  if (store_->answers_inline()) {
+    http::response res;
+    store_->get(std::move(named.call_sid), [&](context::lookup_result result) { res = answer(result); });
+    return res;
+  }
+  if (ctx.defer) {
+    http::responder respond = ctx.defer();
+    store_->get(std::move(named.call_sid),
+                [this, respond = std::move(respond)](context::lookup_result result) { respond(answer(result)); });
+    return {};  // ignored: the responder answers
+  }
+  // No server to defer to (a test calling the handler): wait here, never past the deadline.
+  auto promise = std::make_shared<std::promise<context::lookup_result>>();
+  auto future = promise->get_future();
+  store_->get(std::move(named.call_sid), [promise](context::lookup_result result) { promise->set_value(std::move(result)); });
+  if (future.wait_for(lookup_timeout_ + std::chrono::milliseconds(100)) != std::future_status::ready)
+    return answer({context::lookup_result::outcome::unavailable, {}});
+  return answer(future.get());
+}
+
+}  // namespace twiml_redirect::app

@@ -1,0 +1,132 @@
+#include "twiml_redirect/context/memory_store.hpp"
+
+namespace twiml_redirect::context {
+namespace {
+
+// Records removed per lock hold when sweeping: a few microseconds, so a webhook's put never waits long.
+constexpr std::size_t kSweepBatch = 256;
+
+}  // namespace
+
+memory_store::memory_store(std::size_t max_entries, std::chrono::seconds ttl, clock::duration sweep_every)
+    : max_entries_(std::max<std::size_t>(max_entries, 1)), ttl_(ttl), sweep_every_(sweep_every) {
+  index_.reserve(std::min<std::size_t>(max_entries_, 1024));
+  if (sweep_every_ > clock::duration::zero()) sweeper_ = std::thread([this] { sweep_loop(); });
+}
+
+memory_store::~memory_store() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
+}
+
+std::string_view memory_store::call_sid_of(const std::string& packed) {
+  if (packed.empty()) return {};
+  return std::string_view(packed).substr(1, static_cast<unsigned char>(packed.front()));
+}
+
+void memory_store::pop_front_locked() {
+  const std::string_view call_sid = call_sid_of(slots_.front().packed);
+  const auto it = index_.find(call_sid);
+  if (it != index_.end() && it->second == front_sequence_) index_.erase(it);
+  slots_.pop_front();
+  ++front_sequence_;
+}
+
+void memory_store::put_at(call_record record, clock::time_point now) {
+  if (record.call_sid().empty()) return;
+  std::string packed = record.pack();
+  std::lock_guard lock(mutex_);
+  ++records_;
+  // Expired records at the front go first, a couple per put, so a busy store needs no sweep.
+  for (int i = 0; i < 2 && !slots_.empty() && slots_.front().expires <= now; ++i) {
+    pop_front_locked();
+    ++expired_;
+  }
+  while (slots_.size() >= max_entries_) {
+    pop_front_locked();
+    ++evicted_;
+  }
+  slots_.push_back({std::move(packed), now + ttl_});
+  const std::uint64_t sequence = front_sequence_ + slots_.size() - 1;
+  const std::string_view call_sid = call_sid_of(slots_.back().packed);
+  // A repeated webhook for the same call (a retry): the newest record wins, keyed by its own bytes.
+  if (auto it = index_.find(call_sid); it != index_.end()) index_.erase(it);
+  index_.emplace(call_sid, sequence);
+}
+
+std::optional<call_record> memory_store::find_at(std::string_view call_sid, clock::time_point now) const {
+  std::string packed;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = index_.find(call_sid);
+    if (it == index_.end()) return std::nullopt;
+    const slot& found = slots_[static_cast<std::size_t>(it->second - front_sequence_)];
+    if (found.expires <= now) return std::nullopt;
+    packed = found.packed;
+  }
+  return call_record::unpack(packed);
+}
+
+std::size_t memory_store::remove_expired(clock::time_point now, std::size_t at_most) {
+  std::lock_guard lock(mutex_);
+  std::size_t removed = 0;
+  while (removed < at_most && !slots_.empty() && slots_.front().expires <= now) {
+    pop_front_locked();
+    ++removed;
+  }
+  expired_ += removed;
+  return removed;
+}
+
+std::size_t memory_store::size() const {
+  std::lock_guard lock(mutex_);
+  return index_.size();
+}
+
+void memory_store::get(std::string call_sid, lookup_callback done) {
+  auto record = find_at(call_sid, clock::now());
+  {
+    std::lock_guard lock(mutex_);
+    ++(record ? lookups_found_ : lookups_unknown_);
+  }
+  if (!record) return done({lookup_result::outcome::unknown, {}});
+  done({lookup_result::outcome::found, std::move(*record)});
+}
+
+void memory_store::sweep_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stop_cv_.wait_for(lock, sweep_every_, [this] { return stopping_; })) {
+    lock.unlock();
+    // Batches with the lock released between them: webhooks interleave with a long sweep.
+    while (remove_expired(clock::now(), kSweepBatch) == kSweepBatch) {
+    }
+    lock.lock();
+  }
+}
+
+void memory_store::append_metrics(std::string& out) const {
+  std::lock_guard lock(mutex_);
+  out += "# HELP twiml_redirect_call_context_store_up Whether the call context store answers lookups (1) or not (0).\n"
+         "# TYPE twiml_redirect_call_context_store_up gauge\n"
+         "twiml_redirect_call_context_store_up{store=\"memory\"} 1\n";
+  out += "# HELP twiml_redirect_call_context_entries Call records held in memory now.\n"
+         "# TYPE twiml_redirect_call_context_entries gauge\n"
+         "twiml_redirect_call_context_entries " + std::to_string(index_.size()) + "\n";
+  out += "# HELP twiml_redirect_call_context_records_total Call records written by the webhook.\n"
+         "# TYPE twiml_redirect_call_context_records_total counter\n"
+         "twiml_redirect_call_context_records_total " + std::to_string(records_) + "\n";
+  out += "# HELP twiml_redirect_call_context_removed_total Call records removed, by why.\n"
+         "# TYPE twiml_redirect_call_context_removed_total counter\n"
+         "twiml_redirect_call_context_removed_total{reason=\"expired\"} " + std::to_string(expired_) + "\n"
+         "twiml_redirect_call_context_removed_total{reason=\"evicted\"} " + std::to_string(evicted_) + "\n";
+  out += "# HELP twiml_redirect_call_context_lookups_total Store lookups, by result.\n"
+         "# TYPE twiml_redirect_call_context_lookups_total counter\n"
+         "twiml_redirect_call_context_lookups_total{result=\"found\"} " + std::to_string(lookups_found_) + "\n"
+         "twiml_redirect_call_context_lookups_total{result=\"unknown\"} " + std::to_string(lookups_unknown_) + "\n";
+}
+
+}  // namespace twiml_redirect::context

@@ -1,0 +1,353 @@
+#include "twiml_redirect/context/redis_store.hpp"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/post.hpp>
+#include <vector>
+
+#include "hiredis_asio.hpp"
+
+namespace twiml_redirect::context {
+
+namespace asio = boost::asio;
+
+// A lookup waiting for GET's reply or its deadline, whichever comes first; the other is ignored.
+struct redis_store::pending_lookup {
+  pending_lookup(redis_store& store, lookup_callback done)
+      : store(store), done(std::move(done)), deadline(store.io_context_) {}
+
+  void finish(lookup_result result) {
+    if (answered) return;
+    answered = true;
+    deadline.cancel();
+    auto& counter = result.result == lookup_result::outcome::found     ? store.lookups_found_
+                    : result.result == lookup_result::outcome::unknown ? store.lookups_unknown_
+                                                                        : store.lookups_unavailable_;
+    counter.fetch_add(1, std::memory_order_relaxed);
+    done(std::move(result));
+  }
+
+  redis_store& store;
+  lookup_callback done;
+  asio::steady_timer deadline;
+  bool answered = false;
+};
+
+namespace {
+
+// Tags of the commands sent when a connection opens; PING's reply is what makes it usable.
+constexpr const char* kAuth = "AUTH";
+constexpr const char* kSelect = "SELECT";
+constexpr const char* kPing = "PING";
+
+std::string endpoint_of(const util::redis_url& url) {
+  const bool v6 = url.host.find(':') != std::string::npos;
+  return (v6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
+}
+
+int send(redisAsyncContext* ac, redisCallbackFn* callback, void* data, const std::vector<std::string_view>& args) {
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lengths;
+  for (std::string_view arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  return redisAsyncCommandArgv(ac, callback, data, static_cast<int>(argv.size()), argv.data(), lengths.data());
+}
+
+}  // namespace
+
+std::string redis_store::key_of(std::string_view call_sid) { return "twiml-redirect:call:" + std::string(call_sid); }
+
+redis_store::redis_store(settings settings)
+    : settings_(std::move(settings)),
+      endpoint_(endpoint_of(settings_.url)),
+      work_(asio::make_work_guard(io_context_)),
+      reconnect_timer_(io_context_),
+      connect_deadline_(io_context_),
+      backoff_(settings_.initial_backoff) {
+  asio::post(io_context_, [this] { connect(); });
+  thread_ = std::thread([this] { io_context_.run(); });
+}
+
+redis_store::~redis_store() {
+  asio::post(io_context_, [this] {
+    stopping_ = true;
+    reconnect_timer_.cancel();
+    connect_deadline_.cancel();
+    drop_connection();  // pending lookups get their NULL reply: unavailable
+    work_.reset();
+  });
+  thread_.join();
+}
+
+void redis_store::connect() {
+  if (stopping_) return;
+  redisAsyncContext* ac = redisAsyncConnect(settings_.url.host.c_str(), settings_.url.port);
+  if (ac == nullptr || ac->err) {
+    if (!outage_logged_) {
+      spdlog::warn("call context: cannot connect to Redis at {}: {}; webhooks are answered, lookups get 503 "
+                   "until it is back",
+                   endpoint_, ac ? ac->errstr : "out of memory");
+      outage_logged_ = true;
+    }
+    if (ac) redisAsyncFree(ac);
+    return schedule_reconnect();
+  }
+  ac->data = this;
+  attach_to_asio(ac, io_context_);
+  redisAsyncSetConnectCallback(ac, &redis_store::on_connect_hook);
+  redisAsyncSetDisconnectCallback(ac, &redis_store::on_disconnect_hook);
+  ac_ = ac;
+  connecting_ = true;
+  // Queued by hiredis until the connection is up, then sent in one write.
+  if (!settings_.password.empty()) {
+    if (settings_.url.user.empty()) {
+      send(ac, &redis_store::on_setup_reply, const_cast<char*>(kAuth), {"AUTH", settings_.password});
+    } else {
+      send(ac, &redis_store::on_setup_reply, const_cast<char*>(kAuth), {"AUTH", settings_.url.user, settings_.password});
+    }
+  }
+  if (settings_.url.db != 0) {
+    const std::string db = std::to_string(settings_.url.db);
+    send(ac, &redis_store::on_setup_reply, const_cast<char*>(kSelect), {"SELECT", db});
+  }
+  send(ac, &redis_store::on_setup_reply, const_cast<char*>(kPing), {"PING"});
+  // hiredis 0.14 has no timeout for an asynchronous connect: a silently dropped SYN would hang it.
+  connect_deadline_.expires_after(settings_.connect_timeout);
+  connect_deadline_.async_wait([this, ac](const boost::system::error_code& ec) {
+    if (ec || ac_ != ac || connected_.load(std::memory_order_relaxed)) return;
+    if (!outage_logged_) {
+      spdlog::warn("call context: Redis at {} did not answer within {} ms; webhooks are answered, lookups get 503 "
+                   "until it does",
+                   endpoint_, settings_.connect_timeout.count());
+      outage_logged_ = true;
+    }
+    drop_connection();
+  });
+}
+
+void redis_store::on_connect_hook(const redisAsyncContext* ac, int status) {
+  static_cast<redis_store*>(ac->data)->on_connected(status);
+  if (status != REDIS_OK && !static_cast<redis_store*>(ac->data)->outage_logged_) {
+    spdlog::warn("call context: cannot connect to Redis at {}: {}; webhooks are answered, lookups get 503 until it "
+                 "is back",
+                 static_cast<redis_store*>(ac->data)->endpoint_, ac->errstr);
+    static_cast<redis_store*>(ac->data)->outage_logged_ = true;
+  }
+}
+
+void redis_store::on_connected(int status) {
+  connecting_ = false;
+  if (status == REDIS_OK) return;  // usable once PING answers
+  // hiredis frees the context after this callback.
+  ac_ = nullptr;
+  connect_deadline_.cancel();
+  schedule_reconnect();
+}
+
+void redis_store::on_disconnect_hook(const redisAsyncContext* ac, int status) {
+  static_cast<redis_store*>(ac->data)->on_disconnected(status);
+}
+
+void redis_store::on_disconnected(int) {
+  if (ac_ == nullptr) return;  // dropped on purpose: drop_connection() handles what follows
+  ac_ = nullptr;
+  connecting_ = false;
+  connected_.store(false, std::memory_order_relaxed);
+  if (stopping_) return;
+  spdlog::warn("call context: lost the connection to Redis at {}; reconnecting (lookups get 503 meanwhile)", endpoint_);
+  outage_logged_ = true;
+  schedule_reconnect();
+}
+
+void redis_store::drop_connection() {
+  redisAsyncContext* ac = ac_;
+  ac_ = nullptr;
+  connecting_ = false;
+  connected_.store(false, std::memory_order_relaxed);
+  if (ac) redisAsyncFree(ac);  // answers its pending commands with a NULL reply
+  if (!stopping_) schedule_reconnect();
+}
+
+void redis_store::schedule_reconnect() {
+  if (stopping_) return;
+  reconnect_timer_.expires_after(backoff_);
+  backoff_ = std::min(backoff_ * 2, settings_.max_backoff);
+  reconnect_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && ac_ == nullptr) connect();
+  });
+}
+
+void redis_store::on_setup_reply(redisAsyncContext* ac, void* reply_data, void* data) {
+  auto* store = static_cast<redis_store*>(ac->data);
+  const auto* reply = static_cast<redisReply*>(reply_data);
+  const char* command = static_cast<const char*>(data);
+  if (reply == nullptr || store->ac_ != ac) return;  // the connection is going away
+  if (reply->type == REDIS_REPLY_ERROR) {
+    // Redis' own message ("WRONGPASS invalid username-password pair"), which never holds the password.
+    spdlog::warn("call context: Redis at {} refused {}: {}; retrying", store->endpoint_, command,
+                 std::string_view(reply->str, reply->len));
+    store->outage_logged_ = true;
+    // Not from inside hiredis' callback: free the connection once it has returned.
+    asio::post(store->io_context_, [store, ac] {
+      if (store->ac_ == ac) store->drop_connection();
+    });
+    return;
+  }
+  if (command != kPing) return;
+  store->connect_deadline_.cancel();
+  store->backoff_ = store->settings_.initial_backoff;
+  store->connected_.store(true, std::memory_order_relaxed);
+  if (store->was_up_) {
+    store->reconnects_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("call context: reconnected to Redis at {}", store->endpoint_);
+  } else {
+    spdlog::info("call context: connected to Redis at {}", store->endpoint_);
+  }
+  store->was_up_ = true;
+  store->outage_logged_ = false;
+  store->flush_writes();
+}
+
+void redis_store::put(call_record record) {
+  if (record.call_sid().empty()) return;
+  writes_.fetch_add(1, std::memory_order_relaxed);
+  std::uint64_t dropped_to_log = 0;
+  bool post_flush = false;
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (queue_.size() >= settings_.write_queue_limit) {
+      writes_dropped_.fetch_add(1, std::memory_order_relaxed);
+      dropped_to_log = drop_log_.note(util::log_throttle::clock::now());
+    } else {
+      queue_.push_back({std::chrono::steady_clock::now(), std::move(record)});
+      post_flush = !flush_posted_;
+      flush_posted_ = true;
+    }
+  }
+  if (dropped_to_log > 0)
+    spdlog::warn("call context: {} call record(s) dropped: {} are waiting for Redis at {} already", dropped_to_log,
+                 settings_.write_queue_limit, endpoint_);
+  if (post_flush) asio::post(io_context_, [this] { flush_writes(); });
+}
+
+void redis_store::flush_writes() {
+  std::vector<queued_record> batch;
+  {
+    std::lock_guard lock(queue_mutex_);
+    flush_posted_ = false;
+    // Redis that stopped reading (frozen) must not grow hiredis' buffer without bound: at most
+    // write_queue_limit records are on their way at once; the rest wait in (and overflow) the queue.
+    if (!connected_.load(std::memory_order_relaxed) || ac_ == nullptr) return;
+    const std::size_t room = settings_.write_queue_limit - std::min(outstanding_writes_, settings_.write_queue_limit);
+    const std::size_t take = std::min(room, queue_.size());
+    batch.reserve(take);
+    for (std::size_t i = 0; i < take; ++i) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+  }
+  const auto now = std::chrono::steady_clock::now();
+  // hiredis buffers these and sends them in as few writes as the socket takes: a pipeline.
+  for (const queued_record& queued : batch) {
+    // Kept only for the TTL from the webhook on, also when Redis was away for part of it.
+    const auto left = std::chrono::ceil<std::chrono::seconds>(settings_.ttl - (now - queued.at));
+    if (left.count() <= 0) continue;
+    const std::string ttl = std::to_string(left.count());
+    const std::string key = key_of(queued.record.call_sid());
+    const std::string value = queued.record.to_json();
+    if (send(ac_, &redis_store::on_write_reply, nullptr, {"SET", key, value, "EX", ttl}) == REDIS_OK) {
+      ++outstanding_writes_;
+    } else {
+      write_errors_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+void redis_store::on_write_reply(redisAsyncContext* ac, void* reply_data, void*) {
+  auto* store = static_cast<redis_store*>(ac->data);
+  const auto* reply = static_cast<redisReply*>(reply_data);
+  if (store->outstanding_writes_ > 0) --store->outstanding_writes_;
+  if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) store->write_errors_.fetch_add(1, std::memory_order_relaxed);
+  if (reply == nullptr || store->ac_ != ac) return;
+  bool post_flush = false;
+  {
+    std::lock_guard lock(store->queue_mutex_);
+    post_flush = !store->queue_.empty() && !store->flush_posted_;
+    if (post_flush) store->flush_posted_ = true;
+  }
+  if (post_flush) asio::post(store->io_context_, [store] { store->flush_writes(); });
+}
+
+void redis_store::get(std::string call_sid, lookup_callback done) {
+  asio::post(io_context_, [this, call_sid = std::move(call_sid), done = std::move(done)]() mutable {
+    start_lookup(std::move(call_sid), std::move(done));
+  });
+}
+
+void redis_store::start_lookup(std::string call_sid, lookup_callback done) {
+  auto op = std::make_shared<pending_lookup>(*this, std::move(done));
+  if (stopping_ || ac_ == nullptr || !connected_.load(std::memory_order_relaxed))
+    return op->finish({lookup_result::outcome::unavailable, {}});
+  op->deadline.expires_after(settings_.lookup_timeout);
+  op->deadline.async_wait([op](const boost::system::error_code& ec) {
+    if (!ec) op->finish({lookup_result::outcome::unavailable, {}});
+  });
+  auto* holder = new std::shared_ptr<pending_lookup>(op);
+  const std::string key = key_of(call_sid);
+  if (send(ac_, &redis_store::on_lookup_reply, holder, {"GET", key}) != REDIS_OK) {
+    delete holder;
+    op->finish({lookup_result::outcome::unavailable, {}});
+  }
+}
+
+void redis_store::on_lookup_reply(redisAsyncContext*, void* reply_data, void* data) {
+  const std::unique_ptr<std::shared_ptr<pending_lookup>> holder(static_cast<std::shared_ptr<pending_lookup>*>(data));
+  pending_lookup& op = **holder;
+  const auto* reply = static_cast<redisReply*>(reply_data);
+  if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) return op.finish({lookup_result::outcome::unavailable, {}});
+  if (reply->type != REDIS_REPLY_STRING) return op.finish({lookup_result::outcome::unknown, {}});
+  auto record = call_record::from_json(std::string_view(reply->str, reply->len));
+  // Something else wrote that key: as good as no record.
+  if (!record) return op.finish({lookup_result::outcome::unknown, {}});
+  op.finish({lookup_result::outcome::found, std::move(*record)});
+}
+
+void redis_store::append_metrics(std::string& out) const {
+  const auto value = [](const std::atomic<std::uint64_t>& counter) {
+    return std::to_string(counter.load(std::memory_order_relaxed));
+  };
+  std::size_t queued = 0;
+  {
+    std::lock_guard lock(queue_mutex_);
+    queued = queue_.size();
+  }
+  out += "# HELP twiml_redirect_call_context_store_up Whether the call context store answers lookups (1) or not (0).\n"
+         "# TYPE twiml_redirect_call_context_store_up gauge\n"
+         "twiml_redirect_call_context_store_up{store=\"redis\"} " + std::string(connected() ? "1" : "0") + "\n";
+  out += "# HELP twiml_redirect_call_context_records_total Call records written by the webhook.\n"
+         "# TYPE twiml_redirect_call_context_records_total counter\n"
+         "twiml_redirect_call_context_records_total " + value(writes_) + "\n";
+  out += "# HELP twiml_redirect_call_context_write_queue Call records waiting to be sent to Redis.\n"
+         "# TYPE twiml_redirect_call_context_write_queue gauge\n"
+         "twiml_redirect_call_context_write_queue " + std::to_string(queued) + "\n";
+  out += "# HELP twiml_redirect_call_context_writes_failed_total Call records not kept, by why.\n"
+         "# TYPE twiml_redirect_call_context_writes_failed_total counter\n"
+         "twiml_redirect_call_context_writes_failed_total{reason=\"queue_full\"} " + value(writes_dropped_) + "\n"
+         "twiml_redirect_call_context_writes_failed_total{reason=\"redis_error\"} " + value(write_errors_) + "\n";
+  out += "# HELP twiml_redirect_call_context_lookups_total Store lookups, by result.\n"
+         "# TYPE twiml_redirect_call_context_lookups_total counter\n"
+         "twiml_redirect_call_context_lookups_total{result=\"found\"} " + value(lookups_found_) + "\n"
+         "twiml_redirect_call_context_lookups_total{result=\"unknown\"} " + value(lookups_unknown_) + "\n"
+         "twiml_redirect_call_context_lookups_total{result=\"unavailable\"} " + value(lookups_unavailable_) + "\n";
+  out += "# HELP twiml_redirect_call_context_reconnects_total Connections to Redis reopened after a loss.\n"
+         "# TYPE twiml_redirect_call_context_reconnects_total counter\n"
+         "twiml_redirect_call_context_reconnects_total " + value(reconnects_) + "\n";
+}
+
+}  // namespace twiml_redirect::context
