@@ -17,12 +17,19 @@ namespace twiml_redirect::app {
 int run_serve(const config::service_config& config) {
   spdlog::info("twiml-redirect {} starting with config {}", kVersion, config::describe_config(config));
 
-  const bool provisions = config.synthflow.provision_on_start && !config.synthflow.numbers.empty();
-  if (provisions) {
+  // Synthflow and Twilio, each on its own; provision_on_start governs both.
+  std::vector<provisioning_target> targets;
+  if (config.synthflow.provision_on_start) targets = provisioning_targets(config);
+  if (!targets.empty()) {
     if (auto problem = config::check_provisioning_inputs(config.synthflow)) {
       spdlog::critical("config error: {}", *problem);
       return kExitUsage;
     }
+    if (config.twilio.manages_numbers())
+      if (auto problem = config::check_twilio_provisioning_inputs(config.twilio)) {
+        spdlog::critical("config error: {}", *problem);
+        return kExitUsage;
+      }
   }
 
   if (config.twilio.auth_token.empty()) {
@@ -50,7 +57,7 @@ int run_serve(const config::service_config& config) {
                                        .public_url = config.twilio.public_url,
                                        .trusted_proxies = config.twilio.trusted_proxies});
   util::metrics metrics(router::paths(validator.public_path()));
-  metrics.set_provisioning_state(provisions ? util::provisioning_state::pending : util::provisioning_state::disabled);
+  for (const auto& target : targets) metrics.set_provisioning_state(target.api, util::provisioning_state::pending);
   http::server server(config.server, router(config.sip.target, ready_state, metrics, std::move(validator)), metrics);
   try {
     server.start();
@@ -70,20 +77,25 @@ int run_serve(const config::service_config& config) {
   });
 
   // Webhooks do not depend on provisioning, so it runs beside the server; /readyz tells which.
-  background_provisioning provisioning(config.synthflow, ready_state, [&](const std::string& message) {
-    metrics.set_provisioning_state(util::provisioning_state::failed, message);
-    boost::asio::post(signals_context, [&, message] {
-      spdlog::critical("provisioning failed: {}; stopping", message);
+  background_provisioning::callbacks events;
+  events.on_permanent_failure = [&](const provisioning_target& target, const std::string& message) {
+    metrics.set_provisioning_state(target.api, util::provisioning_state::failed, message);
+    boost::asio::post(signals_context, [&, message, name = target.name] {
+      spdlog::critical("{} provisioning failed: {}; stopping", name, message);
       exit_code = kExitFailure;
       signals.cancel();
       ignored_signals.cancel();
     });
-  }, [&metrics] { metrics.set_provisioning_state(util::provisioning_state::succeeded); },
-     [&metrics](const std::string& message) {
-       // Still running, but the error shows while the outage lasts, not only after it is over.
-       metrics.set_provisioning_state(util::provisioning_state::running, message);
-     });
-  if (provisions) metrics.set_provisioning_state(util::provisioning_state::running);
+  };
+  events.on_succeeded = [&metrics](const provisioning_target& target) {
+    metrics.set_provisioning_state(target.api, util::provisioning_state::succeeded);
+  };
+  // Still running, but the error shows while the outage lasts, not only after it is over.
+  events.on_round_failed = [&metrics](const provisioning_target& target, const std::string& message) {
+    metrics.set_provisioning_state(target.api, util::provisioning_state::running, message);
+  };
+  for (const auto& target : targets) metrics.set_provisioning_state(target.api, util::provisioning_state::running);
+  background_provisioning provisioning(std::move(targets), ready_state, std::move(events));
   provisioning.start();
   // Logged last: once it appears, signals are handled and /readyz already tells the truth, so a
   // supervisor (or a test) that waits for this line may probe or stop the service at once.

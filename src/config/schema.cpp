@@ -392,6 +392,25 @@ std::optional<std::string> check_public_url(const std::string& url) {
   return std::nullopt;
 }
 
+// A URL Twilio fetches TwiML from (VoiceFallbackUrl): absolute http(s), a query allowed (TwiML Bins
+// and Functions take parameters).
+std::optional<std::string> check_webhook_url(const std::string& url) {
+  if (url.empty()) return std::nullopt;  // not managed
+  if (url.find_first_of(" \t\r\n") != std::string::npos) return "must not contain whitespace";
+  if (auto parsed = util::parse_http_url(url.substr(0, url.find_first_of("?#"))); !parsed) return parsed.error();
+  return std::nullopt;
+}
+
+// "AC" and 32 hex digits: Twilio's account SID, part of every API path.
+std::optional<std::string> check_account_sid(const std::string& sid) {
+  const bool valid = sid.empty() || (sid.size() == 34 && sid.starts_with("AC") &&
+                                     std::all_of(sid.begin() + 2, sid.end(), [](char c) {
+                                       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+                                     }));
+  if (valid) return std::nullopt;
+  return "must be AC followed by 32 hexadecimal digits (the Account SID on the Twilio Console's home page)";
+}
+
 // The request target, which starts with '/', is appended to the public URL when signing.
 void drop_trailing_slashes(std::string& url) {
   while (url.ends_with('/')) url.pop_back();
@@ -430,6 +449,8 @@ const table& number_table() {
                 .help = "SIP trunk password, from the variable named by `trunk_pwd_env` only"})
           .add("termination_uri", &number_config::termination_uri,
                {.help = "SIP domain for outbound legs; when set, the number is imported as `provider_name: \"custom\"`"})
+          .add("voice_fallback_url", &number_config::voice_fallback_url,
+               {.check = check_webhook_url, .help = "Twilio `VoiceFallbackUrl` of this number; empty: `twilio.voice_fallback_url`"})
           .add("agent", &number_config::agent, agent_table(), {.required = true, .help = "the number's inbound agent"})
           .build();
   return number;
@@ -496,7 +517,38 @@ const table& twilio_table() {
                {.check = check_cidr, .help = "CIDRs whose `X-Forwarded-Proto`/`X-Forwarded-Host` are believed"})
           .add("auth_token", &twilio_config::auth_token,
                {.env = "TWILIO_AUTH_TOKEN", .secret = true,
-                .help = "Twilio auth token; when set, every webhook must carry a valid `X-Twilio-Signature`"})
+                .help = "Twilio auth token; when set, every webhook must carry a valid `X-Twilio-Signature`; "
+                        "with `twilio.account_sid`, the REST API credentials when no API key is set"})
+          .add("account_sid", &twilio_config::account_sid,
+               {.env = "TWILIO_ACCOUNT_SID", .check = check_account_sid,
+                .help = "the account that owns the numbers (`AC...`); turns on `twilio.manage_numbers` (`auto`)"})
+          .add("api_url", &twilio_config::api_url,
+               {.env = "TWILIO_API_URL", .check = check_api_url,
+                .help = "Twilio REST API base URL; a region's host, e.g. `https://api.dublin.ie1.twilio.com`, "
+                        "needs an API key of that region"})
+          .add_enum("manage_numbers", &twilio_config::manage_numbers,
+                    {{"auto", number_management::when_account_sid}, {"true", number_management::on},
+                     {"false", number_management::off}},
+                    {.help = "`provision` points each number's `VoiceUrl` at `public_url` + `/redirect_call` "
+                             "(method POST); `auto`: when `account_sid` is set"})
+          .add("voice_fallback_url", &twilio_config::voice_fallback_url,
+               {.check = check_webhook_url,
+                .help = "`VoiceFallbackUrl` (method POST) of every managed number; empty: left as it is"})
+          .add("api_key", &twilio_config::api_key,
+               {.env = "TWILIO_API_KEY", .secret = true,
+                .help = "Twilio API key SID (`SK...`) for the REST API, with `TWILIO_API_SECRET`; Twilio's recommendation"})
+          .add("api_secret", &twilio_config::api_secret,
+               {.env = "TWILIO_API_SECRET", .secret = true, .help = "the API key's secret"})
+          .add("ca_file", &twilio_config::ca_file,
+               {.help = "extra CA bundle (PEM) for the Twilio API; `SSL_CERT_FILE` works too"})
+          .add("request_timeout_ms", &twilio_config::request_timeout,
+               {.min = 100, .max = 600'000, .help = "deadline of each Twilio API call (connect, TLS, answer)"})
+          .add("max_attempts", &twilio_config::max_attempts,
+               {.min = 1, .max = 100, .help = "attempts per Twilio call on transient failures (timeouts, 429, 5xx)"})
+          .add("initial_backoff_ms", &twilio_config::initial_backoff,
+               {.min = 0, .max = 600'000, .help = "first retry delay of a Twilio call; doubles with jitter"})
+          .add("max_backoff_ms", &twilio_config::max_backoff,
+               {.min = 0, .max = 3'600'000, .help = "cap on the Twilio retry delay"})
           .build();
   return twilio;
 }
@@ -535,7 +587,7 @@ const table& root_table() {
           .add("server", &service_config::server, server_table(), {.help = "the HTTP server"})
           .add("sip", &service_config::sip, sip_table(), {.help = "where Twilio dials Synthflow"})
           .add("log", &service_config::log, log_table(), {.help = "logging"})
-          .add("twilio", &service_config::twilio, twilio_table(), {.help = "Twilio's webhook requests"})
+          .add("twilio", &service_config::twilio, twilio_table(), {.help = "Twilio's webhook requests and REST API"})
           .add("synthflow", &service_config::synthflow, synthflow_table(), {.help = "Synthflow's API and provisioning"})
           .build();
   return root;

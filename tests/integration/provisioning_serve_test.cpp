@@ -41,6 +41,17 @@ class ProvisioningServe : public ::testing::Test {
     return false;
   }
 
+  // serve's runner for the fixture's Synthflow config alone; `on_permanent_failure` gets the message.
+  app::background_provisioning runner_for(std::function<void(const std::string&)> on_permanent_failure) {
+    app::background_provisioning::callbacks events;
+    events.on_permanent_failure = [on_permanent_failure](const app::provisioning_target&, const std::string& message) {
+      on_permanent_failure(message);
+    };
+    std::vector<app::provisioning_target> targets;
+    if (config_.provision_on_start) targets.push_back(app::synthflow_target(config_));
+    return app::background_provisioning(std::move(targets), readiness_, std::move(events));
+  }
+
   std::string reasons() const {
     std::string all;
     for (const auto& r : reasons_) all += "[" + r + "] ";
@@ -64,7 +75,7 @@ TEST_F(ProvisioningServe, ReadinessIsNotReadyWithTheReasonThenReady) {
   fake_.add_fault(outage);
 
   std::atomic<int> permanent{0};
-  app::background_provisioning runner(config_, readiness_, [&](const std::string&) { ++permanent; });
+  auto runner = runner_for([&](const std::string&) { ++permanent; });
   runner.start();
   EXPECT_FALSE(readiness_.get().ready);
   ASSERT_TRUE(wait_for([](const auto& s) { return s.reason.find("HTTP 503") != std::string::npos; }))
@@ -81,7 +92,7 @@ TEST_F(ProvisioningServe, PermanentFailureIsReportedOnce) {
   config_.api_key = "sk-live-WRONG-KEY-ffff0000";
   std::mutex mutex;
   std::vector<std::string> messages;
-  app::background_provisioning runner(config_, readiness_, [&](const std::string& message) {
+  auto runner = runner_for([&](const std::string& message) {
     std::lock_guard lock(mutex);
     messages.push_back(message);
   });
@@ -101,7 +112,7 @@ TEST_F(ProvisioningServe, StopCancelsAHungRequestPromptly) {
   fake_fault hang;
   hang.what = fake_fault::kind::hang;
   fake_.add_fault(hang);
-  app::background_provisioning runner(config_, readiness_, [](const std::string&) {});
+  auto runner = runner_for([](const std::string&) {});
   runner.start();
   const auto end = clock_type::now() + 5s;
   while (fake_.calls().empty() && clock_type::now() < end) std::this_thread::sleep_for(2ms);
@@ -120,7 +131,7 @@ TEST_F(ProvisioningServe, TransientFailuresKeepRetryingUntilTheyEnd) {
   outage.path_prefix = "/numbers/";
   outage.times = 6;
   fake_.add_fault(outage);
-  app::background_provisioning runner(config_, readiness_, [](const std::string&) { FAIL(); });
+  auto runner = runner_for([](const std::string&) { FAIL(); });
   runner.start();
   ASSERT_TRUE(wait_for([](const auto& s) { return s.ready; })) << reasons();
   const auto lines = fake_.call_lines();
@@ -129,7 +140,7 @@ TEST_F(ProvisioningServe, TransientFailuresKeepRetryingUntilTheyEnd) {
 
 TEST_F(ProvisioningServe, ProvisionOnStartFalseIsReadyAtOnceWithoutCalls) {
   config_.provision_on_start = false;
-  app::background_provisioning runner(config_, readiness_, [](const std::string&) {});
+  auto runner = runner_for([](const std::string&) {});
   runner.start();
   EXPECT_TRUE(readiness_.get().ready);
   runner.stop();

@@ -51,7 +51,7 @@ TEST(ProvisioningTlsHostName, CertificateForAnotherAddressIsRefused) {
   fake_synthflow fake(options);
   auto config = test_config(fake);
   std::ostringstream out;
-  EXPECT_EQ(app::run_provision_command(config, false, out), 1);
+  EXPECT_EQ(app::run_provision_command({app::synthflow_target(config)}, false, out), 1);
   EXPECT_NE(out.str().find("not trusted"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("IP address mismatch"), std::string::npos) << out.str();
   EXPECT_TRUE(fake.calls().empty());

@@ -118,7 +118,7 @@ class provisioning_fixture : public Base {
   // Runs `twiml-redirect provision` in-process; its table lands in last_ (and output_).
   int provision(bool dry_run = false) {
     std::ostringstream out;
-    const int code = app::run_provision_command(config_, dry_run, out);
+    const int code = app::run_provision_command({app::synthflow_target(config_)}, dry_run, out);
     last_ = out.str();
     output_ += last_;
     return code;

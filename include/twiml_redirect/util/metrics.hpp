@@ -19,8 +19,11 @@
 
 namespace twiml_redirect::util {
 
-// Where provisioning Synthflow stands, as the provisioning_state metric shows it.
+// Where provisioning one API stands, as the provisioning_state metric shows it.
 enum class provisioning_state { disabled, pending, running, succeeded, failed };
+
+// The APIs provisioning brings in line with the config: the `api` label of the provisioning metrics.
+enum class provisioned_api { synthflow, twilio };
 
 class metrics {
  public:
@@ -91,10 +94,10 @@ class metrics {
   // A webhook was refused because its X-Twilio-Signature did not verify. Thread-safe.
   void count_signature_failure() { signature_failures_.fetch_add(1, std::memory_order_relaxed); }
 
-  // Provisioning moved to `state`. A non-empty `last_error` replaces the recorded error, which
+  // Provisioning `api` moved to `state`. A non-empty `last_error` replaces the recorded error, which
   // otherwise stays, so a scrape after a recovery still shows what went wrong last. Keep secrets
   // out of it. Thread-safe.
-  void set_provisioning_state(provisioning_state state, std::string_view last_error = {});
+  void set_provisioning_state(provisioned_api api, provisioning_state state, std::string_view last_error = {});
 
   // Everything in the Prometheus text exposition format (version 0.0.4). Thread-safe.
   std::string render() const;
@@ -104,8 +107,11 @@ class metrics {
   mutable std::mutex mutex_;  // guards recorders_ (the list, not the counts) and provisioning
   std::vector<std::unique_ptr<recorder>> recorders_;
   std::atomic<std::uint64_t> signature_failures_{0};
-  provisioning_state provisioning_ = provisioning_state::disabled;
-  std::string provisioning_error_;
+  struct provisioning {
+    provisioning_state state = provisioning_state::disabled;
+    std::string last_error;
+  };
+  std::array<provisioning, 2> provisioning_{};  // by provisioned_api
 };
 
 // The Content-Type of render()'s output.
