@@ -61,12 +61,12 @@ BENCHMARK(render_twiml);
 void handle_get(benchmark::State& state) {
   http::request req{http::beast_http::verb::get, "/redirect_call?" + std::string(kQuery), 11};
   req.set(http::beast_http::field::host, "127.0.0.1:3000");
-  const std::string sip_target(kSipTarget);
+  const auto routes = routing::route_table::dialing(kSipTarget);
   for (auto _ : state) {
     http::request_context ctx;
     // Decoding included, as twilio_guard does it before the handler runs.
     const app::twilio_request decoded(req, req.target());
-    benchmark::DoNotOptimize(app::handle_redirect_call(decoded, ctx, sip_target));
+    benchmark::DoNotOptimize(app::handle_redirect_call(decoded, ctx, routes));
   }
 }
 BENCHMARK(handle_get);
@@ -77,12 +77,12 @@ void handle_twilio_post(benchmark::State& state) {
   req.set(http::beast_http::field::content_type, "application/x-www-form-urlencoded; charset=UTF-8");
   req.body() = std::string(kTwilioForm);
   req.prepare_payload();
-  const std::string sip_target(kSipTarget);
+  const auto routes = routing::route_table::dialing(kSipTarget);
   for (auto _ : state) {
     http::request_context ctx;
     // Decoding included, as twilio_guard does it before the handler runs.
     const app::twilio_request decoded(req, req.target());
-    benchmark::DoNotOptimize(app::handle_redirect_call(decoded, ctx, sip_target));
+    benchmark::DoNotOptimize(app::handle_redirect_call(decoded, ctx, routes));
   }
 }
 BENCHMARK(handle_twilio_post);

@@ -146,6 +146,9 @@ int run(const command_line& cli) {
     std::cerr << "twiml-redirect: config error: " << error.what() << "\n";
     return app::kExitUsage;
   }
+  // serve logs them once logging is set up; the other commands speak to a person at a terminal.
+  if (cli.command != "serve")
+    for (const std::string& warning : config.warnings) std::cerr << "twiml-redirect: warning: " << warning << "\n";
   if (cli.command == "check-config") {
     std::cout << config::describe_config(config, 2) << "\n";
     return app::kExitOk;
@@ -156,7 +159,7 @@ int run(const command_line& cli) {
                           std::cerr);
   util::setup_logging(config.log);
   if (cli.command == "provision") {
-    if (auto problem = config::check_provisioning_inputs(config.synthflow)) {
+    if (auto problem = config::check_provisioning_inputs(config.synthflow, config.numbers)) {
       std::cerr << "twiml-redirect: config error: " << *problem << "\n";
       return app::kExitUsage;
     }

@@ -29,7 +29,7 @@ TWIML_FUZZ_TARGET(config) {
       TWIML_FUZZ_CHECK(*error.what() != '\0');
       continue;
     }
-    (void)check_provisioning_inputs(config.synthflow);
+    (void)check_provisioning_inputs(config.synthflow, config.numbers);
     for (const int indent : {-1, 2}) {
       const std::string description = describe_config(config, indent);
       TWIML_FUZZ_CHECK(nlohmann::json::accept(description));

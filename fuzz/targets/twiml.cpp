@@ -45,7 +45,8 @@ void check_handler(std::string_view query, std::string_view content_type, std::s
   static const app::twilio_guard guard(twilio::request_validator({}), metrics);
   const http::response res =
       guard(req, req.target(), "/redirect_call", ctx, [](const app::twilio_request& decoded, http::request_context& c) {
-        return app::handle_redirect_call(decoded, c, std::string(kSipTarget));
+        static const auto routes = routing::route_table::dialing(kSipTarget);
+        return app::handle_redirect_call(decoded, c, routes);
       });
 
   if (res.result_int() != 200) {

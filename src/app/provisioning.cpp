@@ -23,26 +23,28 @@ call_failure setup_failure(const provisioning_target& target, std::string messag
   return call_failure{target.name + " setup", 0, std::move(message), false, false, false};
 }
 
-std::vector<std::string> secrets_of(const config::synthflow_config& config) {
+std::vector<std::string> secrets_of(const config::synthflow_config& config,
+                                    const std::vector<config::number_config>& numbers) {
   std::vector<std::string> secrets{config.api_key};
-  for (const auto& number : config.numbers) secrets.push_back(number.trunk_pwd);
+  for (const auto& number : numbers) secrets.push_back(number.trunk_pwd);
   return secrets;
 }
 
 // Checks what the config loader may not have (these entry points are also called from tests).
-std::optional<std::string> check_config(const config::synthflow_config& config) {
+std::optional<std::string> check_config(const config::synthflow_config& config,
+                                        const std::vector<config::number_config>& numbers) {
   if (config.api_key.empty()) return "SYNTHFLOW_API_KEY is not set";
   if (config.workspace_id.empty()) return "synthflow.workspace_id is empty";
-  for (const auto& number : config.numbers) {
+  for (const auto& number : numbers) {
     if (number.phone_number.size() < 3 || number.phone_number.front() != '+') {
       return "phone number \"" + number.phone_number + "\" is not E.164 (+<digits>)";
     }
-    if (number.agent.name.empty()) return "the agent of " + number.phone_number + " has no name";
+    if (!number.agent || number.agent->name.empty()) return "the agent of " + number.phone_number + " has no name";
   }
   return std::nullopt;
 }
 
-std::optional<std::string> check_config(const config::twilio_config& twilio) {
+std::optional<std::string> check_config(const config::twilio_config& twilio, const std::vector<config::number_config>&) {
   if (twilio.account_sid.empty()) return "twilio.account_sid is empty";
   if (twilio.public_url.empty()) return "twilio.public_url (PUBLIC_URL) is empty: VoiceUrl would point nowhere";
   return config::check_twilio_provisioning_inputs(twilio);
@@ -75,7 +77,8 @@ boost::system::result<std::shared_ptr<http_client>, call_failure> make_client(co
 
 // What every API's section holds alike: URL, CA file, deadline and back-off.
 template <class Section>
-provisioning_target target_for(const Section& config, util::provisioned_api api, std::string name) {
+provisioning_target target_for(const Section& config, const std::vector<config::number_config>& numbers,
+                               util::provisioned_api api, std::string name) {
   provisioning_target target;
   target.api = api;
   target.api_url = config.api_url;
@@ -85,30 +88,32 @@ provisioning_target target_for(const Section& config, util::provisioned_api api,
   target.request_timeout = config.request_timeout;
   target.rounds = {0, config.initial_backoff, config.max_backoff};
   target.name = std::move(name);
-  target.problem = check_config(config);
+  target.problem = check_config(config, numbers);
   return target;
 }
 
 }  // namespace
 
-provisioning_target synthflow_target(const config::synthflow_config& config) {
-  auto target = target_for(config, util::provisioned_api::synthflow, "synthflow");
-  target.reconcile = [config](http_client& client, const outbound::endpoint& where, bool dry_run, stop_signal& stop) {
+provisioning_target synthflow_target(const config::synthflow_config& config,
+                                     const std::vector<config::number_config>& all_numbers) {
+  auto numbers = config::provisioned_numbers(all_numbers);
+  auto target = target_for(config, numbers, util::provisioned_api::synthflow, "synthflow");
+  target.reconcile = [config, numbers](http_client& client, const outbound::endpoint& where, bool dry_run, stop_signal& stop) {
     synthflow::api_settings settings;
     settings.base_path = where.base_path;
     settings.workspace_id = config.workspace_id;
     settings.api_key = config.api_key;
-    settings.secrets = secrets_of(config);
+    settings.secrets = secrets_of(config, numbers);
     settings.retry = {config.max_attempts, config.initial_backoff, config.max_backoff};
     synthflow::synthflow_api api(client, std::move(settings), stop);
-    return synthflow::provision(api, config, dry_run, stop);
+    return synthflow::provision(api, config, numbers, dry_run, stop);
   };
   return target;
 }
 
 provisioning_target twilio_target(const config::twilio_config& twilio,
                                   const std::vector<config::number_config>& numbers) {
-  auto target = target_for(twilio, util::provisioned_api::twilio, "twilio");
+  auto target = target_for(twilio, numbers, util::provisioned_api::twilio, "twilio");
   target.reconcile = [twilio, numbers](http_client& client, const outbound::endpoint& where, bool dry_run,
                                        stop_signal& stop) {
     twilio_api::api_settings settings;
@@ -126,9 +131,10 @@ provisioning_target twilio_target(const config::twilio_config& twilio,
 
 std::vector<provisioning_target> provisioning_targets(const config::service_config& config) {
   std::vector<provisioning_target> targets;
-  if (config.synthflow.numbers.empty()) return targets;
-  targets.push_back(synthflow_target(config.synthflow));
-  if (config.twilio.manages_numbers()) targets.push_back(twilio_target(config.twilio, config.synthflow.numbers));
+  if (!config::provisioned_numbers(config.numbers).empty())
+    targets.push_back(synthflow_target(config.synthflow, config.numbers));
+  if (config.twilio.manages_numbers() && !config.numbers.empty())
+    targets.push_back(twilio_target(config.twilio, config.numbers));
   return targets;
 }
 

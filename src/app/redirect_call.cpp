@@ -36,8 +36,12 @@ const std::string* lookup(const twilio_request& req, std::string_view name, std:
 
 }  // namespace
 
+std::string reject_twiml() {
+  return twilio::twiml_document().element("Reject", {{"reason", "rejected"}}).finish();
+}
+
 http::response handle_redirect_call(const twilio_request& req, http::request_context& ctx,
-                                    const std::string& sip_target) {
+                                    const routing::route_table& routes) {
   std::string error;
   const std::string* called = lookup(req, "Called", error);
   const std::string* call_sid = error.empty() ? lookup(req, "CallSid", error) : nullptr;
@@ -51,7 +55,12 @@ http::response handle_redirect_call(const twilio_request& req, http::request_con
   if (!call_sid) return text_response(status::bad_request, "Missing \"CallSid\" parameter");
   if (call_sid_problem) return text_response(status::bad_request, "Invalid \"CallSid\" parameter: " + *call_sid_problem);
 
-  return xml_response(twilio::render_dial_sip(*called, sip_target, *call_sid));
+  const routing::call_route* route = routes.find(*called);
+  if (!route) {
+    static const std::string rejected = reject_twiml();
+    return xml_response(rejected);
+  }
+  return xml_response(twilio::render_dial_sip(route->first_dial_prefix, *called, route->sip_target, *call_sid));
 }
 
 }  // namespace twiml_redirect::app

@@ -16,11 +16,12 @@ using http::beast_http::verb;
 // The service's table. Twilio calls the webhook with POST by default and GET when the number is
 // set up that way; probes may use HEAD on the health endpoints. Handlers capture what they need
 // (never the router, which the server may move).
-std::vector<route> service_routes(std::string sip_target, const readiness& ready, util::metrics& metrics) {
+std::vector<route> service_routes(std::shared_ptr<const routing::route_table> routes, const readiness& ready,
+                                  util::metrics& metrics) {
   return {
       {"/redirect_call", {verb::get, verb::post},
-       twilio_handler([sip_target = std::move(sip_target)](const twilio_request& req, http::request_context& ctx) {
-         return handle_redirect_call(req, ctx, sip_target);
+       twilio_handler([routes = std::move(routes)](const twilio_request& req, http::request_context& ctx) {
+         return handle_redirect_call(req, ctx, *routes);
        })},
       {"/healthz", {verb::get, verb::head},
        http::request_handler([](const http::request&, http::request_context&) {
@@ -57,9 +58,14 @@ std::string method_set::allow() const {
   return out;
 }
 
-router::router(std::string sip_target, const readiness& readiness, util::metrics& metrics,
+router::router(std::shared_ptr<const routing::route_table> routes, const readiness& readiness, util::metrics& metrics,
                twilio::request_validator validator)
-    : router(service_routes(std::move(sip_target), readiness, metrics), metrics, std::move(validator)) {}
+    : router(service_routes(std::move(routes), readiness, metrics), metrics, std::move(validator)) {}
+
+router::router(std::string_view sip_target, const readiness& readiness, util::metrics& metrics,
+               twilio::request_validator validator)
+    : router(std::make_shared<const routing::route_table>(routing::route_table::dialing(sip_target)), readiness,
+             metrics, std::move(validator)) {}
 
 router::router(std::vector<route> routes, util::metrics& metrics, twilio::request_validator validator)
     : routes_(std::move(routes)), guard_(std::move(validator), metrics) {}
@@ -69,9 +75,10 @@ std::vector<std::string> router::paths(std::string_view twilio_prefix) {
   static const readiness unused_readiness;
   static util::metrics unused_metrics(std::vector<std::string>{});
   std::vector<std::string> out;
-  for (const route& r : service_routes({}, unused_readiness, unused_metrics)) out.push_back(r.path);
+  const std::vector<route> routes = service_routes(nullptr, unused_readiness, unused_metrics);
+  for (const route& r : routes) out.push_back(r.path);
   if (!twilio_prefix.empty()) {
-    for (const route& r : service_routes({}, unused_readiness, unused_metrics))
+    for (const route& r : routes)
       if (is_twilio_called(r)) out.push_back(std::string(twilio_prefix) + r.path);
   }
   return out;

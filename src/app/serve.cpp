@@ -16,12 +16,13 @@ namespace twiml_redirect::app {
 
 int run_serve(const config::service_config& config) {
   spdlog::info("twiml-redirect {} starting with config {}", kVersion, config::describe_config(config));
+  for (const std::string& warning : config.warnings) spdlog::warn("config: {}", warning);
 
   // Synthflow and Twilio, each on its own; provision_on_start governs both.
   std::vector<provisioning_target> targets;
   if (config.synthflow.provision_on_start) targets = provisioning_targets(config);
   if (!targets.empty()) {
-    if (auto problem = config::check_provisioning_inputs(config.synthflow)) {
+    if (auto problem = config::check_provisioning_inputs(config.synthflow, config.numbers)) {
       spdlog::critical("config error: {}", *problem);
       return kExitUsage;
     }
@@ -58,7 +59,11 @@ int run_serve(const config::service_config& config) {
                                        .trusted_proxies = config.twilio.trusted_proxies});
   util::metrics metrics(router::paths(validator.public_path()));
   for (const auto& target : targets) metrics.set_provisioning_state(target.api, util::provisioning_state::pending);
-  http::server server(config.server, router(config.sip.target, ready_state, metrics, std::move(validator)), metrics);
+  auto routes = std::make_shared<const routing::route_table>(config);
+  spdlog::info("routing: {} configured number(s); other numbers {}", routes->size(),
+               config.routing.unknown_numbers == config::unknown_number_policy::reject ? "are rejected"
+                                                                                       : "get the default route");
+  http::server server(config.server, router(std::move(routes), ready_state, metrics, std::move(validator)), metrics);
   try {
     server.start();
   } catch (const boost::system::system_error& error) {

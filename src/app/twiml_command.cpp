@@ -16,7 +16,8 @@ int run_twiml(const config::service_config& config, std::string_view called, std
   req.prepare_payload();
   const twilio_request decoded(req, req.target());
   http::request_context context;
-  const http::response res = handle_redirect_call(decoded, context, config.sip.target);
+  const routing::route_table routes(config);
+  const http::response res = handle_redirect_call(decoded, context, routes);
   if (res.result() != http::beast_http::status::ok) {
     err << "twiml-redirect: " << res.body() << "\n";
     return kExitUsage;

@@ -19,9 +19,37 @@ using json = nlohmann::json;
   throw config_error(where + ": " + problem);
 }
 
+// Each step does one thing; `voice` and `language` belong to `say`.
+void validate_failover(const std::vector<failover_step>& steps, const std::string& path) {
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const failover_step& step = steps[i];
+    const std::string where = path + "[" + std::to_string(i) + "]";
+    const int kinds = int{step.sip_target.has_value()} + int{step.dial_number.has_value()} + int{step.say.has_value()} +
+                      int{step.redirect.has_value()};
+    if (kinds != 1)
+      fail(where, "must have exactly one of sip_target, dial_number, say, redirect (has " + std::to_string(kinds) + ")");
+    if (!step.say && step.voice) fail(where + ".voice", "goes only with say");
+    if (!step.say && step.language) fail(where + ".language", "goes only with say");
+  }
+}
+
+// synthflow.numbers is where numbers lived before they also carried call handling: still read, and
+// moved to the top level with a warning naming the new place. Both at once would leave it unclear
+// which list counts.
+void move_deprecated_numbers(service_config& config) {
+  if (config.synthflow.numbers.empty()) return;
+  if (!config.numbers.empty())
+    fail("synthflow.numbers", "cannot be used together with the top-level numbers; move its entries to numbers");
+  config.numbers = std::move(config.synthflow.numbers);
+  config.synthflow.numbers.clear();
+  config.warnings.push_back("synthflow.numbers is deprecated: move its entries to the top-level \"numbers\" array "
+                            "(same fields); it is read from there for now");
+}
+
 // Rules between keys, or between a key and the environment; each key's own rules are in its row in
 // schema.cpp. Runs after the environment overrides, so it sees the effective values.
-void validate_across_keys(const service_config& config) {
+// `numbers_key` is where the numbers were read from, for messages.
+void validate_across_keys(const service_config& config, const std::string& numbers_key) {
   if (config.twilio.require_signature && config.twilio.auth_token.empty())
     fail("twilio.require_signature", "is true but the TWILIO_AUTH_TOKEN environment variable is not set");
   if (config.twilio.api_key.empty() != config.twilio.api_secret.empty())
@@ -41,9 +69,13 @@ void validate_across_keys(const service_config& config) {
   if (config.synthflow.max_backoff < config.synthflow.initial_backoff)
     fail("synthflow.max_backoff_ms", "must not be less than synthflow.initial_backoff_ms");
   std::set<std::string> seen;
-  for (std::size_t i = 0; i < config.synthflow.numbers.size(); ++i)
-    if (!seen.insert(config.synthflow.numbers[i].phone_number).second)
-      fail("synthflow.numbers[" + std::to_string(i) + "].phone_number", "is listed twice");
+  for (std::size_t i = 0; i < config.numbers.size(); ++i) {
+    const std::string path = numbers_key + "[" + std::to_string(i) + "]";
+    const number_config& number = config.numbers[i];
+    if (!seen.insert(number.phone_number).second) fail(path + ".phone_number", "is listed twice");
+    if (number.failover) validate_failover(*number.failover, path + ".failover");
+  }
+  validate_failover(config.failover, "failover");
 }
 
 }  // namespace
@@ -139,7 +171,9 @@ service_config parse_config(std::string_view json_text, const env_lookup& env) {
   service_config config;
   schema::read_document(document, config);
   schema::apply_env(config, utf8_only(env));
-  validate_across_keys(config);
+  const std::string numbers_key = config.synthflow.numbers.empty() ? "numbers" : "synthflow.numbers";
+  move_deprecated_numbers(config);
+  validate_across_keys(config, numbers_key);
   return config;
 }
 
@@ -158,15 +192,17 @@ service_config load_config_file(const std::filesystem::path& path, const env_loo
   return parse_config(text.str(), env);
 }
 
-std::optional<std::string> check_provisioning_inputs(const synthflow_config& synthflow) {
-  if (synthflow.api_key.empty()) return "SYNTHFLOW_API_KEY (environment): is required when synthflow.numbers is not empty";
+std::optional<std::string> check_provisioning_inputs(const synthflow_config& synthflow,
+                                                     const std::vector<number_config>& numbers) {
+  if (provisioned_numbers(numbers).empty()) return std::nullopt;
+  if (synthflow.api_key.empty()) return "SYNTHFLOW_API_KEY (environment): is required when a number has an agent";
   if (synthflow.workspace_id.empty())
-    return "synthflow.workspace_id: is required when synthflow.numbers is not empty (or set SYNTHFLOW_WORKSPACE_ID)";
-  for (std::size_t i = 0; i < synthflow.numbers.size(); ++i) {
-    const number_config& number = synthflow.numbers[i];
-    if (!number.trunk_pwd_env.empty() && number.trunk_pwd.empty())
-      return "synthflow.numbers[" + std::to_string(i) + "].trunk_pwd_env: environment variable " +
-             number.trunk_pwd_env + " is not set";
+    return "synthflow.workspace_id: is required when a number has an agent (or set SYNTHFLOW_WORKSPACE_ID)";
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    const number_config& number = numbers[i];
+    if (number.agent && !number.trunk_pwd_env.empty() && number.trunk_pwd.empty())
+      return "numbers[" + std::to_string(i) + "].trunk_pwd_env: environment variable " + number.trunk_pwd_env +
+             " is not set";
   }
   return std::nullopt;
 }
@@ -176,6 +212,13 @@ std::optional<std::string> check_twilio_provisioning_inputs(const twilio_config&
     return "TWILIO_API_KEY and TWILIO_API_SECRET (environment), or TWILIO_AUTH_TOKEN: one is required when Twilio "
            "numbers are managed (twilio.manage_numbers)";
   return std::nullopt;
+}
+
+std::vector<number_config> provisioned_numbers(const std::vector<number_config>& numbers) {
+  std::vector<number_config> out;
+  for (const number_config& number : numbers)
+    if (number.agent) out.push_back(number);
+  return out;
 }
 
 std::string describe_config(const service_config& config, int indent) { return schema::describe(config).dump(indent, ' ', false, nlohmann::json::error_handler_t::replace); }

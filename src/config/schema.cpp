@@ -21,6 +21,7 @@
 #include <stdexcept>
 
 #include "twiml_redirect/twilio/call_params.hpp"
+#include "twiml_redirect/twilio/transfer.hpp"
 #include "twiml_redirect/util/cidr.hpp"
 #include "twiml_redirect/util/url.hpp"
 
@@ -130,6 +131,17 @@ void set_string(std::string& out, const std::string& value, const options& opts,
 
 void read_object(const table& t, const json& value, void* object, const std::string& path);
 json describe_object(const table& t, const void* object);
+
+// The value of an optional key while its plain row reads or describes it.
+template <typename T>
+struct holder {
+  T value{};
+};
+
+template <typename T>
+struct is_vector : std::false_type {};
+template <typename T>
+struct is_vector<std::vector<T>> : std::true_type {};
 
 // Builds the table of struct S, one add() per key; the member pointer's type picks the key's type.
 template <typename S>
@@ -297,9 +309,61 @@ class builder {
     return push(std::move(f));
   }
 
+  // An optional key of any type above: absent from the file, it stays unset and describes as null,
+  // which lets a number's own value win over the top-level one only where the number has one. The
+  // row is the plain type's row, read into a holder and moved over. Not settable from the environment.
+  template <typename T>
+  builder& add(std::string key, std::optional<T> S::*member, options opts) {
+    return add_optional(key, member, builder<holder<T>>(table_.noun).add(key, &holder<T>::value, opts));
+  }
+
+  template <typename T>
+  builder& add(std::string key, std::optional<T> S::*member, const table& nested, options opts) {
+    return add_optional(key, member, builder<holder<T>>(table_.noun).add(key, &holder<T>::value, nested, opts));
+  }
+
   table build() { return std::move(table_); }
 
  private:
+  template <typename T>
+  builder& add_optional(std::string key, std::optional<T> S::*member, builder<holder<T>>& plain) {
+    field inner = plain.build().fields.front();
+    if (!inner.opts.env.empty() || inner.opts.required)
+      throw std::logic_error("config key " + key + ": an optional key has no env variable and is not required");
+    field f = make(std::move(key), inner.type, inner.opts);
+    f.nested = inner.nested;
+    f.read = [read = inner.read, member](void* object, const json& value, const std::string& path) {
+      // null is "unset", as describe_config shows it, so its output reads back as the same config.
+      if (value.is_null()) {
+        (static_cast<S*>(object)->*member).reset();
+        return;
+      }
+      holder<T> parsed;
+      read(&parsed, value, path);
+      static_cast<S*>(object)->*member = std::move(parsed.value);
+    };
+    f.describe = [describe = inner.describe, member](const void* object) -> json {
+      const std::optional<T>& value = static_cast<const S*>(object)->*member;
+      if (!value) return nullptr;
+      const holder<T> copy{*value};
+      return describe(&copy);
+    };
+    if (inner.nested) {
+      f.children = [member](void* object) {
+        std::vector<void*> children;
+        std::optional<T>& value = static_cast<S*>(object)->*member;
+        if constexpr (is_vector<T>::value) {
+          if (value)
+            for (auto& item : *value) children.push_back(&item);
+        } else {
+          if (value) children.push_back(&*value);
+        }
+        return children;
+      };
+    }
+    return push(std::move(f));
+  }
+
   static std::uint64_t checked_integer(const json& value, const options& opts, const std::string& where) {
     if (!value.is_number_unsigned() || value.get<std::uint64_t>() < opts.min || value.get<std::uint64_t>() > opts.max)
       fail(where, range_problem(opts));
@@ -392,13 +456,42 @@ std::optional<std::string> check_public_url(const std::string& url) {
   return std::nullopt;
 }
 
-// A URL Twilio fetches TwiML from (VoiceFallbackUrl): absolute http(s), a query allowed (TwiML Bins
-// and Functions take parameters).
-std::optional<std::string> check_webhook_url(const std::string& url) {
-  if (url.empty()) return std::nullopt;  // not managed
-  if (url.find_first_of(" \t\r\n") != std::string::npos) return "must not contain whitespace";
-  if (auto parsed = util::parse_http_url(url.substr(0, url.find_first_of("?#"))); !parsed) return parsed.error();
+std::optional<std::string> check_transfer_pattern(const std::string& text) { return twilio::check_transfer_pattern(text); }
+
+// Words Twilio speaks: any text without control characters, short enough to be a prompt.
+std::optional<std::string> check_spoken_text(const std::string& text) {
+  if (text.empty()) return "must not be empty";
+  if (text.size() > 4096) return "must be at most 4096 bytes";
+  if (std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    return "must not contain control characters (line breaks, tabs)";
   return std::nullopt;
+}
+
+// A voice or language name as Twilio spells them: "Polly.Joanna", "Google.en-US-Standard-C", "en-US".
+std::optional<std::string> check_name_token(const std::string& text) {
+  const bool ok = !text.empty() && text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+  });
+  if (ok) return std::nullopt;
+  return "must be 1 to 64 letters, digits, '.', '-' or '_'";
+}
+
+// An absolute URL Twilio fetches TwiML from.
+std::optional<std::string> check_twiml_url(const std::string& url) {
+  if (!url.starts_with("https://") && !url.starts_with("http://")) return "must be an absolute http:// or https:// URL";
+  if (url.size() > 2048) return "must be at most 2048 characters";
+  if (std::any_of(url.begin(), url.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
+    return "must not contain spaces or control characters";
+  const std::string_view rest = std::string_view(url).substr(url.find("://") + 3);
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.empty()) return "has no host";
+  if (authority.find('@') != std::string_view::npos) return "must not carry credentials (user:password@)";
+  return std::nullopt;
+}
+
+// A VoiceFallbackUrl: empty leaves the number's as it is.
+std::optional<std::string> check_fallback_url(const std::string& url) {
+  return url.empty() ? std::nullopt : check_twiml_url(url);
 }
 
 // "AC" and 32 hex digits: Twilio's account SID, part of every API path.
@@ -435,6 +528,57 @@ const table& agent_table() {
   return agent;
 }
 
+const table& dial_table() {
+  static const table dial =
+      builder<dial_config>("dial")
+          .add("timeout_s", &dial_config::timeout_s,
+               {.min = 5, .max = 600, .help = "seconds the agent's side may ring before `no-answer` (Twilio adds 5)"})
+          .add("answer_on_bridge", &dial_config::answer_on_bridge,
+               {.help = "the caller hears ringing until the agent answers; also keeps the caller when a transfer "
+                        "is not answered"})
+          .add("time_limit_s", &dial_config::time_limit_s,
+               {.min = 1, .max = 86'400, .help = "longest call in seconds (Twilio's default and cap: 14400)"})
+          .add("record", &dial_config::record,
+               {.allowed = {"do-not-record", "record-from-answer", "record-from-ringing", "record-from-answer-dual",
+                            "record-from-ringing-dual", "true", "false"},
+                .help = "Twilio's recording mode"})
+          .add("ring_tone", &dial_config::ring_tone,
+               {.allowed = {"at", "au", "bg", "br", "be", "ch", "cl", "cn", "cz", "de", "dk", "ee", "es", "fi",
+                            "fr", "gr", "hu", "il", "in", "it", "lt", "jp", "mx", "my", "nl", "no", "nz", "ph",
+                            "pl", "pt", "ru", "se", "sg", "th", "uk", "us", "us-old", "tw", "ve", "za"},
+                .help = "the ringback tone's country"})
+          .build();
+  return dial;
+}
+
+const table& failover_step_table() {
+  static const table step =
+      builder<failover_step>("failover step")
+          .add("sip_target", &failover_step::sip_target,
+               {.check = check_sip_target, .help = "dial the same call into this Synthflow SIP `host[:port]`"})
+          .add("dial_number", &failover_step::dial_number,
+               {.check = check_e164, .help = "dial this person (E.164)"})
+          .add("say", &failover_step::say, {.check = check_spoken_text, .help = "speak this, then hang up"})
+          .add("voice", &failover_step::voice, {.check = check_name_token, .help = "with `say`: Twilio voice name"})
+          .add("language", &failover_step::language,
+               {.check = check_name_token, .help = "with `say`: language tag, e.g. `en-US`"})
+          .add("redirect", &failover_step::redirect,
+               {.check = check_twiml_url, .help = "hand the call to the TwiML at this absolute URL"})
+          .build();
+  return step;
+}
+
+const table& transfer_table() {
+  static const table transfer =
+      builder<transfer_config>("transfer")
+          .add("allow", &transfer_config::allow,
+               {.check = check_transfer_pattern,
+                .help = "where the agent may transfer a caller: `+E164` numbers or prefixes, `sip:user@host`, "
+                        "`sip:*@host`; non-empty adds a `referUrl`"})
+          .build();
+  return transfer;
+}
+
 const table& number_table() {
   static const table number =
       builder<number_config>("number")
@@ -449,11 +593,31 @@ const table& number_table() {
                 .help = "SIP trunk password, from the variable named by `trunk_pwd_env` only"})
           .add("termination_uri", &number_config::termination_uri,
                {.help = "SIP domain for outbound legs; when set, the number is imported as `provider_name: \"custom\"`"})
+          .add("agent", &number_config::agent, agent_table(),
+               {.help = "the number's inbound agent, which provisioning creates; none: routed, not provisioned"})
+          .add("sip_target", &number_config::sip_target,
+               {.check = check_sip_target, .help = "Synthflow SIP `host[:port]` for this number; default `sip.target`"})
+          .add("dial", &number_config::dial, dial_table(), {.help = "`<Dial>` options; each unset one: the top-level `dial`'s"})
+          .add("failover", &number_config::failover, failover_step_table(),
+               {.help = "this number's failover steps; unset: the top-level `failover`"})
+          .add("transfer", &number_config::transfer, transfer_table(),
+               {.help = "this number's transfers; unset `allow`: the top-level one"})
           .add("voice_fallback_url", &number_config::voice_fallback_url,
-               {.check = check_webhook_url, .help = "Twilio `VoiceFallbackUrl` of this number; empty: `twilio.voice_fallback_url`"})
-          .add("agent", &number_config::agent, agent_table(), {.required = true, .help = "the number's inbound agent"})
+               {.check = check_fallback_url,
+                .help = "Twilio `VoiceFallbackUrl` of this number; empty: `twilio.voice_fallback_url`"})
           .build();
   return number;
+}
+
+const table& routing_table() {
+  static const table routing =
+      builder<routing_config>("routing")
+          .add_enum("unknown_numbers", &routing_config::unknown_numbers,
+                    {{"default", unknown_number_policy::route_default}, {"reject", unknown_number_policy::reject}},
+                    {.help = "a call to a number not in `numbers`: `default` dials it with the top-level settings, "
+                             "`reject` answers `<Reject>` (not answered, not billed)"})
+          .build();
+  return routing;
 }
 
 const table& server_table() {
@@ -532,7 +696,7 @@ const table& twilio_table() {
                     {.help = "`provision` points each number's `VoiceUrl` at `public_url` + `/redirect_call` "
                              "(method POST); `auto`: when `account_sid` is set"})
           .add("voice_fallback_url", &twilio_config::voice_fallback_url,
-               {.check = check_webhook_url,
+               {.check = check_fallback_url,
                 .help = "`VoiceFallbackUrl` (method POST) of every managed number; empty: left as it is"})
           .add("api_key", &twilio_config::api_key,
                {.env = "TWILIO_API_KEY", .secret = true,
@@ -576,7 +740,8 @@ const table& synthflow_table() {
                {.min = 0, .max = 600'000, .help = "first retry delay; doubles with jitter"})
           .add("max_backoff_ms", &synthflow_config::max_backoff,
                {.min = 0, .max = 3'600'000, .help = "cap on the retry delay"})
-          .add("numbers", &synthflow_config::numbers, number_table(), {.help = "the numbers to provision"})
+          .add("numbers", &synthflow_config::numbers, number_table(),
+               {.help = "deprecated: the top-level `numbers` (read from here with a warning)"})
           .build();
   return synthflow;
 }
@@ -589,6 +754,13 @@ const table& root_table() {
           .add("log", &service_config::log, log_table(), {.help = "logging"})
           .add("twilio", &service_config::twilio, twilio_table(), {.help = "Twilio's webhook requests and REST API"})
           .add("synthflow", &service_config::synthflow, synthflow_table(), {.help = "Synthflow's API and provisioning"})
+          .add("numbers", &service_config::numbers, number_table(),
+               {.help = "your Twilio numbers: each one's call handling, and its Synthflow agent"})
+          .add("routing", &service_config::routing, routing_table(), {.help = "calls to numbers not in `numbers`"})
+          .add("dial", &service_config::dial, dial_table(), {.help = "`<Dial>` options for every number without its own"})
+          .add("failover", &service_config::failover, failover_step_table(),
+               {.help = "steps tried in order when the agent's SIP leg is busy, unanswered or failed"})
+          .add("transfer", &service_config::transfer, transfer_table(), {.help = "where the agent may transfer callers"})
           .build();
   return root;
 }

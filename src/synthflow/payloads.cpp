@@ -245,11 +245,11 @@ json desired_agent_settings(const config::agent_config& agent) {
 namespace {
 
 json assistant_body_common(const config::number_config& number) {
-  json body{{"name", number.agent.name},
+  json body{{"name", number.agent->name},
             {"phone_number", number.phone_number},
-            {"agent", desired_agent_settings(number.agent)}};
-  if (!number.agent.voice_engine_version.empty()) {
-    body["voice_engine_version"] = number.agent.voice_engine_version;
+            {"agent", desired_agent_settings(*number.agent)}};
+  if (!number.agent->voice_engine_version.empty()) {
+    body["voice_engine_version"] = number.agent->voice_engine_version;
   }
   return body;
 }
@@ -269,14 +269,14 @@ json make_assistant_update_body(const config::number_config& number) {
 std::vector<std::string> assistant_drift(const config::number_config& number,
                                          const assistant_state& live) {
   std::vector<std::string> drift;
-  if (live.name != number.agent.name) drift.emplace_back("name");
+  if (live.name != number.agent->name) drift.emplace_back("name");
   if (live.phone_number && *live.phone_number != number.phone_number) drift.emplace_back("phone_number");
-  if (!number.agent.voice_engine_version.empty() && live.voice_engine_version &&
-      *live.voice_engine_version != number.agent.voice_engine_version) {
+  if (!number.agent->voice_engine_version.empty() && live.voice_engine_version &&
+      *live.voice_engine_version != number.agent->voice_engine_version) {
     drift.emplace_back("voice_engine_version");
   }
   if (live.agent) {
-    const json desired = desired_agent_settings(number.agent);
+    const json desired = desired_agent_settings(*number.agent);
     for (const auto& [key, value] : desired.items()) {
       const auto it = live.agent->find(key);
       if (it != live.agent->end() && *it != value) drift.push_back("agent." + key);

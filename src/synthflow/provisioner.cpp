@@ -27,7 +27,7 @@ class number_reconciler {
     if (!number) return fail("number", number_.friendly_name, number.error());
     if (!*number) return std::nullopt;  // dry run of a number that does not exist yet
     auto agent = reconcile_agent(**number);
-    if (!agent) return fail("agent", number_.agent.name, agent.error());
+    if (!agent) return fail("agent", number_.agent->name, agent.error());
     return std::nullopt;
   }
 
@@ -63,7 +63,7 @@ class number_reconciler {
     if (!*live) {
       if (dry_run_) {
         add_row("number", number_.friendly_name, step_result::would_create, slug);
-        add_row("agent", number_.agent.name, step_result::would_create, {});
+        add_row("agent", number_.agent->name, step_result::would_create, {});
         return std::optional<number_facts>{};
       }
       auto created = create_number();
@@ -142,7 +142,7 @@ class number_reconciler {
                    inbound.size(), number_.phone_number);
     }
     const auto named = std::find_if(inbound.begin(), inbound.end(),
-                                    [&](const assistant_state& a) { return a.name == number_.agent.name; });
+                                    [&](const assistant_state& a) { return a.name == number_.agent->name; });
     return std::optional<assistant_state>{std::move(named != inbound.end() ? *named : inbound.front())};
   }
 
@@ -162,20 +162,20 @@ class number_reconciler {
     }
     if (!agent) {
       if (dry_run_) {
-        add_row("agent", number_.agent.name, step_result::would_create, {});
+        add_row("agent", number_.agent->name, step_result::would_create, {});
         return {};
       }
       return create_agent();
     }
     const auto drift = assistant_drift(number_, *agent);
     if (drift.empty()) {
-      add_row("agent", number_.agent.name, step_result::unchanged, agent->model_id);
+      add_row("agent", number_.agent->name, step_result::unchanged, agent->model_id);
     } else if (dry_run_) {
-      add_row("agent", number_.agent.name, step_result::would_update, agent->model_id, drift);
+      add_row("agent", number_.agent->name, step_result::would_update, agent->model_id, drift);
     } else {
       auto put = api_.update_assistant(agent->model_id, make_assistant_update_body(number_));
       if (!put) return put.error();
-      add_row("agent", number_.agent.name, step_result::updated, agent->model_id, drift);
+      add_row("agent", number_.agent->name, step_result::updated, agent->model_id, drift);
     }
     return {};
   }
@@ -188,7 +188,7 @@ class number_reconciler {
       auto posted = api_.create_assistant(body);
       if (posted) {
         if (posted->empty()) spdlog::warn("synthflow: POST /assistants answered without a model_id");
-        add_row("agent", number_.agent.name, step_result::created, *posted);
+        add_row("agent", number_.agent->name, step_result::created, *posted);
         return {};
       }
       const auto error = posted.error();
@@ -204,7 +204,7 @@ class number_reconciler {
           auto put = api_.update_assistant(agent.model_id, make_assistant_update_body(number_));
           if (!put) return put.error();
         }
-        add_row("agent", number_.agent.name, step_result::created, agent.model_id, drift);
+        add_row("agent", number_.agent->name, step_result::created, agent.model_id, drift);
         return {};
       }
       if (!error.transient || attempt >= api_.retry().max_attempts) return error;
@@ -223,11 +223,12 @@ class number_reconciler {
 
 }  // namespace
 
-provision_report provision(synthflow_api& api, const config::synthflow_config& config, bool dry_run,
-                           stop_signal& stop) {
+provision_report provision(synthflow_api& api, const config::synthflow_config& config,
+                           const std::vector<config::number_config>& numbers, bool dry_run, stop_signal& stop) {
   provision_report report;
-  for (const auto& number : config.numbers) {
+  for (const auto& number : numbers) {
     if (stop.stop_requested()) break;
+    if (!number.agent) continue;
     number_reconciler reconciler(api, config, number, dry_run, stop, report.rows);
     if (auto error = reconciler.run()) report.failures.push_back(std::move(*error));
   }

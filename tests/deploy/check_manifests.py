@@ -170,7 +170,7 @@ def check_workload(c, name, workload, config_map, config, expect_first_arg):
             f"{name}: cpu and memory requests and limits")
 
     env = env_entries(container)
-    trunk_envs = {n.get("trunk_pwd_env") for n in config.get("synthflow", {}).get("numbers", [])} - {None}
+    trunk_envs = {n.get("trunk_pwd_env") for n in config.get("numbers", []) + config.get("synthflow", {}).get("numbers", [])} - {None}
     unknown = sorted(set(env) - SERVICE_ENV - trunk_envs)
     c.check(not unknown, f"{name}: every env var is one the service reads (unknown: {unknown})")
     needed = {"SYNTHFLOW_API_KEY"} | trunk_envs
@@ -304,7 +304,7 @@ def main():
     check_dockerfile(c, options.repo, port, run_as, config_path or "")
 
     print("binary")
-    trunk_envs = {n.get("trunk_pwd_env") for n in config["synthflow"].get("numbers", [])} - {None}
+    trunk_envs = {n.get("trunk_pwd_env") for n in config.get("numbers", []) + config["synthflow"].get("numbers", [])} - {None}
     check_with_binary(c, options.binary, config_text, (SECRET_ENV | trunk_envs) & set(env_entries(server)))
 
     print(f"{c.failures} failure(s)" if c.failures else "all manifest checks passed")

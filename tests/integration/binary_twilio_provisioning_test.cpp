@@ -45,13 +45,13 @@ json config_for(const test::fake_synthflow& synthflow, const test::fake_twilio& 
             {"request_timeout_ms", 2000},
             {"max_attempts", 3},
             {"initial_backoff_ms", 100},
-            {"max_backoff_ms", 300},
-            {"numbers",
-             {{{"phone_number", kFrontDesk}, {"friendly_name", "Front desk"}, {"agent", agent("Front desk")}},
-              {{"phone_number", kSupport},
-               {"friendly_name", "Support"},
-               {"voice_fallback_url", "https://fallback.example.com/support"},
-               {"agent", agent("Support")}}}}}}};
+            {"max_backoff_ms", 300}}},
+          {"numbers",
+           {{{"phone_number", kFrontDesk}, {"friendly_name", "Front desk"}, {"agent", agent("Front desk")}},
+            {{"phone_number", kSupport},
+             {"friendly_name", "Support"},
+             {"voice_fallback_url", "https://fallback.example.com/support"},
+             {"agent", agent("Support")}}}}};
 }
 
 // The fakes, the account's numbers (and one whose number merely contains a configured one, which
@@ -162,7 +162,7 @@ TEST_F(BinaryTwilioProvision, FreshRunUpdatesRerunWritesNothingDriftIsPutBack) {
 
 TEST_F(BinaryTwilioProvision, MissingNumberIsAnErrorAndTheOtherIsStillDone) {
   auto config = config_for(synthflow_, twilio_);
-  config["synthflow"]["numbers"][0]["phone_number"] = "+15550003333";
+  config["numbers"][0]["phone_number"] = "+15550003333";
   const auto result = provision_config(config);
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_NE(twilio_row(result.output, "+15550003333").find("failed"), std::string::npos) << result.output;

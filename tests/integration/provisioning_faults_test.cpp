@@ -62,8 +62,8 @@ TEST_F(ProvisioningFaults, TooManyRequestsHonoursRetryAfter) {
 }
 
 TEST_F(ProvisioningFaults, HungServerHitsTheDeadline) {
-  config_.request_timeout = 300ms;
-  config_.max_attempts = 1;
+  config_.synthflow.request_timeout = 300ms;
+  config_.synthflow.max_attempts = 1;
   fake_.add_fault(fault("GET", "/numbers/", fake_fault::kind::hang));
   const auto started = clock_type::now();
   EXPECT_EQ(provision(), 1);
@@ -75,14 +75,14 @@ TEST_F(ProvisioningFaults, HungServerHitsTheDeadline) {
 }
 
 TEST_F(ProvisioningFaults, HungCallIsRetriedAfterItsDeadline) {
-  config_.request_timeout = 300ms;
+  config_.synthflow.request_timeout = 300ms;
   fake_.add_fault(fault("GET", "/numbers/", fake_fault::kind::hang));
   ASSERT_EQ(provision(), 0) << output_;
   EXPECT_EQ(count("GET /numbers/15550001111"), 2u);
 }
 
 TEST_F(ProvisioningFaults, UnauthorizedFailsFastNamingTheCallNotTheKey) {
-  config_.api_key = "sk-live-WRONG-KEY-ffff0000";
+  config_.synthflow.api_key = "sk-live-WRONG-KEY-ffff0000";
   const auto started = clock_type::now();
   EXPECT_EQ(provision(), 1);
   EXPECT_LT(clock_type::now() - started, 2s);
@@ -140,7 +140,7 @@ TEST_F(ProvisioningFaults, RefusedAgentFailsWithSynthflowsDescription) {
 }
 
 TEST_F(ProvisioningFaults, PersistentOutageGivesUpAfterMaxAttempts) {
-  config_.max_attempts = 3;
+  config_.synthflow.max_attempts = 3;
   fake_.add_fault(fault("GET", "/numbers/", fake_fault::kind::status, 100));
   EXPECT_EQ(provision(), 1);
   EXPECT_EQ(count("GET /numbers/15550001111"), 3u);
@@ -149,7 +149,7 @@ TEST_F(ProvisioningFaults, PersistentOutageGivesUpAfterMaxAttempts) {
 
 TEST_F(ProvisioningFaults, NothingListensMeansConnectionErrors) {
   fake_.stop();
-  config_.max_attempts = 2;
+  config_.synthflow.max_attempts = 2;
   EXPECT_EQ(provision(), 1);
   EXPECT_NE(output_.find("cannot connect"), std::string::npos) << output_;
 }

@@ -71,7 +71,7 @@ TEST_P(ProvisioningFlow, EmptyWorkspaceCreatesNumberThenAgentWithPhoneNumber) {
   const auto agent_body = json::parse(writes[1].body);
   EXPECT_EQ(agent_body["type"], "inbound");
   EXPECT_EQ(agent_body["phone_number"], "+15550001111");
-  EXPECT_EQ(agent_body["agent"]["prompt"], config_.numbers[0].agent.prompt);
+  EXPECT_EQ(agent_body["agent"]["prompt"], config_.numbers[0].agent->prompt);
 
   const auto id = agent_id();
   ASSERT_FALSE(id.empty());
@@ -95,7 +95,7 @@ TEST_P(ProvisioningFlow, SecondRunOnlyReads) {
 TEST_P(ProvisioningFlow, NewPromptIsOnePut) {
   ASSERT_EQ(provision(), 0) << last_;
   fake_.clear_calls();
-  config_.numbers[0].agent.prompt = "You are the night shift receptionist.";
+  config_.numbers[0].agent->prompt = "You are the night shift receptionist.";
   ASSERT_EQ(provision(), 0) << last_;
   EXPECT_EQ(write_lines(), (strings{"PUT /assistants/" + agent_id()}));
   EXPECT_EQ(fake_.assistant(agent_id())["agent"]["prompt"], "You are the night shift receptionist.");
@@ -130,7 +130,7 @@ TEST_P(ProvisioningFlow, ExistingInboundAgentIsAdoptedNotDuplicated) {
                         {"agent", json::object()}});
   ASSERT_EQ(provision(), 0) << last_;
   EXPECT_EQ(write_lines(), (strings{"PUT /assistants/" + id}));
-  EXPECT_EQ(fake_.assistant(id)["agent"]["prompt"], config_.numbers[0].agent.prompt);
+  EXPECT_EQ(fake_.assistant(id)["agent"]["prompt"], config_.numbers[0].agent->prompt);
 }
 
 TEST_P(ProvisioningFlow, DryRunOnlyReadsAndSaysWhatItWouldDo) {
@@ -139,7 +139,7 @@ TEST_P(ProvisioningFlow, DryRunOnlyReadsAndSaysWhatItWouldDo) {
   EXPECT_NE(last_.find("would create"), std::string::npos) << last_;
 
   ASSERT_EQ(provision(), 0) << last_;
-  config_.numbers[0].agent.greeting_message = "Good evening!";
+  config_.numbers[0].agent->greeting_message = "Good evening!";
   fake_.clear_calls();
   ASSERT_EQ(provision(true), 0) << last_;
   EXPECT_TRUE(write_lines().empty());
@@ -151,7 +151,7 @@ TEST_P(ProvisioningFlow, TwoNumbersEachGetTheirOwnAgentNumberFirst) {
   auto second = config_.numbers[0];
   second.phone_number = "+15550002222";
   second.friendly_name = "Billing line";
-  second.agent.name = "Billing";
+  second.agent->name = "Billing";
   config_.numbers.push_back(second);
   ASSERT_EQ(provision(), 0) << last_;
   EXPECT_EQ(write_lines(), (strings{"POST /custom-numbers", "POST /assistants", "POST /custom-numbers",

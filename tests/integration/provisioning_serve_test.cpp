@@ -48,7 +48,7 @@ class ProvisioningServe : public ::testing::Test {
       on_permanent_failure(message);
     };
     std::vector<app::provisioning_target> targets;
-    if (config_.provision_on_start) targets.push_back(app::synthflow_target(config_));
+    if (config_.synthflow.provision_on_start) targets = app::provisioning_targets(config_);
     return app::background_provisioning(std::move(targets), readiness_, std::move(events));
   }
 
@@ -60,14 +60,14 @@ class ProvisioningServe : public ::testing::Test {
 
   log_capture capture_;
   fake_synthflow fake_;
-  config::synthflow_config config_;
+  config::service_config config_;
   app::readiness readiness_;
   std::vector<std::string> reasons_;
 };
 
 TEST_F(ProvisioningServe, ReadinessIsNotReadyWithTheReasonThenReady) {
-  config_.max_attempts = 2;
-  config_.initial_backoff = 200ms;  // long enough between rounds to observe the reason
+  config_.synthflow.max_attempts = 2;
+  config_.synthflow.initial_backoff = 200ms;  // long enough between rounds to observe the reason
   fake_fault outage;
   outage.method = "GET";
   outage.path_prefix = "/numbers/";
@@ -89,7 +89,7 @@ TEST_F(ProvisioningServe, ReadinessIsNotReadyWithTheReasonThenReady) {
 }
 
 TEST_F(ProvisioningServe, PermanentFailureIsReportedOnce) {
-  config_.api_key = "sk-live-WRONG-KEY-ffff0000";
+  config_.synthflow.api_key = "sk-live-WRONG-KEY-ffff0000";
   std::mutex mutex;
   std::vector<std::string> messages;
   auto runner = runner_for([&](const std::string& message) {
@@ -108,7 +108,7 @@ TEST_F(ProvisioningServe, PermanentFailureIsReportedOnce) {
 }
 
 TEST_F(ProvisioningServe, StopCancelsAHungRequestPromptly) {
-  config_.request_timeout = 30s;
+  config_.synthflow.request_timeout = 30s;
   fake_fault hang;
   hang.what = fake_fault::kind::hang;
   fake_.add_fault(hang);
@@ -124,8 +124,8 @@ TEST_F(ProvisioningServe, StopCancelsAHungRequestPromptly) {
 }
 
 TEST_F(ProvisioningServe, TransientFailuresKeepRetryingUntilTheyEnd) {
-  config_.max_attempts = 1;
-  config_.max_backoff = 50ms;
+  config_.synthflow.max_attempts = 1;
+  config_.synthflow.max_backoff = 50ms;
   fake_fault outage;
   outage.method = "GET";
   outage.path_prefix = "/numbers/";
@@ -139,7 +139,7 @@ TEST_F(ProvisioningServe, TransientFailuresKeepRetryingUntilTheyEnd) {
 }
 
 TEST_F(ProvisioningServe, ProvisionOnStartFalseIsReadyAtOnceWithoutCalls) {
-  config_.provision_on_start = false;
+  config_.synthflow.provision_on_start = false;
   auto runner = runner_for([](const std::string&) {});
   runner.start();
   EXPECT_TRUE(readiness_.get().ready);

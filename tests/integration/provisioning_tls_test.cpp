@@ -26,12 +26,12 @@ TEST_F(ProvisioningTls, TrustedPrivateCaWorks) {
 }
 
 TEST_F(ProvisioningTls, HostNameWithSniIsVerified) {
-  config_.api_url = "https://localhost:" + std::to_string(fake_.port()) + "/v2";
+  config_.synthflow.api_url = "https://localhost:" + std::to_string(fake_.port()) + "/v2";
   ASSERT_EQ(provision(), 0) << output_;
 }
 
 TEST_F(ProvisioningTls, UntrustedCertificateFailsWithAClearTlsError) {
-  config_.ca_file.clear();
+  config_.synthflow.ca_file.clear();
   EXPECT_EQ(provision(), 1);
   EXPECT_TRUE(fake_.calls().empty());  // no request went over an unverified channel
   EXPECT_NE(output_.find("TLS certificate of 127.0.0.1:" + std::to_string(fake_.port()) + " is not trusted"),
@@ -51,7 +51,7 @@ TEST(ProvisioningTlsHostName, CertificateForAnotherAddressIsRefused) {
   fake_synthflow fake(options);
   auto config = test_config(fake);
   std::ostringstream out;
-  EXPECT_EQ(app::run_provision_command({app::synthflow_target(config)}, false, out), 1);
+  EXPECT_EQ(app::run_provision_command(config, false, out), 1);
   EXPECT_NE(out.str().find("not trusted"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("IP address mismatch"), std::string::npos) << out.str();
   EXPECT_TRUE(fake.calls().empty());
@@ -59,7 +59,7 @@ TEST(ProvisioningTlsHostName, CertificateForAnotherAddressIsRefused) {
 }
 
 TEST_F(ProvisioningTls, SslCertFileEnvironmentVariableAddsTheCa) {
-  config_.ca_file.clear();
+  config_.synthflow.ca_file.clear();
   ::setenv("SSL_CERT_FILE", fake_.ca_file().c_str(), 1);
   const int code = provision();
   ::unsetenv("SSL_CERT_FILE");
@@ -67,16 +67,16 @@ TEST_F(ProvisioningTls, SslCertFileEnvironmentVariableAddsTheCa) {
 }
 
 TEST_F(ProvisioningTls, UnreadableCaFileIsASetupError) {
-  config_.ca_file = "/nonexistent/ca.pem";
+  config_.synthflow.ca_file = "/nonexistent/ca.pem";
   EXPECT_EQ(provision(), 1);
   EXPECT_NE(output_.find("cannot load synthflow.ca_file /nonexistent/ca.pem"), std::string::npos) << output_;
   EXPECT_TRUE(fake_.calls().empty());
 }
 
 TEST_F(ProvisioningTls, PlainHttpToTheTlsPortFails) {
-  config_.api_url = "http://127.0.0.1:" + std::to_string(fake_.port()) + "/v2";
-  config_.max_attempts = 1;
-  config_.request_timeout = std::chrono::milliseconds(1000);
+  config_.synthflow.api_url = "http://127.0.0.1:" + std::to_string(fake_.port()) + "/v2";
+  config_.synthflow.max_attempts = 1;
+  config_.synthflow.request_timeout = std::chrono::milliseconds(1000);
   EXPECT_EQ(provision(), 1);
 }
 

@@ -73,9 +73,10 @@ inline fake_synthflow_options fake_options(bool tls = false) {
 }
 
 // One number with a trunk and an inbound agent, pointed at `fake`, with short test timings.
-inline config::synthflow_config test_config(const fake_synthflow& fake) {
+inline config::service_config test_config(const fake_synthflow& fake) {
   using namespace std::chrono_literals;
-  config::synthflow_config config;
+  config::service_config service;
+  config::synthflow_config& config = service.synthflow;
   config.api_url = fake.api_url();
   config.workspace_id = fake.options().workspace_id;
   config.api_key = kTestApiKey;
@@ -89,14 +90,15 @@ inline config::synthflow_config test_config(const fake_synthflow& fake) {
   number.friendly_name = "Front desk line";
   number.trunk_username = "trunk-user";
   number.trunk_pwd = kTestTrunkPassword;
-  number.agent.name = "Front desk";
-  number.agent.prompt = "You are the front desk of a dental clinic.";
-  number.agent.greeting_message = "Hello, how can I help?";
-  number.agent.llm = "gpt-4.1";
-  number.agent.language = "en-US";
-  number.agent.voice_id = "voice-test-1";
-  config.numbers.push_back(number);
-  return config;
+  config::agent_config& agent = number.agent.emplace();
+  agent.name = "Front desk";
+  agent.prompt = "You are the front desk of a dental clinic.";
+  agent.greeting_message = "Hello, how can I help?";
+  agent.llm = "gpt-4.1";
+  agent.language = "en-US";
+  agent.voice_id = "voice-test-1";
+  service.numbers.push_back(number);
+  return service;
 }
 
 // Fails the current test when `text` contains the API key or a trunk password.
@@ -118,7 +120,7 @@ class provisioning_fixture : public Base {
   // Runs `twiml-redirect provision` in-process; its table lands in last_ (and output_).
   int provision(bool dry_run = false) {
     std::ostringstream out;
-    const int code = app::run_provision_command({app::synthflow_target(config_)}, dry_run, out);
+    const int code = app::run_provision_command(config_, dry_run, out);
     last_ = out.str();
     output_ += last_;
     return code;
@@ -126,7 +128,7 @@ class provisioning_fixture : public Base {
 
   log_capture capture_;
   fake_synthflow fake_;
-  config::synthflow_config config_;
+  config::service_config config_;
   std::string last_;
   std::string output_;
 };

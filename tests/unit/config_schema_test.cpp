@@ -57,10 +57,17 @@ std::set<std::string> paths_of(const json& document) {
   return out;
 }
 
+// Where the numbers used to live: the same table as the top-level numbers, read and moved there.
+constexpr std::string_view kDeprecatedPrefix = "synthflow.numbers";
+
+// The listed paths, without those of the deprecated synthflow.numbers (the same table as numbers).
 std::set<std::string> listed_paths(bool with_secrets) {
   std::set<std::string> out;
-  for (const json& row : schema())
-    if (with_secrets || !row["secret"].get<bool>()) out.insert(row["path"].get<std::string>());
+  for (const json& row : schema()) {
+    const std::string path = row["path"];
+    if (path.starts_with(std::string(kDeprecatedPrefix) + "[]")) continue;
+    if (with_secrets || !row["secret"].get<bool>()) out.insert(path);
+  }
   return out;
 }
 
@@ -78,13 +85,42 @@ constexpr std::string_view kEveryKey = R"({
             "max_backoff_ms":1000},
   "synthflow":{"api_url":"https://api.eu.synthflow.ai/v2","workspace_id":"W1","ca_file":"/tmp/ca.pem",
                "provision_on_start":false,"request_timeout_ms":2500,"max_attempts":3,"initial_backoff_ms":100,
-               "max_backoff_ms":1000,
-               "numbers":[{"phone_number":"+14155550100","friendly_name":"Front desk","trunk_username":"trunk",
-                           "trunk_pwd_env":"TRUNK_PWD_MAIN","termination_uri":"pbx.example.com",
-                           "voice_fallback_url":"https://fallback.example.com/desk",
-                           "agent":{"name":"Reception","prompt":"Be kind","greeting_message":"Hi","llm":"gpt-4.1",
-                                    "language":"en-US","voice_id":"v1","voice_engine_version":"2.1",
-                                    "extra":{"timezone":"Europe/Berlin","nested":{"a":[1,2]}}}}]}})";
+               "max_backoff_ms":1000},
+  "numbers":[{"phone_number":"+14155550100","friendly_name":"Front desk","trunk_username":"trunk",
+              "trunk_pwd_env":"TRUNK_PWD_MAIN","termination_uri":"pbx.example.com",
+              "voice_fallback_url":"https://fallback.example.com/desk",
+              "agent":{"name":"Reception","prompt":"Be kind","greeting_message":"Hi","llm":"gpt-4.1",
+                       "language":"en-US","voice_id":"v1","voice_engine_version":"2.1",
+                       "extra":{"timezone":"Europe/Berlin","nested":{"a":[1,2]}}},
+              "sip_target":"sip.us.synthflow.ai:32681",
+              "dial":{"timeout_s":20,"answer_on_bridge":true,"time_limit_s":3600,"record":"record-from-answer",
+                      "ring_tone":"de"},
+              "failover":[{"sip_target":"sip.eu.synthflow.ai:32681"},{"dial_number":"+14155550123"},
+                          {"say":"Please hold.","voice":"alice","language":"en-GB"},
+                          {"redirect":"https://example.com/twiml?x=1"}],
+              "transfer":{"allow":["+1415","sip:desk@pbx.example.com"]}}],
+  "routing":{"unknown_numbers":"reject"},
+  "dial":{"timeout_s":30,"answer_on_bridge":false,"time_limit_s":600,"record":"do-not-record","ring_tone":"us"},
+  "failover":[{"sip_target":"sip.us.synthflow.ai:32681"},{"dial_number":"+14155550124"},
+              {"say":"Sorry, please call back later.","voice":"Polly.Joanna","language":"en-US"},
+              {"redirect":"https://example.com/voicemail"}],
+  "transfer":{"allow":["sip:*@pbx.example.com"]}})";
+
+// A document's members without those that are null (unset optional keys, as describe shows them).
+json without_nulls(const json& value) {
+  if (value.is_object()) {
+    json out = json::object();
+    for (const auto& [key, item] : value.items())
+      if (!item.is_null()) out[key] = without_nulls(item);
+    return out;
+  }
+  if (value.is_array()) {
+    json out = json::array();
+    for (const json& item : value) out.push_back(without_nulls(item));
+    return out;
+  }
+  return value;
+}
 
 const std::map<std::string, std::string> kSecretEnv = {
     {"TWILIO_AUTH_TOKEN", "tw-secret-4711"}, {"SYNTHFLOW_API_KEY", "sf-secret-0815"}, {"TRUNK_PWD_MAIN", "trunk-secret-42"},
@@ -92,7 +128,20 @@ const std::map<std::string, std::string> kSecretEnv = {
 
 TEST(ConfigSchema, FileKeysAreExactlyTheListedOnes) {
   ASSERT_EQ(error_of(std::string(kEveryKey), kSecretEnv), "");
-  EXPECT_EQ(paths_of(json::parse(kEveryKey)), listed_paths(/*with_secrets=*/false));
+  std::set<std::string> in_file = paths_of(json::parse(kEveryKey));
+  in_file.insert(std::string(kDeprecatedPrefix));
+  EXPECT_EQ(in_file, listed_paths(/*with_secrets=*/false));
+}
+
+TEST(ConfigSchema, DeprecatedNumbersHaveTheKeysOfNumbers) {
+  std::set<std::string> top, deprecated;
+  for (const json& row : schema()) {
+    const std::string path = row["path"];
+    if (path.starts_with("numbers[]")) top.insert(path);
+    if (path.starts_with(std::string(kDeprecatedPrefix) + "[]")) deprecated.insert(path.substr(kDeprecatedPrefix.size() - 7));
+  }
+  EXPECT_EQ(top, deprecated);
+  EXPECT_GT(top.size(), 20u);
 }
 
 TEST(ConfigSchema, DescribeShowsExactlyTheListedKeys) {
@@ -109,10 +158,11 @@ TEST(ConfigSchema, FullyPopulatedDocumentRoundTripsThroughDescribe) {
   described["twilio"].erase("api_key");
   described["twilio"].erase("api_secret");
   described["synthflow"].erase("api_key");
-  described["synthflow"]["numbers"][0].erase("trunk_pwd");
+  described["numbers"][0].erase("trunk_pwd");
   json expected = json::parse(kEveryKey);
   expected["twilio"]["public_url"] = "https://example.com/voice";
-  EXPECT_EQ(described, expected) << described.dump(2);
+  expected["synthflow"]["numbers"] = json::array();
+  EXPECT_EQ(without_nulls(described), expected) << described.dump(2);
   // And reading the description back gives the same configuration.
   EXPECT_EQ(describe_config(parse_config(described.dump(), fake_env(kSecretEnv))), describe_config(config));
 }
@@ -123,7 +173,9 @@ TEST(ConfigSchema, DefaultsAreThoseOfTheDefaultConfig) {
   for (const json& row : schema()) {
     const std::string path = row["path"];
     if (path.find("[]") != std::string::npos || row["type"] == "object") continue;
-    const json::json_pointer pointer("/" + std::string(path).replace(path.find('.'), 1, "/"));
+    std::string pointer_text = "/" + path;
+    if (const auto dot = pointer_text.find('.'); dot != std::string::npos) pointer_text[dot] = '/';
+    const json::json_pointer pointer(pointer_text);
     const json shown = described.at(pointer);
     if (row["secret"].get<bool>()) {
       EXPECT_EQ(shown, "<unset>") << path;
@@ -136,13 +188,14 @@ TEST(ConfigSchema, DefaultsAreThoseOfTheDefaultConfig) {
   EXPECT_GT(compared, 20);
   // Defaults inside list elements are those of a default-constructed element.
   const json number = json::parse(describe_config(parse_config(
-      R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}}]}})", fake_env())))["synthflow"]["numbers"][0];
+      R"({"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}}]})", fake_env())))["numbers"][0];
   for (const json& row : schema()) {
     const std::string path = row["path"];
-    const std::string prefix = "synthflow.numbers[].";
+    const std::string prefix = "numbers[].";
     if (!path.starts_with(prefix) || row["type"] == "object" || row["required"].get<bool>() || row["secret"].get<bool>())
       continue;
     std::string rest = path.substr(prefix.size());
+    if (rest.find("[]") != std::string::npos) continue;  // inside a list of the number
     for (char& c : rest)
       if (c == '.') c = '/';
     EXPECT_EQ(row["default"], number.at(json::json_pointer("/" + rest))) << path;
@@ -168,7 +221,7 @@ TEST(ConfigSchema, ListingRowsAreComplete) {
   // The example from the brief, literally.
   bool found = false;
   for (const json& row : schema())
-    if (row["path"] == "synthflow.numbers[].agent.name") found = row["required"].get<bool>() && row["type"] == "string";
+    if (row["path"] == "numbers[].agent.name") found = row["required"].get<bool>() && row["type"] == "string";
   EXPECT_TRUE(found);
 }
 
@@ -185,7 +238,10 @@ TEST(ConfigSchema, EveryKeysErrorNamesItsPath) {
   for (const json& row : schema()) {
     if (row["secret"].get<bool>()) continue;
     std::string path = row["path"];
-    json document = json::parse(R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}}]}})");
+    // Numbers in both places: each wrong value fails while the file is read, before the rule
+    // against using both is checked.
+    json document = json::parse(R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}}]},
+                                    "numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}}]})");
     std::string pointer = "/" + path;
     for (std::size_t at = pointer.find('.'); at != std::string::npos; at = pointer.find('.')) pointer[at] = '/';
     for (std::size_t at = pointer.find("[]"); at != std::string::npos; at = pointer.find("[]"))
@@ -223,7 +279,7 @@ TEST(ConfigSchema, DescribeNeverShowsASecret) {
   const service_config config = parse_config(kEveryKey, fake_env(kSecretEnv));
   EXPECT_EQ(config.synthflow.api_key, "sf-secret-0815");
   EXPECT_EQ(config.twilio.auth_token, "tw-secret-4711");
-  EXPECT_EQ(config.synthflow.numbers.at(0).trunk_pwd, "trunk-secret-42");
+  EXPECT_EQ(config.numbers.at(0).trunk_pwd, "trunk-secret-42");
   for (const int indent : {-1, 2}) {
     const std::string described = describe_config(config, indent);
     for (const auto& [name, secret] : kSecretEnv) EXPECT_EQ(described.find(secret), std::string::npos) << name;
@@ -232,7 +288,7 @@ TEST(ConfigSchema, DescribeNeverShowsASecret) {
   const json described = json::parse(describe_config(config));
   int secrets = 0;
   for (const json& row : schema()) {
-    if (!row["secret"].get<bool>()) continue;
+    if (!row["secret"].get<bool>() || row["path"].get<std::string>().starts_with(kDeprecatedPrefix)) continue;
     std::string pointer = "/" + row["path"].get<std::string>();
     for (std::size_t at = pointer.find('.'); at != std::string::npos; at = pointer.find('.')) pointer[at] = '/';
     for (std::size_t at = pointer.find("[]"); at != std::string::npos; at = pointer.find("[]")) pointer.replace(at, 2, "/0");
@@ -260,12 +316,12 @@ TEST(ConfigSchema, ApiUrlThatTheClientCanUseIsAccepted) {
 
 TEST(ConfigSchema, ExtraIsKeptAsJsonText) {
   const service_config config = parse_config(kEveryKey, fake_env(kSecretEnv));
-  const json extra = json::parse(config.synthflow.numbers.at(0).agent.extra);
+  const json extra = json::parse(config.numbers.at(0).agent->extra);
   EXPECT_EQ(extra, json::parse(R"({"timezone":"Europe/Berlin","nested":{"a":[1,2]}})"));
   EXPECT_EQ(parse_config(R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}}]}})",
                          fake_env())
-                .synthflow.numbers.at(0)
-                .agent.extra,
+                .numbers.at(0)
+                .agent->extra,
             "{}");
 }
 

@@ -42,18 +42,18 @@ TEST(Config, EmptyObjectGivesDefaults) {
   EXPECT_EQ(config.log.format, log_format::text);
   EXPECT_EQ(config.synthflow.api_url, "https://api.synthflow.ai/v2");
   EXPECT_TRUE(config.synthflow.provision_on_start);
-  EXPECT_TRUE(config.synthflow.numbers.empty());
+  EXPECT_TRUE(config.numbers.empty());
 }
 
 TEST(Config, ShippedDefaultConfigParses) {
   const service_config config = load_config_file(TWIML_SOURCE_DIR "/config/twiml-redirect.json", fake_env());
   EXPECT_EQ(config.server.port, 3000);
-  EXPECT_TRUE(config.synthflow.numbers.empty());
+  EXPECT_TRUE(config.numbers.empty());
 }
 
 TEST(Config, ShippedExampleConfigParses) {
   const service_config config = load_config_file(TWIML_SOURCE_DIR "/config/example-with-number.json", fake_env());
-  EXPECT_EQ(config.synthflow.numbers.size(), 1u);
+  EXPECT_EQ(config.numbers.size(), 1u);
 }
 
 TEST(Config, ReadsEverySection) {
@@ -89,14 +89,14 @@ TEST(Config, ReadsEverySection) {
 
 TEST(Config, ReadsNumbersAndResolvesTrunkPasswordFromEnv) {
   const service_config config = parse_config(kOneNumber, fake_env({{"TRUNK_PWD_MAIN", "s3cret"}}));
-  ASSERT_EQ(config.synthflow.numbers.size(), 1u);
-  const number_config& number = config.synthflow.numbers[0];
+  ASSERT_EQ(config.numbers.size(), 1u);
+  const number_config& number = config.numbers[0];
   EXPECT_EQ(number.phone_number, "+14155550100");
   EXPECT_EQ(number.trunk_pwd, "s3cret");
   EXPECT_EQ(number.termination_uri, "pbx.example.com");
-  EXPECT_EQ(number.agent.name, "Reception");
-  EXPECT_EQ(number.agent.voice_engine_version, "2.0");
-  EXPECT_EQ(number.agent.extra, R"({"timezone":"Europe/Berlin"})");
+  EXPECT_EQ(number.agent->name, "Reception");
+  EXPECT_EQ(number.agent->voice_engine_version, "2.0");
+  EXPECT_EQ(number.agent->extra, R"({"timezone":"Europe/Berlin"})");
 }
 
 TEST(Config, EnvironmentOverridesTheFile) {
@@ -187,7 +187,40 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"synthflow":{"numbers":[{"agent":{"name":"a"}}]}})", {}, "synthflow.numbers[0].phone_number: is required"},
         bad_case{R"({"synthflow":{"numbers":[{"phone_number":"14155550100","agent":{"name":"a"}}]}})", {},
                  "synthflow.numbers[0].phone_number: must start with '+' (E.164, e.g. +14155550100)"},
-        bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100"}]}})", {}, "synthflow.numbers[0].agent: is required"},
+        // Numbers at the top level, with their call handling; each error names its path.
+        bad_case{R"({"numbers":[{"phone_number":"+1"}],"synthflow":{"numbers":[{"phone_number":"+14155550100"}]}})", {},
+                 "numbers[0].phone_number: must have 2 to 15 digits after '+', has 1"},
+        bad_case{R"({"numbers":[{"phone_number":"+14155550100"}],"synthflow":{"numbers":[{"phone_number":"+14155550101"}]}})",
+                 {}, "synthflow.numbers: cannot be used together with the top-level numbers; move its entries to numbers"},
+        bad_case{R"({"numbers":[{"phone_number":"+14155550100"},{"phone_number":"+14155550100"}]})", {},
+                 "numbers[1].phone_number: is listed twice"},
+        bad_case{R"({"numbers":[{"phone_number":"+14155550100"},{"phone_number":"+14155550101",
+                     "failover":[{"sip_target":"a.example.com"},{"dial_number":"4155550100"}]}]})", {},
+                 "numbers[1].failover[1].dial_number: must start with '+' (E.164, e.g. +14155550100)"},
+        bad_case{R"({"failover":[{"say":"Sorry","redirect":"https://example.com/x"}]})", {},
+                 "failover[0]: must have exactly one of sip_target, dial_number, say, redirect (has 2)"},
+        bad_case{R"({"failover":[{}]})", {}, "failover[0]: must have exactly one of sip_target, dial_number, say, redirect (has 0)"},
+        bad_case{R"({"numbers":[{"phone_number":"+14155550100","failover":[{"dial_number":"+14155550101","voice":"alice"}]}]})",
+                 {}, "numbers[0].failover[0].voice: goes only with say"},
+        bad_case{R"({"failover":[{"say":"line one\nline two"}]})", {},
+                 "failover[0].say: must not contain control characters (line breaks, tabs)"},
+        bad_case{R"({"failover":[{"redirect":"/relative"}]})", {}, "failover[0].redirect: must be an absolute http:// or https:// URL"},
+        bad_case{R"({"failover":[{"sip_target":"a b"}]})", {},
+                 "failover[0].sip_target: host may contain only letters, digits, '.' and '-'"},
+        bad_case{R"({"dial":{"timeout_s":4}})", {}, "dial.timeout_s: must be an integer from 5 to 600"},
+        bad_case{R"({"numbers":[{"phone_number":"+14155550100","dial":{"record":"always"}}]})", {},
+                 "numbers[0].dial.record: must be one of do-not-record, record-from-answer, record-from-ringing, "
+                 "record-from-answer-dual, record-from-ringing-dual, true, false (got \"always\")"},
+        bad_case{R"({"dial":{"answer_on_bridge":"yes"}})", {}, "dial.answer_on_bridge: must be true or false"},
+        bad_case{R"({"routing":{"unknown_numbers":"drop"}})", {},
+                 "routing.unknown_numbers: must be \"default\" or \"reject\" (got \"drop\")"},
+        bad_case{R"({"transfer":{"allow":["1415"]}})", {},
+                 "transfer.allow[0]: must be an E.164 number or prefix (\"+1415\") or a SIP address "
+                 "(\"sip:desk@pbx.example.com\", \"sip:*@pbx.example.com\") (got \"1415\")"},
+        bad_case{R"({"numbers":[{"phone_number":"+14155550100","transfer":{"allow":["sip:@pbx.example.com"]}}]})", {},
+                 "numbers[0].transfer.allow[0]: has an empty user; use sip:*@host for any user"},
+        bad_case{R"({"numbers":[{"phone_number":"+14155550100","sip_target":"host:0"}]})", {},
+                 "numbers[0].sip_target: port must be a number from 1 to 65535"},
         bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{}}]}})", {},
                  "synthflow.numbers[0].agent.name: is required"},
         bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":""}}]}})", {},
@@ -256,7 +289,7 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"twilio":{"manage_numbers":"yes"}})", {},
                  "twilio.manage_numbers: must be one of auto, true, false (got \"yes\")"},
         bad_case{R"({"twilio":{"voice_fallback_url":"fallback.example.com"}})", {},
-                 "twilio.voice_fallback_url: is not an absolute URL: need more"},
+                 "twilio.voice_fallback_url: must be an absolute http:// or https:// URL"},
         bad_case{R"({"twilio":{"api_url":"https://api.twilio.com?x=1"}})", {},
                  "twilio.api_url: must not have a query or fragment"},
         bad_case{R"({"twilio":{"account_sid":"AC0123456789abcdef0123456789abcdef"}})", {},
@@ -317,16 +350,16 @@ TEST(Config, MissingFileNamesThePath) {
 
 TEST(Config, ProvisioningInputsAreCheckedSeparately) {
   service_config config = parse_config(kOneNumber, fake_env());
-  EXPECT_EQ(check_provisioning_inputs(config.synthflow),
-            "SYNTHFLOW_API_KEY (environment): is required when synthflow.numbers is not empty");
+  EXPECT_EQ(check_provisioning_inputs(config.synthflow, config.numbers),
+            "SYNTHFLOW_API_KEY (environment): is required when a number has an agent");
   config = parse_config(kOneNumber, fake_env({{"SYNTHFLOW_API_KEY", "k"}}));
-  EXPECT_EQ(check_provisioning_inputs(config.synthflow),
-            "synthflow.numbers[0].trunk_pwd_env: environment variable TRUNK_PWD_MAIN is not set");
+  EXPECT_EQ(check_provisioning_inputs(config.synthflow, config.numbers),
+            "numbers[0].trunk_pwd_env: environment variable TRUNK_PWD_MAIN is not set");
   config = parse_config(kOneNumber, fake_env({{"SYNTHFLOW_API_KEY", "k"}, {"TRUNK_PWD_MAIN", "p"}}));
-  EXPECT_EQ(check_provisioning_inputs(config.synthflow), std::nullopt);
+  EXPECT_EQ(check_provisioning_inputs(config.synthflow, config.numbers), std::nullopt);
   config.synthflow.workspace_id.clear();
-  EXPECT_EQ(check_provisioning_inputs(config.synthflow),
-            "synthflow.workspace_id: is required when synthflow.numbers is not empty (or set SYNTHFLOW_WORKSPACE_ID)");
+  EXPECT_EQ(check_provisioning_inputs(config.synthflow, config.numbers),
+            "synthflow.workspace_id: is required when a number has an agent (or set SYNTHFLOW_WORKSPACE_ID)");
 }
 
 TEST(Config, TwilioNumbersAreManagedWhenAnAccountSidIsSet) {

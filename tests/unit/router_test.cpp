@@ -64,7 +64,7 @@ TEST(RedirectCallHandler, ReadsTheDecodedParameters) {
   twilio_request decoded(req, req.target());
   decoded.form = util::decode_form("Called=%2B14155550199&CallSid=" + std::string(kSid));
   http::request_context ctx;
-  const auto res = handle_redirect_call(decoded, ctx, "sipin.synthflow.ai:32681");
+  const auto res = handle_redirect_call(decoded, ctx, routing::route_table::dialing("sipin.synthflow.ai:32681"));
   EXPECT_EQ(res.result(), status::ok);
   EXPECT_NE(res.body().find("sip:+14155550199@"), std::string::npos) << res.body();
 }
@@ -220,7 +220,8 @@ class GuardedRoutesTest : public ::testing::Test {
     std::vector<route> routes;
     routes.push_back({"/redirect_call", {verb::get, verb::post},
                       twilio_handler([](const twilio_request& req, http::request_context& ctx) {
-                        return handle_redirect_call(req, ctx, "sipin.synthflow.ai:32681");
+                        static const auto routes = routing::route_table::dialing("sipin.synthflow.ai:32681");
+                        return handle_redirect_call(req, ctx, routes);
                       })});
     routes.push_back({"/dial_action", {verb::post},
                       twilio_handler([this](const twilio_request& req, http::request_context&) {

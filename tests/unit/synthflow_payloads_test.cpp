@@ -21,12 +21,13 @@ config::number_config sample_number() {
   n.friendly_name = "Paris line";
   n.trunk_username = "trunk";
   n.trunk_pwd = "pw";
-  n.agent.name = "Paris agent";
-  n.agent.prompt = "Be kind.";
-  n.agent.greeting_message = "Bonjour";
-  n.agent.llm = "gpt-4.1";
-  n.agent.language = "fr-FR";
-  n.agent.voice_id = "v1";
+  n.agent.emplace();
+  n.agent->name = "Paris agent";
+  n.agent->prompt = "Be kind.";
+  n.agent->greeting_message = "Bonjour";
+  n.agent->llm = "gpt-4.1";
+  n.agent->language = "fr-FR";
+  n.agent->voice_id = "v1";
   return n;
 }
 
@@ -167,9 +168,9 @@ TEST(SynthflowPayloads, NumberPatchFixesDriftAndResendsTrunkCredentials) {
 
 TEST(SynthflowPayloads, AgentSettingsSkipEmptyFieldsAndMergeExtra) {
   auto n = sample_number();
-  n.agent.voice_id.clear();
-  n.agent.extra = R"({"timezone":"Europe/Paris","prompt":"ignored: core fields win"})";
-  const auto settings = desired_agent_settings(n.agent);
+  n.agent->voice_id.clear();
+  n.agent->extra = R"({"timezone":"Europe/Paris","prompt":"ignored: core fields win"})";
+  const auto settings = desired_agent_settings(*n.agent);
   EXPECT_EQ(settings["prompt"], "Be kind.");
   EXPECT_EQ(settings["timezone"], "Europe/Paris");
   EXPECT_FALSE(settings.contains("voice_id"));
@@ -195,7 +196,7 @@ TEST(SynthflowPayloads, AssistantDrift) {
   live.name = "Paris agent";
   live.type = "inbound";
   EXPECT_TRUE(assistant_drift(n, live).empty()) << "no agent object: settings unknown";
-  live.agent = desired_agent_settings(n.agent);
+  live.agent = desired_agent_settings(*n.agent);
   live.phone_number = n.phone_number;
   EXPECT_TRUE(assistant_drift(n, live).empty());
   (*live.agent)["prompt"] = "Be rude.";

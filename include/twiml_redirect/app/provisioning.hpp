@@ -45,13 +45,14 @@ struct provisioning_target {
       reconcile;
 };
 
-// Synthflow's numbers and agents. `numbers` are those to provision.
-provisioning_target synthflow_target(const config::synthflow_config& config);
-// Twilio's numbers: each number's voice settings (config.twilio.manages_numbers()).
+// Synthflow's numbers and agents: those of `numbers` with an agent.
+provisioning_target synthflow_target(const config::synthflow_config& config,
+                                     const std::vector<config::number_config>& numbers);
+// Twilio's numbers: each number's voice settings (config.twilio.manages_numbers()), agent or not.
 provisioning_target twilio_target(const config::twilio_config& twilio,
                                   const std::vector<config::number_config>& numbers);
-// The targets `config` asks for: Synthflow when numbers are configured, Twilio when its numbers are
-// managed too.
+// The targets `config` asks for: Synthflow when a number has an agent, Twilio when its numbers are
+// managed and there are any.
 std::vector<provisioning_target> provisioning_targets(const config::service_config& config);
 
 // Blocking: runs every target (one failing does not stop the others), prints one table to `out`;

@@ -5,6 +5,7 @@
 // server calls the router for every request; it does no I/O.
 
 #include <cstdint>
+#include <memory>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/app/twilio_guard.hpp"
 #include "twiml_redirect/http/types.hpp"
+#include "twiml_redirect/routing/route_table.hpp"
 #include "twiml_redirect/twilio/request_validator.hpp"
 #include "twiml_redirect/util/metrics.hpp"
 
@@ -54,7 +56,11 @@ class router {
   // and `metrics` must outlive the router; /metrics shows `metrics`, and rejected signatures are
   // counted there. When `validator` has an auth token, every Twilio-called request must carry a
   // valid X-Twilio-Signature (else 403); without one, requests go unchecked.
-  router(std::string sip_target, const readiness& readiness, util::metrics& metrics,
+  router(std::shared_ptr<const routing::route_table> routes, const readiness& readiness, util::metrics& metrics,
+         twilio::request_validator validator = twilio::request_validator({}));
+
+  // The service's routes with a configuration that dials `sip_target` for every number.
+  router(std::string_view sip_target, const readiness& readiness, util::metrics& metrics,
          twilio::request_validator validator = twilio::request_validator({}));
 
   // Any table of routes, e.g. one a test builds. `metrics` must outlive the router.

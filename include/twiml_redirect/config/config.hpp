@@ -89,6 +89,35 @@ struct agent_config {
   std::string extra = "{}";
 };
 
+// <Dial> options. Each one that is unset adds no attribute, so Twilio's own default applies and a
+// config without them answers the same bytes as before they existed. A number's own value of a key
+// wins over the top-level `dial` block's, key by key.
+struct dial_config {
+  std::optional<unsigned> timeout_s;         // ring time before no-answer, 5-600 (Twilio adds 5 s)
+  std::optional<bool> answer_on_bridge;      // caller hears ringing until the agent answers
+  std::optional<unsigned> time_limit_s;      // longest call
+  std::optional<std::string> record;         // one of Twilio's record values
+  std::optional<std::string> ring_tone;      // ISO country code of the ringback tone
+};
+
+// One step of a failover plan, tried in order when the dial before it ends busy, unanswered or
+// failed. Exactly one of the four kinds is set (config.cpp checks).
+struct failover_step {
+  std::optional<std::string> sip_target;   // dial the same call into another Synthflow region
+  std::optional<std::string> dial_number;  // dial a person (E.164)
+  std::optional<std::string> say;          // speak this, then hang up
+  std::optional<std::string> voice;        // with say: Twilio's voice name
+  std::optional<std::string> language;     // with say: language tag, e.g. en-US
+  std::optional<std::string> redirect;     // hand the call to this TwiML URL
+};
+
+// Where the agent may send a caller with a SIP REFER. An empty list: no referUrl, transfers refused
+// by Twilio as before.
+struct transfer_config {
+  // "+14155550199" (exact number), "+1415" (prefix), "sip:desk@pbx.example.com", "sip:*@pbx.example.com"
+  std::optional<std::vector<std::string>> allow;
+};
+
 struct number_config {
   std::string phone_number;  // E.164
   std::string friendly_name;
@@ -98,7 +127,13 @@ struct number_config {
   // SIP domain Synthflow sends outbound legs and transfers to (sent with provider_name "custom");
   // empty: not sent and not managed.
   std::string termination_uri;
-  agent_config agent;
+  // The inbound agent provisioning creates; a number without one is routed but not provisioned.
+  std::optional<agent_config> agent;
+  // Call handling; each unset key falls back to the top-level one.
+  std::optional<std::string> sip_target;  // host[:port]; default sip.target
+  dial_config dial;
+  std::optional<std::vector<failover_step>> failover;
+  transfer_config transfer;
   // Twilio's VoiceFallbackUrl for this number; empty: twilio.voice_fallback_url.
   std::string voice_fallback_url;
 };
@@ -113,7 +148,18 @@ struct synthflow_config {
   unsigned max_attempts = 5;
   std::chrono::milliseconds initial_backoff{500};
   std::chrono::milliseconds max_backoff{30'000};
+  // The old place of the top-level `numbers`: still read, moved there with a warning.
   std::vector<number_config> numbers;
+};
+
+// What /redirect_call does with a Called number that is not configured.
+enum class unknown_number_policy {
+  route_default,  // dial it with the top-level settings (the service's behaviour before routing)
+  reject,         // <Reject reason="rejected"/>: not answered, not billed
+};
+
+struct routing_config {
+  unknown_number_policy unknown_numbers = unknown_number_policy::route_default;
 };
 
 struct service_config {
@@ -122,6 +168,15 @@ struct service_config {
   log_config log;
   twilio_config twilio;
   synthflow_config synthflow;
+  // The Twilio numbers: how each one's calls are handled, and what provisioning creates for it.
+  std::vector<number_config> numbers;
+  routing_config routing;
+  // Defaults for numbers without their own value (and for numbers not configured at all).
+  dial_config dial;
+  std::vector<failover_step> failover;
+  transfer_config transfer;
+  // Things the operator should fix that do not stop the service (a deprecated key); not a key.
+  std::vector<std::string> warnings;
 };
 
 // A config that cannot be used. what() names the key path (e.g. "server.port") and the problem.
@@ -146,7 +201,11 @@ service_config load_config_file(const std::filesystem::path& path, const env_loo
 
 // Why provisioning cannot run with this config (no API key, no workspace, an unset trunk password
 // variable), or nullopt. Checked only when provisioning will run, so serve-only replicas need no key.
-std::optional<std::string> check_provisioning_inputs(const synthflow_config& synthflow);
+std::optional<std::string> check_provisioning_inputs(const synthflow_config& synthflow,
+                                                     const std::vector<number_config>& numbers);
+
+// The numbers provisioning manages: those with an agent.
+std::vector<number_config> provisioned_numbers(const std::vector<number_config>& numbers);
 
 // Why provisioning Twilio cannot run with this config (no credentials), or nullopt. Like
 // check_provisioning_inputs, checked only when it will run.

@@ -19,9 +19,10 @@ using outbound::report_row;
 using outbound::step_result;
 using outbound::to_string;
 
-// Reconciles every number of `config` through `api`. dry_run reads only and reports what it would
-// change. Stops early when `stop` is requested.
-provision_report provision(synthflow_api& api, const config::synthflow_config& config, bool dry_run,
-                           stop_signal& stop);
+// Reconciles every number of `numbers` that has an agent through `api` (a number without one is
+// routed but not provisioned). dry_run reads only and reports what it would change. Stops early when
+// `stop` is requested.
+provision_report provision(synthflow_api& api, const config::synthflow_config& config,
+                           const std::vector<config::number_config>& numbers, bool dry_run, stop_signal& stop);
 
 }  // namespace twiml_redirect::synthflow
