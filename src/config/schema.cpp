@@ -731,7 +731,7 @@ const table& synthflow_table() {
           .add("ca_file", &synthflow_config::ca_file,
                {.help = "extra CA bundle (PEM) for a private CA; `SSL_CERT_FILE` works too"})
           .add("provision_on_start", &synthflow_config::provision_on_start,
-               {.help = "`serve` provisions in the background at startup"})
+               {.help = "`serve` provisions in the background at startup (Synthflow, and Twilio's numbers when managed)"})
           .add("request_timeout_ms", &synthflow_config::request_timeout,
                {.min = 100, .max = 600'000, .help = "deadline of each Synthflow API call (connect, TLS, answer)"})
           .add("max_attempts", &synthflow_config::max_attempts,

@@ -281,6 +281,27 @@ TEST_F(BinaryTwilioProvision, ManagedNumbersNeedPublicUrlAndCredentials) {
   EXPECT_TRUE(twilio_.server().calls().empty());
 }
 
+TEST_F(BinaryTwilioProvision, NumbersWithoutAgentsNeedOnlyTwilio) {
+  auto config = config_for(synthflow_, twilio_);
+  for (auto& number : config["numbers"]) number.erase("agent");
+  const auto result = provision_config(config, {{"SYNTHFLOW_API_KEY", ""}});
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(twilio_row(result.output, kFrontDesk).find("updated"), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("agent "), std::string::npos) << result.output;
+  EXPECT_TRUE(synthflow_.calls().empty());
+  EXPECT_EQ(twilio_.number(kSupport)["voice_url"], kWebhook);
+}
+
+TEST_F(BinaryTwilioProvision, ServeStopsWhenTwilioRefusesTheCredentials) {
+  temp_file config("config.json", config_for(synthflow_, twilio_).dump());
+  child_process child(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()},
+                      env({{"TWILIO_AUTH_TOKEN", "revoked-token-DO-NOT-LOG"}}));
+  EXPECT_EQ(child.wait_for_exit(10s), 1) << child.output();
+  EXPECT_NE(child.output().find("twilio provisioning failed"), std::string::npos) << child.output();
+  EXPECT_NE(child.output().find("HTTP 401: Authenticate (code 20003"), std::string::npos) << child.output();
+  EXPECT_EQ(child.output().find("revoked-token-DO-NOT-LOG"), std::string::npos);
+}
+
 TEST(BinaryTwilioProvisionTls, VerifiedHttpsWithThePrivateCa) {
   test::fake_synthflow_options synthflow_options;
   synthflow_options.api_key = std::string(kSynthflowKey);
