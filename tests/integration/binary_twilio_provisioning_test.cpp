@@ -128,6 +128,10 @@ TEST_F(BinaryTwilioProvision, FreshRunUpdatesRerunWritesNothingDriftIsPutBack) {
   EXPECT_EQ(front_desk["voice_fallback_url"], "https://fallback.example.com/twiml");
   EXPECT_EQ(twilio_.number(kSupport)["voice_fallback_url"], "https://fallback.example.com/support");
   EXPECT_EQ(twilio_.number("+15550001111999")["voice_url"], "");  // a partial match is left alone
+  // The front desk is on the lookup's second page, after the two numbers that merely contain it.
+  const auto lines = twilio_.server().call_lines();
+  const std::string list = "GET /2010-04-01/Accounts/" + twilio_.options().account_sid + "/IncomingPhoneNumbers.json";
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), list), 3) << ::testing::PrintToString(lines);
   // One form POST per number, holding only what differed (the method already was POST).
   const auto writes = twilio_.server().writes();
   ASSERT_EQ(writes.size(), 2u);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <stdexcept>
 #include <mutex>
 
 #include "twiml_redirect/outbound/request.hpp"
@@ -37,7 +38,7 @@ struct fake_twilio::impl {
         [this] {
           std::lock_guard lock(mutex);
           json list = json::array();
-          for (const auto& [phone, number] : numbers) list.push_back(number);
+          for (const auto& number : numbers) list.push_back(number);
           return json{{"incoming_phone_numbers", list}};
         });
   }
@@ -77,10 +78,9 @@ struct fake_twilio::impl {
     const auto prefix = numbers_path() + "/";
     if (request.path.rfind(prefix, 0) == 0 && request.path.ends_with(".json")) {
       const auto sid = request.path.substr(prefix.size(), request.path.size() - prefix.size() - 5);
-      const auto it = std::find_if(numbers.begin(), numbers.end(),
-                                   [&](const auto& entry) { return entry.second["sid"] == sid; });
+      const auto it = std::find_if(numbers.begin(), numbers.end(), [&](const json& n) { return n["sid"] == sid; });
       if (it == numbers.end()) return error(404, 20404, "The requested resource " + request.path + " was not found");
-      if (request.method == "GET") return {200, it->second.dump()};
+      if (request.method == "GET") return {200, it->dump()};
       if (request.method != "POST") return error(405, 20004, "Method not allowed");
       if (request.content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
         return error(415, 31400, "Unsupported content type, instead of application/x-www-form-urlencoded or "
@@ -98,10 +98,10 @@ struct fake_twilio::impl {
         if ((name == "VoiceMethod" || name == "VoiceFallbackMethod") && value != "GET" && value != "POST") {
           return error(400, 21200, name + " must be GET or POST");
         }
-        it->second[field->second] = value;
+        (*it)[field->second] = value;
       }
-      it->second["date_updated"] = "Wed, 02 Dec 2026 08:00:00 +0000";
-      return {200, it->second.dump()};
+      (*it)["date_updated"] = "Wed, 02 Dec 2026 08:00:00 +0000";
+      return {200, it->dump()};
     }
     return error(404, 20404, "The requested resource " + request.path + " was not found");
   }
@@ -116,8 +116,8 @@ struct fake_twilio::impl {
     const auto page_text = query_value(request.query, "Page");
     const std::size_t page = page_text.empty() ? 0 : std::stoul(page_text);
     std::vector<json> matching;
-    for (const auto& [phone, number] : numbers)
-      if (phone.find(filter) != std::string::npos) matching.push_back(number);
+    for (const auto& number : numbers)
+      if (number["phone_number"].get<std::string>().find(filter) != std::string::npos) matching.push_back(number);
     json items = json::array();
     for (std::size_t i = page * page_size; i < matching.size() && items.size() < page_size; ++i) {
       items.push_back(matching[i]);
@@ -141,7 +141,12 @@ struct fake_twilio::impl {
 
   fake_twilio_options options;
   mutable std::mutex mutex;  // everything below
-  std::map<std::string, json> numbers;  // by E.164
+  std::vector<json> numbers;  // in the order they were added, as the list shows them
+
+  json* find(const std::string& e164) {
+    const auto it = std::find_if(numbers.begin(), numbers.end(), [&](const json& n) { return n["phone_number"] == e164; });
+    return it == numbers.end() ? nullptr : &*it;
+  }
   unsigned long long next_id = 0;
   std::unique_ptr<fake_api_server> server;  // last: it calls into the state above until stopped
 };
@@ -161,19 +166,21 @@ fake_api_server& fake_twilio::server() { return *impl_->server; }
 std::string fake_twilio::seed_number(const std::string& e164) {
   std::lock_guard lock(impl_->mutex);
   auto number = impl_->make_number(e164);
-  impl_->numbers[e164] = number;
+  impl_->numbers.push_back(number);
   return number["sid"];
 }
 
 void fake_twilio::change_number(const std::string& e164, const json& fields) {
   std::lock_guard lock(impl_->mutex);
-  for (const auto& [key, value] : fields.items()) impl_->numbers.at(e164)[key] = value;
+  json* number = impl_->find(e164);
+  if (number == nullptr) throw std::invalid_argument("fake_twilio: no number " + e164);
+  for (const auto& [key, value] : fields.items()) (*number)[key] = value;
 }
 
 json fake_twilio::number(const std::string& e164) const {
   std::lock_guard lock(impl_->mutex);
-  const auto it = impl_->numbers.find(e164);
-  return it == impl_->numbers.end() ? json() : it->second;
+  const json* number = impl_->find(e164);
+  return number == nullptr ? json() : *number;
 }
 
 }  // namespace twiml_redirect::test

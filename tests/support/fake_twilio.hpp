@@ -42,7 +42,8 @@ class fake_twilio {
   std::filesystem::path ca_file() const;
   const fake_twilio_options& options() const;
 
-  // Adds a number to the account (voice_url empty, voice_method POST); returns its PN sid.
+  // Adds a number to the account (voice_url empty, voice_method POST); returns its PN sid. The list
+  // shows numbers in the order they were added.
   std::string seed_number(const std::string& e164);
   // Sets fields of a stored number, as a change in the Console would (e.g. {"voice_url": "..."}).
   void change_number(const std::string& e164, const nlohmann::json& fields);

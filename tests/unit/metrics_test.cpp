@@ -113,6 +113,9 @@ TEST_F(MetricsTest, ProvisioningStateAndLastError) {
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_last_error_info{api="synthflow",error="HTTP 401 from \"POST /numbers\"\\n\nretrying"} 1)"))
       << text;
 
+  // Each API has its own state and error.
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="twilio",state="disabled"} 1)")) << text;
+  EXPECT_EQ(text.find("twiml_redirect_provisioning_last_error_info{api=\"twilio\""), std::string::npos);
   metrics_.set_provisioning_state(provisioned_api::synthflow, provisioning_state::succeeded);
   text = metrics_.render();
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="synthflow",state="succeeded"} 1)"));
