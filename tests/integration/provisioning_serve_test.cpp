@@ -1,5 +1,6 @@
 // serve's background provisioning, observed through app::readiness: not ready (with the reason)
-// until Synthflow matches, ready after; a permanent failure is reported once; stop() is prompt.
+// until Synthflow (and Twilio, when managed) match, ready after; a permanent failure is reported
+// once; stop() is prompt.
 
 #include <atomic>
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_synthflow.hpp"
+#include "support/fake_twilio.hpp"
 #include "support/synthflow_test_helpers.hpp"
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/app/provisioning.hpp"
@@ -86,6 +88,33 @@ TEST_F(ProvisioningServe, ReadinessIsNotReadyWithTheReasonThenReady) {
   EXPECT_EQ(permanent.load(), 0);
   EXPECT_EQ(fake_.writes().size(), 2u);
   EXPECT_NE(reasons_.front().find("synthflow provisioning"), std::string::npos) << reasons();
+}
+
+TEST_F(ProvisioningServe, ReadinessWaitsForTwilioTooAndNamesIt) {
+  fake_twilio twilio;
+  twilio.seed_number("+15550001111");
+  fake_fault outage;
+  outage.times = 2;  // Twilio's first round (two attempts) fails; Synthflow's goes through
+  twilio.server().add_fault(outage);
+  config_.twilio.account_sid = twilio.options().account_sid;
+  config_.twilio.api_url = twilio.api_url();
+  config_.twilio.public_url = "https://voice.example.com";
+  config_.twilio.auth_token = twilio.options().auth_token;
+  config_.twilio.max_attempts = 2;
+  config_.twilio.initial_backoff = 200ms;  // long enough between rounds to observe the reason
+  std::atomic<int> permanent{0};
+  auto runner = runner_for([&](const std::string&) { ++permanent; });
+  runner.start();
+  ASSERT_TRUE(wait_for([](const auto& s) {
+    return s.reason.starts_with("twilio provisioning retrying after: ") && s.reason.find("HTTP 503") != std::string::npos;
+  })) << reasons();
+  EXPECT_FALSE(readiness_.get().ready);
+  ASSERT_TRUE(wait_for([](const auto& s) { return s.ready; })) << reasons();
+  EXPECT_EQ(permanent.load(), 0);
+  EXPECT_EQ(twilio.number("+15550001111")["voice_url"], "https://voice.example.com/redirect_call");
+  EXPECT_EQ(fake_.writes().size(), 2u);
+  runner.stop();
+  EXPECT_EQ(capture_.text().find(twilio.options().auth_token), std::string::npos);
 }
 
 TEST_F(ProvisioningServe, PermanentFailureIsReportedOnce) {
