@@ -35,8 +35,9 @@ Commands:
   check-config     validate the configuration and print it, secrets redacted, with "routes":
                    each number's effective call handling (defaults applied)
                    (--schema: print every key instead, as JSON; needs no config file)
-  provision        make Synthflow match the configured numbers and agents, then exit
-                   (--dry-run: only read, and print what would change)
+  provision        make Synthflow match the configured numbers and agents, and point each
+                   number's Twilio voice settings at this service (twilio.manage_numbers),
+                   then exit (--dry-run: only read, and print what would change)
   healthcheck      ask /healthz of the local server; exit 0 when healthy (for containers)
   twiml            print the TwiML /redirect_call answers for a call to --called with this
                    configuration (--call-sid: the CallSid to tag it with)
@@ -174,6 +175,11 @@ int run(const command_line& cli) {
       std::cerr << "twiml-redirect: config error: " << *problem << "\n";
       return app::kExitUsage;
     }
+    if (config.twilio.manages_numbers())
+      if (auto problem = config::check_twilio_provisioning_inputs(config.twilio)) {
+        std::cerr << "twiml-redirect: config error: " << *problem << "\n";
+        return app::kExitUsage;
+      }
     return app::run_provision_command(config, cli.dry_run, std::cout);
   }
   return app::run_serve(config, [path = cli.config_path] { return config::load_config_file(path, config::process_env()); });

@@ -4,22 +4,24 @@
 
 #include <spdlog/spdlog.h>
 
-#include "twiml_redirect/outbound/http_client.hpp"
 #include "twiml_redirect/synthflow/actions.hpp"
 #include "twiml_redirect/synthflow/api.hpp"
 #include "twiml_redirect/synthflow/provisioner.hpp"
+#include "twiml_redirect/twilio_api/api.hpp"
+#include "twiml_redirect/twilio_api/provisioner.hpp"
 
 namespace twiml_redirect::app {
 
+using outbound::call_failure;
 using outbound::http_client;
+using outbound::provision_report;
 using outbound::stop_signal;
-using synthflow::failure;
 
 namespace {
 
 // A config problem found before any call: permanent by nature.
-failure setup_failure(std::string message) {
-  return failure{"synthflow setup", 0, std::move(message), false, false, false};
+call_failure setup_failure(const provisioning_target& target, std::string message) {
+  return call_failure{target.name + " setup", 0, std::move(message), false, false, false};
 }
 
 std::vector<std::string> secrets_of(const config::synthflow_config& config,
@@ -37,163 +39,244 @@ std::optional<synthflow::context_action_settings> context_action_of(const config
 }
 
 // Checks what the config loader may not have (these entry points are also called from tests).
-std::optional<failure> check_config(const config::synthflow_config& config,
-                                    const std::vector<config::number_config>& numbers) {
-  if (config.api_key.empty()) return setup_failure("SYNTHFLOW_API_KEY is not set");
-  if (config.workspace_id.empty()) return setup_failure("synthflow.workspace_id is empty");
+std::optional<std::string> check_config(const config::synthflow_config& config,
+                                        const std::vector<config::number_config>& numbers) {
+  if (config.api_key.empty()) return "SYNTHFLOW_API_KEY is not set";
+  if (config.workspace_id.empty()) return "synthflow.workspace_id is empty";
   for (const auto& number : numbers) {
     if (number.phone_number.size() < 3 || number.phone_number.front() != '+') {
-      return setup_failure("phone number \"" + number.phone_number + "\" is not E.164 (+<digits>)");
+      return "phone number \"" + number.phone_number + "\" is not E.164 (+<digits>)";
     }
-    if (!number.agent || number.agent->name.empty()) {
-      return setup_failure("the agent of " + number.phone_number + " has no name");
-    }
+    if (!number.agent || number.agent->name.empty()) return "the agent of " + number.phone_number + " has no name";
   }
   return std::nullopt;
 }
 
-// The client for api_url, after the checks; warns about plain HTTP off the machine.
-boost::system::result<std::shared_ptr<http_client>, failure> make_client(
-    const config::synthflow_config& config, const std::vector<config::number_config>& numbers,
-    outbound::endpoint& target) {
-  if (auto problem = check_config(config, numbers)) return *problem;
-  auto parsed = util::parse_http_url(config.api_url);
-  if (!parsed) return setup_failure("synthflow.api_url: " + parsed.error());
-  target = *parsed;
-  if (!target.tls) {
-    if (util::is_loopback_host(target.host)) {
-      spdlog::info("synthflow: using plain HTTP to {} (loopback)", target.host);
+std::optional<std::string> check_config(const config::twilio_config& twilio, const std::vector<config::number_config>&) {
+  if (twilio.account_sid.empty()) return "twilio.account_sid is empty";
+  if (twilio.public_url.empty()) return "twilio.public_url (PUBLIC_URL) is empty: VoiceUrl would point nowhere";
+  return config::check_twilio_provisioning_inputs(twilio);
+}
+
+// The client for the target's api_url, after the checks; warns about plain HTTP off the machine.
+boost::system::result<std::shared_ptr<http_client>, call_failure> make_client(const provisioning_target& target,
+                                                                               outbound::endpoint& where) {
+  if (target.problem) return setup_failure(target, *target.problem);
+  auto parsed = util::parse_http_url(target.api_url);
+  if (!parsed) return setup_failure(target, target.api_url_setting + ": " + parsed.error());
+  where = *parsed;
+  if (!where.tls) {
+    if (util::is_loopback_host(where.host)) {
+      spdlog::info("{}: using plain HTTP to {} (loopback)", target.name, where.host);
     } else {
-      spdlog::warn("synthflow: api_url uses plain HTTP to {}: the API key travels unencrypted",
-                   target.host);
+      spdlog::warn("{}: {} uses plain HTTP to {}: the credentials travel unencrypted", target.name,
+                   target.api_url_setting, where.host);
     }
   }
   outbound::client_options options;
-  options.target = target;
-  options.ca_file_setting = "synthflow.ca_file";
-  options.timeout = config.request_timeout;
-  options.ca_file = config.ca_file;
+  options.target = where;
+  options.ca_file_setting = target.ca_file_setting;
+  options.timeout = target.request_timeout;
+  options.ca_file = target.ca_file;
   auto client = outbound::make_http_client(options);
-  if (!client) return setup_failure(client.error());
+  if (!client) return setup_failure(target, client.error());
   return std::shared_ptr<http_client>(std::move(*client));
 }
 
-synthflow::api_settings settings_for(const config::synthflow_config& config,
-                                     const std::vector<config::number_config>& numbers,
-                                     const outbound::endpoint& target) {
-  synthflow::api_settings settings;
-  settings.base_path = target.base_path;
-  settings.workspace_id = config.workspace_id;
-  settings.api_key = config.api_key;
-  settings.secrets = secrets_of(config, numbers);
-  settings.retry = {config.max_attempts, config.initial_backoff, config.max_backoff};
-  return settings;
+// What every API's section holds alike: URL, CA file, deadline and back-off.
+template <class Section>
+provisioning_target target_for(const Section& config, const std::vector<config::number_config>& numbers,
+                               util::provisioned_api api, std::string name) {
+  provisioning_target target;
+  target.api = api;
+  target.api_url = config.api_url;
+  target.api_url_setting = name + ".api_url";
+  target.ca_file = config.ca_file;
+  target.ca_file_setting = name + ".ca_file";
+  target.request_timeout = config.request_timeout;
+  target.rounds = {0, config.initial_backoff, config.max_backoff};
+  target.name = std::move(name);
+  target.problem = check_config(config, numbers);
+  return target;
 }
 
 }  // namespace
 
-int run_provision_command(const config::service_config& service, bool dry_run, std::ostream& out) {
-  const config::synthflow_config& config = service.synthflow;
-  const std::vector<config::number_config> numbers = config::provisioned_numbers(service.numbers);
-  if (numbers.empty()) {
-    out << "synthflow: no numbers with an agent configured, nothing to provision\n";
-    return 0;
-  }
-  outbound::endpoint target;
-  auto client = make_client(config, numbers, target);
-  if (!client) {
-    out << "error: " << client.error().describe() << '\n';
-    return 1;
-  }
-  stop_signal stop;
-  const auto context_action = context_action_of(service);
-  auto settings = settings_for(config, numbers, target);
-  if (context_action) settings.secrets.push_back(context_action->token);
-  synthflow::synthflow_api api(**client, std::move(settings), stop);
-  auto report = synthflow::provision(api, config, numbers, dry_run, stop);
-  if (context_action && report.ok()) synthflow::provision_context_action(api, *context_action, dry_run, stop, report);
-  if (dry_run) out << "synthflow: dry run, nothing was written\n";
-  out << synthflow::format_report(report);
-  if (!report.ok()) spdlog::error("synthflow: provisioning failed: {}", report.failure_summary());
-  return report.ok() ? 0 : 1;
+provisioning_target synthflow_target(const config::synthflow_config& config,
+                                     const std::vector<config::number_config>& all_numbers,
+                                     std::optional<synthflow::context_action_settings> context_action) {
+  auto numbers = config::provisioned_numbers(all_numbers);
+  auto target = target_for(config, numbers, util::provisioned_api::synthflow, "synthflow");
+  target.reconcile = [config, numbers, context_action](http_client& client, const outbound::endpoint& where,
+                                                       bool dry_run, stop_signal& stop) {
+    synthflow::api_settings settings;
+    settings.base_path = where.base_path;
+    settings.workspace_id = config.workspace_id;
+    settings.api_key = config.api_key;
+    settings.secrets = secrets_of(config, numbers);
+    if (context_action) settings.secrets.push_back(context_action->token);
+    settings.retry = {config.max_attempts, config.initial_backoff, config.max_backoff};
+    synthflow::synthflow_api api(client, std::move(settings), stop);
+    auto report = synthflow::provision(api, config, numbers, dry_run, stop);
+    // The pre-call action goes on the agents, so only once they match.
+    if (context_action && report.ok()) synthflow::provision_context_action(api, *context_action, dry_run, stop, report);
+    return report;
+  };
+  return target;
 }
 
-background_provisioning::background_provisioning(
-    const config::service_config& config, readiness& readiness,
-    std::function<void(const std::string&)> on_permanent_failure, std::function<void()> on_succeeded,
-    std::function<void(const std::string&)> on_round_failed)
-    : config_(config.synthflow),
-      numbers_(config::provisioned_numbers(config.numbers)),
-      context_action_url_(context_action_of(config) ? context_action_of(config)->url : std::string()),
-      context_action_token_(config.context.token),
-      readiness_(readiness),
-      on_permanent_failure_(std::move(on_permanent_failure)),
-      on_succeeded_(std::move(on_succeeded)),
-      on_round_failed_(std::move(on_round_failed)) {}
+provisioning_target twilio_target(const config::twilio_config& twilio,
+                                  const std::vector<config::number_config>& numbers) {
+  auto target = target_for(twilio, numbers, util::provisioned_api::twilio, "twilio");
+  target.reconcile = [twilio, numbers](http_client& client, const outbound::endpoint& where, bool dry_run,
+                                       stop_signal& stop) {
+    twilio_api::api_settings settings;
+    settings.base_path = where.base_path;
+    settings.account_sid = twilio.account_sid;
+    // Twilio recommends API keys; the account's auth token is the fallback.
+    settings.credentials = twilio.api_key.empty() ? outbound::basic_auth{twilio.account_sid, twilio.auth_token}
+                                                  : outbound::basic_auth{twilio.api_key, twilio.api_secret};
+    settings.retry = {twilio.max_attempts, twilio.initial_backoff, twilio.max_backoff};
+    twilio_api::twilio_api api(client, std::move(settings), stop);
+    return twilio_api::provision(api, twilio, numbers, dry_run, stop);
+  };
+  return target;
+}
+
+std::vector<provisioning_target> provisioning_targets(const config::service_config& config) {
+  std::vector<provisioning_target> targets;
+  if (!config::provisioned_numbers(config.numbers).empty())
+    targets.push_back(synthflow_target(config.synthflow, config.numbers, context_action_of(config)));
+  if (config.twilio.manages_numbers() && !config.numbers.empty())
+    targets.push_back(twilio_target(config.twilio, config.numbers));
+  return targets;
+}
+
+int run_provision_command(const std::vector<provisioning_target>& targets, bool dry_run, std::ostream& out) {
+  if (targets.empty()) {
+    out << "no numbers configured, nothing to provision\n";
+    return 0;
+  }
+  provision_report all;
+  for (const auto& target : targets) {
+    outbound::endpoint where;
+    auto client = make_client(target, where);
+    if (!client) {
+      all.failures.push_back(client.error());
+      spdlog::error("{}: provisioning failed: {}", target.name, client.error().describe());
+      continue;
+    }
+    stop_signal stop;
+    auto report = target.reconcile(**client, where, dry_run, stop);
+    if (!report.ok()) spdlog::error("{}: provisioning failed: {}", target.name, report.failure_summary());
+    all.append(std::move(report));
+  }
+  if (dry_run) out << "dry run, nothing was written\n";
+  out << outbound::format_report(all);
+  return all.ok() ? 0 : 1;
+}
+
+int run_provision_command(const config::service_config& config, bool dry_run, std::ostream& out) {
+  return run_provision_command(provisioning_targets(config), dry_run, out);
+}
+
+// One target's thread and where it stands.
+struct background_provisioning::runner {
+  provisioning_target target;
+  std::string reason;  // why it is not done; empty once it succeeded
+  std::shared_ptr<http_client> client;
+  std::thread thread;
+};
+
+background_provisioning::background_provisioning(std::vector<provisioning_target> targets, readiness& readiness,
+                                                 callbacks events)
+    : readiness_(readiness), events_(std::move(events)) {
+  for (auto& target : targets) {
+    runners_.push_back(std::make_unique<runner>());
+    runners_.back()->target = std::move(target);
+    runners_.back()->reason = runners_.back()->target.name + " provisioning in progress";
+  }
+}
 
 background_provisioning::~background_provisioning() { stop(); }
 
 void background_provisioning::start() {
-  if (thread_.joinable()) return;
-  if (!config_.provision_on_start || numbers_.empty()) {
-    spdlog::info("synthflow: provisioning skipped ({})",
-                 numbers_.empty() ? "no numbers with an agent configured" : "provision_on_start is false");
+  std::lock_guard lock(mutex_);
+  if (runners_.empty()) {
+    spdlog::info("provisioning skipped (nothing to provision, or synthflow.provision_on_start is false)");
     readiness_.set_ready();
     return;
   }
-  readiness_.set_not_ready("synthflow provisioning in progress");
-  thread_ = std::thread([this] { run(); });
+  update_readiness();
+  for (auto& job : runners_) {
+    if (!job->thread.joinable()) job->thread = std::thread([this, &job = *job] { run(job); });
+  }
 }
 
 void background_provisioning::stop() {
   stop_.request_stop();
   {
     std::lock_guard lock(mutex_);
-    if (client_) client_->abort();
+    for (auto& job : runners_)
+      if (job->client) job->client->abort();
   }
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  for (auto& job : runners_) {
+    if (job->thread.joinable() && job->thread.get_id() != std::this_thread::get_id()) job->thread.join();
+  }
 }
 
-void background_provisioning::run() {
-  const auto give_up = [this](const std::string& message) {
-    spdlog::error("synthflow: provisioning failed permanently: {}", message);
-    readiness_.set_not_ready("synthflow provisioning failed: " + message);
-    if (on_permanent_failure_) on_permanent_failure_(message);
+void background_provisioning::update_readiness() {
+  std::string reasons;
+  for (const auto& job : runners_) {
+    if (!job->reason.empty()) reasons += (reasons.empty() ? "" : "; ") + job->reason;
+  }
+  if (reasons.empty()) {
+    readiness_.set_ready();
+  } else {
+    readiness_.set_not_ready(std::move(reasons));
+  }
+}
+
+void background_provisioning::run(runner& job) {
+  const auto& target = job.target;
+  const auto set_reason = [&](std::string reason) {
+    std::lock_guard lock(mutex_);
+    job.reason = std::move(reason);
+    update_readiness();
+  };
+  const auto give_up = [&](const std::string& message) {
+    spdlog::error("{}: provisioning failed permanently: {}", target.name, message);
+    set_reason(target.name + " provisioning failed: " + message);
+    if (events_.on_permanent_failure) events_.on_permanent_failure(target, message);
   };
 
-  outbound::endpoint target;
-  auto client = make_client(config_, numbers_, target);
+  outbound::endpoint where;
+  auto client = make_client(target, where);
   if (!client) return give_up(client.error().describe());
   {
     std::lock_guard lock(mutex_);
-    client_ = *client;
+    job.client = *client;
     if (stop_.stop_requested()) return;
   }
-  std::optional<synthflow::context_action_settings> context_action;
-  if (!context_action_url_.empty()) context_action = {context_action_url_, context_action_token_};
-  auto settings = settings_for(config_, numbers_, target);
-  if (context_action) settings.secrets.push_back(context_action->token);
-  synthflow::synthflow_api api(*client_, std::move(settings), stop_);
+  const auto jitter = outbound::default_jitter();
   // Rounds of the whole reconcile: each round already retried every call max_attempts times, so
   // what is left is an outage; keep trying, slower, until it ends or the service stops.
-  const outbound::retry_policy rounds{0, config_.initial_backoff, config_.max_backoff};
   for (unsigned round = 1;; ++round) {
-    auto report = synthflow::provision(api, config_, numbers_, false, stop_);
-    if (context_action && report.ok()) synthflow::provision_context_action(api, *context_action, false, stop_, report);
+    const auto report = target.reconcile(**client, where, false, stop_);
     if (stop_.stop_requested()) return;
     if (report.ok()) {
-      std::istringstream table(synthflow::format_report(report));
-      for (std::string line; std::getline(table, line);) spdlog::info("synthflow: {}", line);
-      readiness_.set_ready();
-      if (on_succeeded_) on_succeeded_();
+      std::istringstream table(outbound::format_report(report));
+      for (std::string line; std::getline(table, line);) spdlog::info("{}: {}", target.name, line);
+      set_reason({});
+      if (events_.on_succeeded) events_.on_succeeded(target);
       return;
     }
     if (report.has_permanent_failure()) return give_up(report.failure_summary());
-    const auto delay = outbound::backoff_delay(rounds, round, api.jitter());
-    spdlog::warn("synthflow: provisioning round {} failed: {}; next round in {} ms", round,
+    const auto delay = outbound::backoff_delay(target.rounds, round, jitter());
+    spdlog::warn("{}: provisioning round {} failed: {}; next round in {} ms", target.name, round,
                  report.failure_summary(), delay.count());
-    readiness_.set_not_ready("synthflow provisioning retrying after: " + report.failure_summary());
-    if (on_round_failed_) on_round_failed_(report.failure_summary());
+    set_reason(target.name + " provisioning retrying after: " + report.failure_summary());
+    if (events_.on_round_failed) events_.on_round_failed(target, report.failure_summary());
     if (!stop_.wait_for(delay)) return;
   }
 }

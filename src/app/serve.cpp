@@ -58,13 +58,19 @@ int run_serve(const config::service_config& config, const config_loader& reload)
   spdlog::info("twiml-redirect {} starting with config {}", kVersion, config::describe_config(config));
   for (const std::string& warning : config.warnings) spdlog::warn("config: {}", warning);
 
-  const bool provisions =
-      config.synthflow.provision_on_start && !config::provisioned_numbers(config.numbers).empty();
-  if (provisions) {
+  // Synthflow and Twilio, each on its own; provision_on_start governs both.
+  std::vector<provisioning_target> targets;
+  if (config.synthflow.provision_on_start) targets = provisioning_targets(config);
+  if (!targets.empty()) {
     if (auto problem = config::check_provisioning_inputs(config.synthflow, config.numbers)) {
       spdlog::critical("config error: {}", *problem);
       return kExitUsage;
     }
+    if (config.twilio.manages_numbers())
+      if (auto problem = config::check_twilio_provisioning_inputs(config.twilio)) {
+        spdlog::critical("config error: {}", *problem);
+        return kExitUsage;
+      }
   }
 
   if (config.twilio.auth_token.empty()) {
@@ -93,7 +99,7 @@ int run_serve(const config::service_config& config, const config_loader& reload)
                                        .public_url = config.twilio.public_url,
                                        .trusted_proxies = config.twilio.trusted_proxies});
   util::metrics metrics(router::paths(validator.public_path()));
-  metrics.set_provisioning_state(provisions ? util::provisioning_state::pending : util::provisioning_state::disabled);
+  for (const auto& target : targets) metrics.set_provisioning_state(target.api, util::provisioning_state::pending);
   // The one holder of the routing in force: every Twilio-called handler reads it, SIGHUP replaces it.
   const auto live = std::make_shared<routing::live_routes>(build_routes(config));
   metrics.set_configured_numbers(config.numbers.size());
@@ -131,21 +137,26 @@ int run_serve(const config::service_config& config, const config_loader& reload)
   reload_signals.async_wait(on_reload_signal);
 
   // Webhooks do not depend on provisioning, so it runs beside the server; /readyz tells which.
-  background_provisioning provisioning(config, ready_state, [&](const std::string& message) {
-    metrics.set_provisioning_state(util::provisioning_state::failed, message);
-    boost::asio::post(signals_context, [&, message] {
-      spdlog::critical("provisioning failed: {}; stopping", message);
+  background_provisioning::callbacks events;
+  events.on_permanent_failure = [&](const provisioning_target& target, const std::string& message) {
+    metrics.set_provisioning_state(target.api, util::provisioning_state::failed, message);
+    boost::asio::post(signals_context, [&, message, name = target.name] {
+      spdlog::critical("{} provisioning failed: {}; stopping", name, message);
       exit_code = kExitFailure;
       signals.cancel();
       ignored_signals.cancel();
       reload_signals.cancel();
     });
-  }, [&metrics] { metrics.set_provisioning_state(util::provisioning_state::succeeded); },
-     [&metrics](const std::string& message) {
-       // Still running, but the error shows while the outage lasts, not only after it is over.
-       metrics.set_provisioning_state(util::provisioning_state::running, message);
-     });
-  if (provisions) metrics.set_provisioning_state(util::provisioning_state::running);
+  };
+  events.on_succeeded = [&metrics](const provisioning_target& target) {
+    metrics.set_provisioning_state(target.api, util::provisioning_state::succeeded);
+  };
+  // Still running, but the error shows while the outage lasts, not only after it is over.
+  events.on_round_failed = [&metrics](const provisioning_target& target, const std::string& message) {
+    metrics.set_provisioning_state(target.api, util::provisioning_state::running, message);
+  };
+  for (const auto& target : targets) metrics.set_provisioning_state(target.api, util::provisioning_state::running);
+  background_provisioning provisioning(std::move(targets), ready_state, std::move(events));
   provisioning.start();
   // Logged last: once it appears, signals are handled and /readyz already tells the truth, so a
   // supervisor (or a test) that waits for this line may probe or stop the service at once.

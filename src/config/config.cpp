@@ -67,6 +67,20 @@ void move_deprecated_numbers(service_config& config) {
 void validate_across_keys(const service_config& config, const std::string& numbers_key) {
   if (config.twilio.require_signature && config.twilio.auth_token.empty())
     fail("twilio.require_signature", "is true but the TWILIO_AUTH_TOKEN environment variable is not set");
+  if (config.twilio.api_key.empty() != config.twilio.api_secret.empty())
+    fail(config.twilio.api_key.empty() ? "TWILIO_API_KEY (environment)" : "TWILIO_API_SECRET (environment)",
+         "is required with " + std::string(config.twilio.api_key.empty() ? "TWILIO_API_SECRET" : "TWILIO_API_KEY") +
+             " (an API key is its SID and its secret)");
+  if (config.twilio.manages_numbers()) {
+    if (config.twilio.account_sid.empty())
+      fail("twilio.account_sid", "is required when twilio.manage_numbers is true (or set TWILIO_ACCOUNT_SID)");
+    if (config.twilio.public_url.empty())
+      fail("twilio.public_url",
+           "is required when Twilio numbers are managed (twilio.manage_numbers, on by default with an account SID): "
+           "it is where VoiceUrl points (set PUBLIC_URL, or twilio.manage_numbers to false)");
+  }
+  if (config.twilio.max_backoff < config.twilio.initial_backoff)
+    fail("twilio.max_backoff_ms", "must not be less than twilio.initial_backoff_ms");
   if (config.synthflow.max_backoff < config.synthflow.initial_backoff)
     fail("synthflow.max_backoff_ms", "must not be less than synthflow.initial_backoff_ms");
   if (config.context.store == context_store::redis && config.context.redis_url.empty())
@@ -275,6 +289,13 @@ std::optional<std::string> check_provisioning_inputs(const synthflow_config& syn
       return "numbers[" + std::to_string(i) + "].trunk_pwd_env: environment variable " + number.trunk_pwd_env +
              " is not set";
   }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_twilio_provisioning_inputs(const twilio_config& twilio) {
+  if (twilio.api_key.empty() && twilio.auth_token.empty())
+    return "TWILIO_API_KEY and TWILIO_API_SECRET (environment), or TWILIO_AUTH_TOKEN: one is required when Twilio "
+           "numbers are managed (twilio.manage_numbers)";
   return std::nullopt;
 }
 

@@ -540,6 +540,21 @@ std::optional<std::string> check_twiml_url(const std::string& url) {
   return std::nullopt;
 }
 
+// A VoiceFallbackUrl: empty leaves the number's as it is.
+std::optional<std::string> check_fallback_url(const std::string& url) {
+  return url.empty() ? std::nullopt : check_twiml_url(url);
+}
+
+// "AC" and 32 hex digits: Twilio's account SID, part of every API path.
+std::optional<std::string> check_account_sid(const std::string& sid) {
+  const bool valid = sid.empty() || (sid.size() == 34 && sid.starts_with("AC") &&
+                                     std::all_of(sid.begin() + 2, sid.end(), [](char c) {
+                                       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+                                     }));
+  if (valid) return std::nullopt;
+  return "must be AC followed by 32 hexadecimal digits (the Account SID on the Twilio Console's home page)";
+}
+
 // The request target, which starts with '/', is appended to the public URL when signing.
 void drop_trailing_slashes(std::string& url) {
   while (url.ends_with('/')) url.pop_back();
@@ -662,6 +677,9 @@ const table& number_table() {
                {.key_check = check_variable_name,
                 .help = "fixed prompt variables `/call_context` answers for calls to this number, e.g. "
                         "`{\"business_name\": \"Acme\"}`"})
+          .add("voice_fallback_url", &number_config::voice_fallback_url,
+               {.check = check_fallback_url,
+                .help = "Twilio `VoiceFallbackUrl` of this number; empty: `twilio.voice_fallback_url`"})
           .build();
   return number;
 }
@@ -742,7 +760,38 @@ const table& twilio_table() {
                {.check = check_cidr, .help = "CIDRs whose `X-Forwarded-Proto`/`X-Forwarded-Host` are believed"})
           .add("auth_token", &twilio_config::auth_token,
                {.env = "TWILIO_AUTH_TOKEN", .secret = true,
-                .help = "Twilio auth token; when set, every webhook must carry a valid `X-Twilio-Signature`"})
+                .help = "Twilio auth token; when set, every webhook must carry a valid `X-Twilio-Signature`; "
+                        "with `twilio.account_sid`, the REST API credentials when no API key is set"})
+          .add("account_sid", &twilio_config::account_sid,
+               {.env = "TWILIO_ACCOUNT_SID", .check = check_account_sid,
+                .help = "the account that owns the numbers (`AC...`); turns on `twilio.manage_numbers` (`auto`)"})
+          .add("api_url", &twilio_config::api_url,
+               {.env = "TWILIO_API_URL", .check = check_api_url,
+                .help = "Twilio REST API base URL; a region's host, e.g. `https://api.dublin.ie1.twilio.com`, "
+                        "needs an API key of that region"})
+          .add_enum("manage_numbers", &twilio_config::manage_numbers,
+                    {{"auto", number_management::when_account_sid}, {"true", number_management::on},
+                     {"false", number_management::off}},
+                    {.help = "`provision` points each number's `VoiceUrl` at `public_url` + `/redirect_call` "
+                             "(method POST); `auto`: when `account_sid` is set"})
+          .add("voice_fallback_url", &twilio_config::voice_fallback_url,
+               {.check = check_fallback_url,
+                .help = "`VoiceFallbackUrl` (method POST) of every managed number; empty: left as it is"})
+          .add("api_key", &twilio_config::api_key,
+               {.env = "TWILIO_API_KEY", .secret = true,
+                .help = "Twilio API key SID (`SK...`) for the REST API, with `TWILIO_API_SECRET`; Twilio's recommendation"})
+          .add("api_secret", &twilio_config::api_secret,
+               {.env = "TWILIO_API_SECRET", .secret = true, .help = "the API key's secret"})
+          .add("ca_file", &twilio_config::ca_file,
+               {.help = "extra CA bundle (PEM) for the Twilio API; `SSL_CERT_FILE` works too"})
+          .add("request_timeout_ms", &twilio_config::request_timeout,
+               {.min = 100, .max = 600'000, .help = "deadline of each Twilio API call (connect, TLS, answer)"})
+          .add("max_attempts", &twilio_config::max_attempts,
+               {.min = 1, .max = 100, .help = "attempts per Twilio call on transient failures (timeouts, 429, 5xx)"})
+          .add("initial_backoff_ms", &twilio_config::initial_backoff,
+               {.min = 0, .max = 600'000, .help = "first retry delay of a Twilio call; doubles with jitter"})
+          .add("max_backoff_ms", &twilio_config::max_backoff,
+               {.min = 0, .max = 3'600'000, .help = "cap on the Twilio retry delay"})
           .build();
   return twilio;
 }
@@ -761,7 +810,7 @@ const table& synthflow_table() {
           .add("ca_file", &synthflow_config::ca_file,
                {.help = "extra CA bundle (PEM) for a private CA; `SSL_CERT_FILE` works too"})
           .add("provision_on_start", &synthflow_config::provision_on_start,
-               {.help = "`serve` provisions in the background at startup"})
+               {.help = "`serve` provisions in the background at startup (Synthflow, and Twilio's numbers when managed)"})
           .add("request_timeout_ms", &synthflow_config::request_timeout,
                {.min = 100, .max = 600'000, .help = "deadline of each Synthflow API call (connect, TLS, answer)"})
           .add("max_attempts", &synthflow_config::max_attempts,
@@ -809,7 +858,7 @@ const table& root_table() {
           .add("server", &service_config::server, server_table(), {.help = "the HTTP server"})
           .add("sip", &service_config::sip, sip_table(), {.help = "where Twilio dials Synthflow"})
           .add("log", &service_config::log, log_table(), {.help = "logging"})
-          .add("twilio", &service_config::twilio, twilio_table(), {.help = "Twilio's webhook requests"})
+          .add("twilio", &service_config::twilio, twilio_table(), {.help = "Twilio's webhook requests and REST API"})
           .add("synthflow", &service_config::synthflow, synthflow_table(), {.help = "Synthflow's API and provisioning"})
           .add("numbers", &service_config::numbers, number_table(),
                {.help = "your Twilio numbers: each one's call handling, and its Synthflow agent"})

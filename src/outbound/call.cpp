@@ -5,6 +5,7 @@
 #include <random>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "twiml_redirect/outbound/redact.hpp"
@@ -31,6 +32,20 @@ void throw_exception_from_error(const call_failure& error, const boost::source_l
 std::function<double()> default_jitter() {
   auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
   return [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
+}
+
+api_profile json_api_profile(std::string name, retry_policy retry, std::function<double()> jitter) {
+  api_profile profile;
+  profile.name = std::move(name);
+  profile.retry = retry;
+  if (profile.retry.max_attempts == 0) profile.retry.max_attempts = 1;
+  profile.jitter = jitter ? std::move(jitter) : default_jitter();
+  profile.check_success = [](const http_response& answer) -> std::optional<std::string> {
+    // 204 No Content has nothing to read.
+    if (answer.status == 204 || nlohmann::json::accept(answer.body)) return std::nullopt;
+    return "answer is not readable JSON";
+  };
+  return profile;
 }
 
 namespace {

@@ -29,18 +29,10 @@ std::string encode_component(std::string_view text) {
 
 // Synthflow's side of the retry loop: its error bodies, and JSON answers that must parse.
 outbound::api_profile synthflow_profile(const api_settings& settings) {
-  outbound::api_profile profile;
-  profile.name = "synthflow";
-  profile.retry = settings.retry;
-  if (profile.retry.max_attempts == 0) profile.retry.max_attempts = 1;
-  profile.jitter = settings.jitter ? settings.jitter : outbound::default_jitter();
+  auto profile = outbound::json_api_profile("synthflow", settings.retry, settings.jitter);
   profile.secrets = settings.secrets;
   profile.secrets.push_back(settings.api_key);
   profile.error_message = [](const outbound::http_response& answer) { return error_message_from_body(answer.body); };
-  profile.check_success = [](const outbound::http_response& answer) -> std::optional<std::string> {
-    if (answer.status == 204 || json::accept(answer.body)) return std::nullopt;
-    return "answer is not readable JSON";
-  };
   return profile;
 }
 

@@ -13,6 +13,7 @@ namespace {
 
 constexpr std::string_view kMethodLabels[] = {"GET", "POST", "HEAD", "other"};
 constexpr std::string_view kProvisioningLabels[] = {"disabled", "pending", "running", "succeeded", "failed"};
+constexpr std::string_view kProvisionedApiLabels[] = {"synthflow", "twilio"};
 constexpr std::size_t kMaxErrorLabel = 200;  // a label is not a log: bound what a scrape carries
 
 std::size_t method_index(std::string_view method) {
@@ -176,10 +177,11 @@ labelled_counter& metrics::counter(std::string name, std::string help, std::vect
   return *counters_.back();
 }
 
-void metrics::set_provisioning_state(provisioning_state state, std::string_view last_error) {
+void metrics::set_provisioning_state(provisioned_api api, provisioning_state state, std::string_view last_error) {
   std::lock_guard lock(mutex_);
-  provisioning_ = state;
-  if (!last_error.empty()) provisioning_error_ = valid_utf8(utf8_prefix(last_error, kMaxErrorLabel));
+  auto& which = provisioning_.at(static_cast<std::size_t>(api));
+  which.state = state;
+  if (!last_error.empty()) which.last_error = valid_utf8(utf8_prefix(last_error, kMaxErrorLabel));
 }
 
 std::string metrics::render() const {
@@ -290,17 +292,24 @@ std::string metrics::render() const {
                 read(sip_headers_omitted_));
 
   append_header(out, "twiml_redirect_provisioning_state", "gauge",
-                "Synthflow provisioning: 1 for the current state, 0 for the others.");
-  for (std::size_t state = 0; state < std::size(kProvisioningLabels); ++state) {
-    out += "twiml_redirect_provisioning_state{state=\"";
-    out += kProvisioningLabels[state];
-    out += static_cast<std::size_t>(provisioning_) == state ? "\"} 1\n" : "\"} 0\n";
+                "Provisioning of each API (Synthflow, Twilio): 1 for its current state, 0 for the others.");
+  for (std::size_t api = 0; api < provisioning_.size(); ++api) {
+    for (std::size_t state = 0; state < std::size(kProvisioningLabels); ++state) {
+      out += "twiml_redirect_provisioning_state{api=\"";
+      out += kProvisionedApiLabels[api];
+      out += "\",state=\"";
+      out += kProvisioningLabels[state];
+      out += static_cast<std::size_t>(provisioning_[api].state) == state ? "\"} 1\n" : "\"} 0\n";
+    }
   }
   append_header(out, "twiml_redirect_provisioning_last_error_info", "gauge",
-                "The last provisioning error, in the error label; absent until one happens.");
-  if (!provisioning_error_.empty()) {
-    out += "twiml_redirect_provisioning_last_error_info{error=";
-    append_label_value(out, provisioning_error_);
+                "The last provisioning error of each API, in the error label; absent until one happens.");
+  for (std::size_t api = 0; api < provisioning_.size(); ++api) {
+    if (provisioning_[api].last_error.empty()) continue;
+    out += "twiml_redirect_provisioning_last_error_info{api=\"";
+    out += kProvisionedApiLabels[api];
+    out += "\",error=";
+    append_label_value(out, provisioning_[api].last_error);
     out += "} 1\n";
   }
 

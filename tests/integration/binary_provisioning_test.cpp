@@ -111,11 +111,11 @@ TEST(BinaryServe, LastErrorShowsWhileTransientFailuresLast) {
   EXPECT_TRUE(wait_until(
       [&] {
         metrics = http_get(port, "/metrics").body();
-        return metrics.find("twiml_redirect_provisioning_last_error_info{error=") != std::string::npos;
+        return metrics.find("twiml_redirect_provisioning_last_error_info{api=\"synthflow\",error=") != std::string::npos;
       },
       10s, "the last error in /metrics during the outage"))
       << metrics;
-  EXPECT_NE(metrics.find("twiml_redirect_provisioning_state{state=\"running\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("twiml_redirect_provisioning_state{api=\"synthflow\",state=\"running\"} 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("503"), std::string::npos) << metrics;
   EXPECT_EQ(http_get(port, "/readyz").result_int(), 503u);
   child.send_signal(SIGTERM);
@@ -147,7 +147,7 @@ TEST(BinaryServe, ReadyzTurnsReadyOnceProvisioned) {
       << child.output();
   EXPECT_EQ(fake.writes().size(), 2u);
   const std::string metrics = http_get(port, "/metrics").body();
-  EXPECT_NE(metrics.find("twiml_redirect_provisioning_state{state=\"succeeded\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("twiml_redirect_provisioning_state{api=\"synthflow\",state=\"succeeded\"} 1"), std::string::npos) << metrics;
   child.send_signal(SIGTERM);
   EXPECT_EQ(child.wait_for_exit(5s), 0);
   EXPECT_EQ(child.output().find(kApiKey), std::string::npos);

@@ -47,7 +47,7 @@ TEST(MetricsEndpoint, CountsWhatTheServerAnswered) {
   // The scrape itself is the one request in flight while it renders.
   EXPECT_TRUE(has_line(text, "twiml_redirect_http_requests_in_flight 1"));
   EXPECT_TRUE(has_line(text, "twiml_redirect_http_connections_open 1"));
-  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{state="disabled"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="synthflow",state="disabled"} 1)"));
   EXPECT_NE(text.find("twiml_redirect_build_info{version=\"" TWIML_REDIRECT_VERSION_TEXT "\""), std::string::npos);
 
   // The scrape counts too, once answered.
@@ -74,7 +74,7 @@ TEST(MetricsEndpoint, MalformedRequestsAndProvisioningShow) {
     bad.send("NOT HTTP AT ALL\r\n\r\n");
     EXPECT_EQ(bad.read_response().result_int(), 400u);
   }
-  server.metrics().set_provisioning_state(util::provisioning_state::failed, "HTTP 401 from Synthflow");
+  server.metrics().set_provisioning_state(util::provisioned_api::synthflow, util::provisioning_state::failed, "HTTP 401 from Synthflow");
   server.metrics().count_signature_failure();
   // The 400 was counted on whichever thread took that connection: wait for it, boundedly.
   std::string text;
@@ -86,8 +86,8 @@ TEST(MetricsEndpoint, MalformedRequestsAndProvisioningShow) {
       5s, "the 400 to be counted"));
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_http_requests_total{route="other",method="other",status="400"} 1)"))
       << text;
-  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{state="failed"} 1)"));
-  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_last_error_info{error="HTTP 401 from Synthflow"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="synthflow",state="failed"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_last_error_info{api="synthflow",error="HTTP 401 from Synthflow"} 1)"));
   EXPECT_TRUE(has_line(text, "twiml_redirect_signature_failures_total 1"));
 }
 

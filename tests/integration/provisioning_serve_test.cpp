@@ -1,5 +1,6 @@
 // serve's background provisioning, observed through app::readiness: not ready (with the reason)
-// until Synthflow matches, ready after; a permanent failure is reported once; stop() is prompt.
+// until Synthflow (and Twilio, when managed) match, ready after; a permanent failure is reported
+// once; stop() is prompt.
 
 #include <atomic>
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fake_synthflow.hpp"
+#include "support/fake_twilio.hpp"
 #include "support/synthflow_test_helpers.hpp"
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/app/provisioning.hpp"
@@ -41,6 +43,17 @@ class ProvisioningServe : public ::testing::Test {
     return false;
   }
 
+  // serve's runner for the fixture's Synthflow config alone; `on_permanent_failure` gets the message.
+  app::background_provisioning runner_for(std::function<void(const std::string&)> on_permanent_failure) {
+    app::background_provisioning::callbacks events;
+    events.on_permanent_failure = [on_permanent_failure](const app::provisioning_target&, const std::string& message) {
+      on_permanent_failure(message);
+    };
+    std::vector<app::provisioning_target> targets;
+    if (config_.synthflow.provision_on_start) targets = app::provisioning_targets(config_);
+    return app::background_provisioning(std::move(targets), readiness_, std::move(events));
+  }
+
   std::string reasons() const {
     std::string all;
     for (const auto& r : reasons_) all += "[" + r + "] ";
@@ -64,7 +77,7 @@ TEST_F(ProvisioningServe, ReadinessIsNotReadyWithTheReasonThenReady) {
   fake_.add_fault(outage);
 
   std::atomic<int> permanent{0};
-  app::background_provisioning runner(config_, readiness_, [&](const std::string&) { ++permanent; });
+  auto runner = runner_for([&](const std::string&) { ++permanent; });
   runner.start();
   EXPECT_FALSE(readiness_.get().ready);
   ASSERT_TRUE(wait_for([](const auto& s) { return s.reason.find("HTTP 503") != std::string::npos; }))
@@ -77,11 +90,38 @@ TEST_F(ProvisioningServe, ReadinessIsNotReadyWithTheReasonThenReady) {
   EXPECT_NE(reasons_.front().find("synthflow provisioning"), std::string::npos) << reasons();
 }
 
+TEST_F(ProvisioningServe, ReadinessWaitsForTwilioTooAndNamesIt) {
+  fake_twilio twilio;
+  twilio.seed_number("+15550001111");
+  fake_fault outage;
+  outage.times = 2;  // Twilio's first round (two attempts) fails; Synthflow's goes through
+  twilio.server().add_fault(outage);
+  config_.twilio.account_sid = twilio.options().account_sid;
+  config_.twilio.api_url = twilio.api_url();
+  config_.twilio.public_url = "https://voice.example.com";
+  config_.twilio.auth_token = twilio.options().auth_token;
+  config_.twilio.max_attempts = 2;
+  config_.twilio.initial_backoff = 200ms;  // long enough between rounds to observe the reason
+  std::atomic<int> permanent{0};
+  auto runner = runner_for([&](const std::string&) { ++permanent; });
+  runner.start();
+  ASSERT_TRUE(wait_for([](const auto& s) {
+    return s.reason.starts_with("twilio provisioning retrying after: ") && s.reason.find("HTTP 503") != std::string::npos;
+  })) << reasons();
+  EXPECT_FALSE(readiness_.get().ready);
+  ASSERT_TRUE(wait_for([](const auto& s) { return s.ready; })) << reasons();
+  EXPECT_EQ(permanent.load(), 0);
+  EXPECT_EQ(twilio.number("+15550001111")["voice_url"], "https://voice.example.com/redirect_call");
+  EXPECT_EQ(fake_.writes().size(), 2u);
+  runner.stop();
+  EXPECT_EQ(capture_.text().find(twilio.options().auth_token), std::string::npos);
+}
+
 TEST_F(ProvisioningServe, PermanentFailureIsReportedOnce) {
   config_.synthflow.api_key = "sk-live-WRONG-KEY-ffff0000";
   std::mutex mutex;
   std::vector<std::string> messages;
-  app::background_provisioning runner(config_, readiness_, [&](const std::string& message) {
+  auto runner = runner_for([&](const std::string& message) {
     std::lock_guard lock(mutex);
     messages.push_back(message);
   });
@@ -101,7 +141,7 @@ TEST_F(ProvisioningServe, StopCancelsAHungRequestPromptly) {
   fake_fault hang;
   hang.what = fake_fault::kind::hang;
   fake_.add_fault(hang);
-  app::background_provisioning runner(config_, readiness_, [](const std::string&) {});
+  auto runner = runner_for([](const std::string&) {});
   runner.start();
   const auto end = clock_type::now() + 5s;
   while (fake_.calls().empty() && clock_type::now() < end) std::this_thread::sleep_for(2ms);
@@ -120,7 +160,7 @@ TEST_F(ProvisioningServe, TransientFailuresKeepRetryingUntilTheyEnd) {
   outage.path_prefix = "/numbers/";
   outage.times = 6;
   fake_.add_fault(outage);
-  app::background_provisioning runner(config_, readiness_, [](const std::string&) { FAIL(); });
+  auto runner = runner_for([](const std::string&) { FAIL(); });
   runner.start();
   ASSERT_TRUE(wait_for([](const auto& s) { return s.ready; })) << reasons();
   const auto lines = fake_.call_lines();
@@ -129,7 +169,7 @@ TEST_F(ProvisioningServe, TransientFailuresKeepRetryingUntilTheyEnd) {
 
 TEST_F(ProvisioningServe, ProvisionOnStartFalseIsReadyAtOnceWithoutCalls) {
   config_.synthflow.provision_on_start = false;
-  app::background_provisioning runner(config_, readiness_, [](const std::string&) {});
+  auto runner = runner_for([](const std::string&) {});
   runner.start();
   EXPECT_TRUE(readiness_.get().ready);
   runner.stop();

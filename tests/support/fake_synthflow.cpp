@@ -6,51 +6,16 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
-#include <thread>
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
-
-#include "support/test_tls.hpp"
 
 namespace twiml_redirect::test {
 
-namespace net = boost::asio;
-namespace ssl = boost::asio::ssl;
-namespace beast = boost::beast;
-namespace http = boost::beast::http;
-using tcp = boost::asio::ip::tcp;
 using nlohmann::json;
 
 namespace {
 
-constexpr auto kUseTuple = net::as_tuple(net::use_awaitable);
-
 std::string slug_of(std::string_view e164) {
   if (!e164.empty() && e164.front() == '+') e164.remove_prefix(1);
   return std::string(e164);
-}
-
-std::map<std::string, std::string> parse_query(std::string_view query) {
-  std::map<std::string, std::string> out;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    out[std::string(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return out;
 }
 
 std::size_t query_number(const std::map<std::string, std::string>& query, const std::string& key,
@@ -71,124 +36,18 @@ bool is_e164(const std::string& text) {
 
 }  // namespace
 
-fake_fault fake_fault::from_json(const json& spec) {
-  fake_fault fault;
-  fault.method = spec.value("method", "");
-  fault.path_prefix = spec.value("path", "");
-  fault.times = spec.value("times", 1u);
-  const auto kind = spec.value("kind", "status");
-  if (kind == "hang") fault.what = kind::hang;
-  else if (kind == "truncated_json") fault.what = kind::truncated_json;
-  else if (kind == "close") fault.what = kind::close;
-  else if (kind == "status") fault.what = kind::status;
-  else throw std::invalid_argument("unknown fault kind " + kind);
-  fault.status = spec.value("status", 503u);
-  fault.body = spec.value("body", fault.body);
-  fault.retry_after = spec.value("retry_after", "");
-  return fault;
-}
-
 struct fake_synthflow::impl {
-  struct reply {
-    enum class action { answer, hang, close } what = action::answer;
-    unsigned status = 200;
-    std::string body;
-    std::string retry_after;
-  };
+  using reply = fake_reply;
 
-  explicit impl(fake_synthflow_options opts) : options(std::move(opts)), acceptor(ioc) {
-    if (options.tls) {
-      if (options.cert_dir.empty()) options.cert_dir = make_temp_dir("fake-synthflow-pki");
-      pki = make_test_pki(options.cert_dir);
-      tls.emplace(ssl::context::tls_server);
-      tls->use_certificate_chain_file(pki.server_cert.string());
-      tls->use_private_key_file(pki.server_key.string(), ssl::context::pem);
-    }
-    const tcp::endpoint where(net::ip::make_address(options.host), options.port);
-    acceptor.open(where.protocol());
-    acceptor.set_option(net::socket_base::reuse_address(true));
-    acceptor.bind(where);
-    acceptor.listen();
-    port = acceptor.local_endpoint().port();
-    net::co_spawn(ioc, accept_loop(), net::detached);
-    thread = std::thread([this] { ioc.run(); });
-  }
-
-  void stop() {
-    std::lock_guard lock(stop_mutex);
-    if (!thread.joinable()) return;
-    ioc.stop();
-    thread.join();
-    // Closed only now, from this thread: after stop() nothing listens and connects are refused.
-    beast::error_code ignored;
-    acceptor.close(ignored);
-  }
-
-  net::awaitable<void> accept_loop() {
-    for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
-      if (ec == net::error::operation_aborted) co_return;
-      if (ec) continue;
-      if (tls) {
-        net::co_spawn(ioc, tls_session(beast::tcp_stream(std::move(socket))), net::detached);
-      } else {
-        net::co_spawn(ioc, plain_session(beast::tcp_stream(std::move(socket))), net::detached);
-      }
-    }
-  }
-
-  net::awaitable<void> plain_session(beast::tcp_stream stream) {
-    const bool closed_cleanly = co_await serve(stream);
-    if (closed_cleanly) {
-      beast::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    }
-  }
-
-  net::awaitable<void> tls_session(beast::tcp_stream stream) {
-    beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), *tls);
-    beast::get_lowest_layer(secure).expires_after(std::chrono::seconds(30));
-    auto [ec] = co_await secure.async_handshake(ssl::stream_base::server, kUseTuple);
-    if (ec) co_return;  // e.g. the client refused our certificate
-    if (co_await serve(secure)) {
-      beast::get_lowest_layer(secure).expires_after(std::chrono::seconds(2));
-      co_await secure.async_shutdown(kUseTuple);
-    }
-  }
-
-  // Serves requests until the client closes; true when the connection should be shut down politely.
-  template <class Stream>
-  net::awaitable<bool> serve(Stream& stream) {
-    beast::flat_buffer buffer;
-    for (;;) {
-      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(1 << 20);
-      auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, kUseTuple);
-      if (read_ec) co_return false;
-      auto request = parser.release();
-      auto answer = handle(request);
-      if (answer.what == reply::action::hang) {
-        // Never answer; the client's deadline must end this. Stopping the fake frees us.
-        beast::get_lowest_layer(stream).expires_never();
-        net::steady_timer forever(co_await net::this_coro::executor);
-        forever.expires_after(std::chrono::hours(1));
-        co_await forever.async_wait(kUseTuple);
-        co_return false;
-      }
-      if (answer.what == reply::action::close) co_return false;
-      http::response<http::string_body> response{static_cast<http::status>(answer.status), request.version()};
-      response.set(http::field::server, "fake-synthflow");
-      response.set(http::field::content_type, "application/json");
-      if (!answer.retry_after.empty()) response.set(http::field::retry_after, answer.retry_after);
-      response.body() = std::move(answer.body);
-      response.keep_alive(request.keep_alive());
-      response.prepare_payload();
-      const bool keep_alive = response.keep_alive();
-      auto [write_ec, written] = co_await http::async_write(stream, response, kUseTuple);
-      if (write_ec) co_return false;
-      if (!keep_alive) co_return true;
-    }
+  explicit impl(fake_synthflow_options opts) : options(std::move(opts)) {
+    fake_server_options server_options{options.host, options.port, options.tls, options.cert_dir, options.base_path,
+                                       "fake-synthflow"};
+    server = std::make_unique<fake_api_server>(
+        server_options, [this](const fake_request& request) { return handle(request); },
+        [this] {
+          std::lock_guard lock(mutex);
+          return state_locked();
+        });
   }
 
   // ---- the API ----------------------------------------------------------------------------
@@ -207,10 +66,10 @@ struct fake_synthflow::impl {
   }
 
   reply error(unsigned status, const std::string& message, bool agent_endpoint = false) const {
-    return {reply::action::answer, status, error_body(status, message, agent_endpoint).dump(), {}};
+    return {status, error_body(status, message, agent_endpoint).dump()};
   }
 
-  static reply ok(const json& body) { return {reply::action::answer, 200, body.dump(), {}}; }
+  static reply ok(const json& body) { return {200, body.dump()}; }
 
   json public_number(const json& stored) const {
     json out = json::object();
@@ -502,72 +361,14 @@ struct fake_synthflow::impl {
     return error(404, "Not Found");
   }
 
-  reply handle_inspection(const std::string& method, const std::string& path, const std::string& raw_body) {
-    if (path == "/__calls" && method == "GET") {
-      json list = json::array();
-      for (const auto& call : calls) {
-        list.push_back({{"method", call.method}, {"path", call.path}, {"target", call.target}});
-      }
-      return ok(list);
-    }
-    if (path == "/__calls" && method == "DELETE") {
-      calls.clear();
-      return ok({{"status", "ok"}});
-    }
-    if (path == "/__state" && method == "GET") return ok(state_locked());
-    if (path == "/__faults" && method == "POST") {
-      try {
-        faults.push_back(fake_fault::from_json(json::parse(raw_body)));
-      } catch (const std::exception& e) {
-        return error(400, std::string("bad fault: ") + e.what());
-      }
-      return ok({{"status", "ok"}});
-    }
-    return error(404, "Not Found");
-  }
-
-  reply handle(const http::request<http::string_body>& request) {
-    const std::string method(request.method_string());
-    const std::string target(request.target());
-    const auto q = target.find('?');
-    const std::string path = target.substr(0, q);
-    const auto query = parse_query(q == std::string::npos ? std::string_view{} : std::string_view(target).substr(q + 1));
-
+  reply handle(const fake_request& request) {
     std::lock_guard lock(mutex);
-    if (path.rfind("/__", 0) == 0) return handle_inspection(method, path, request.body());
-    calls.push_back({method, path, target, request.body(), std::chrono::steady_clock::now()});
-
-    const bool under_base = path.rfind(options.base_path, 0) == 0;
-    const std::string rel = under_base ? path.substr(options.base_path.size()) : path;
-
-    std::optional<fake_fault> fault;
-    for (auto it = faults.begin(); it != faults.end(); ++it) {
-      if ((it->method.empty() || it->method == method) && rel.rfind(it->path_prefix, 0) == 0) {
-        fault = *it;
-        if (--it->times == 0) faults.erase(it);
-        break;
-      }
-    }
-    if (fault && fault->what == fake_fault::kind::status) {
-      return {reply::action::answer, fault->status, fault->body, fault->retry_after};
-    }
-    if (fault && fault->what == fake_fault::kind::hang) return {reply::action::hang, 0, {}, {}};
-    if (fault && fault->what == fake_fault::kind::close) return {reply::action::close, 0, {}, {}};
-
-    const auto authorization = std::string(request[http::field::authorization]);
     const bool authorized = options.api_key.empty()
-                                ? authorization.rfind("Bearer ", 0) == 0 && authorization.size() > 7
-                                : authorization == "Bearer " + options.api_key;
+                                ? request.authorization.rfind("Bearer ", 0) == 0 && request.authorization.size() > 7
+                                : request.authorization == "Bearer " + options.api_key;
     if (!authorized) return error(401, "Invalid API key");
-    if (!under_base) return error(404, "Not Found");
-
-    auto answer = handle_request(method, rel, query, request.body());
-    if (fault && fault->what == fake_fault::kind::truncated_json) {
-      // The work is done, only the answer is cut: what a dropped proxy connection looks like.
-      answer.status = 200;
-      answer.body.resize(answer.body.size() / 2);
-    }
-    return answer;
+    if (!request.under_base) return error(404, "Not Found");
+    return handle_request(request.method, request.path, request.query, request.body);
   }
 
   json state_locked() const {
@@ -590,23 +391,14 @@ struct fake_synthflow::impl {
   }
 
   fake_synthflow_options options;
-  tls_files pki;
-  net::io_context ioc;
-  std::optional<ssl::context> tls;
-  tcp::acceptor acceptor;
-  std::uint16_t port = 0;
-  std::thread thread;
-  std::mutex stop_mutex;
-
   mutable std::mutex mutex;  // everything below
-  std::vector<recorded_call> calls;
-  std::vector<fake_fault> faults;
   std::map<std::string, json> numbers;     // by slug
   std::map<std::string, json> assistants;  // by model_id
   std::vector<std::string> order;          // model_ids in creation order
   unsigned long long next_id = 0;
   std::map<std::string, json> actions;                   // custom actions by action_id
   std::map<std::string, std::vector<std::string>> attached;  // model_id -> attached action_ids
+  std::unique_ptr<fake_api_server> server;  // last: it calls into the state above until stopped
 };
 
 fake_synthflow::fake_synthflow(fake_synthflow_options options)
@@ -614,51 +406,25 @@ fake_synthflow::fake_synthflow(fake_synthflow_options options)
 
 fake_synthflow::~fake_synthflow() { stop(); }
 
-void fake_synthflow::stop() { impl_->stop(); }
+void fake_synthflow::stop() { impl_->server->stop(); }
 
-std::uint16_t fake_synthflow::port() const { return impl_->port; }
+std::uint16_t fake_synthflow::port() const { return impl_->server->port(); }
 
-std::string fake_synthflow::api_url() const {
-  const bool v6 = impl_->options.host.find(':') != std::string::npos;
-  const auto host = v6 ? "[" + impl_->options.host + "]" : impl_->options.host;
-  return std::string(impl_->options.tls ? "https" : "http") + "://" + host + ":" +
-         std::to_string(impl_->port) + impl_->options.base_path;
-}
+std::string fake_synthflow::api_url() const { return impl_->server->url(); }
 
-std::filesystem::path fake_synthflow::ca_file() const { return impl_->pki.ca_cert; }
+std::filesystem::path fake_synthflow::ca_file() const { return impl_->server->ca_file(); }
 
 const fake_synthflow_options& fake_synthflow::options() const { return impl_->options; }
 
-void fake_synthflow::add_fault(fake_fault fault) {
-  std::lock_guard lock(impl_->mutex);
-  impl_->faults.push_back(std::move(fault));
-}
+void fake_synthflow::add_fault(fake_fault fault) { impl_->server->add_fault(std::move(fault)); }
 
-std::vector<recorded_call> fake_synthflow::calls() const {
-  std::lock_guard lock(impl_->mutex);
-  return impl_->calls;
-}
+std::vector<recorded_call> fake_synthflow::calls() const { return impl_->server->calls(); }
 
-std::vector<recorded_call> fake_synthflow::writes() const {
-  auto all = calls();
-  std::erase_if(all, [](const recorded_call& c) { return c.method == "GET" || c.method == "HEAD"; });
-  return all;
-}
+std::vector<recorded_call> fake_synthflow::writes() const { return impl_->server->writes(); }
 
-std::vector<std::string> fake_synthflow::call_lines() const {
-  std::vector<std::string> lines;
-  const auto& base = impl_->options.base_path;
-  for (const auto& call : calls()) {
-    const auto rel = call.path.rfind(base, 0) == 0 ? call.path.substr(base.size()) : call.path;
-    lines.push_back(call.method + " " + rel);
-  }
-  return lines;
-}
+std::vector<std::string> fake_synthflow::call_lines() const { return impl_->server->call_lines(); }
 
-void fake_synthflow::clear_calls() {
-  std::lock_guard lock(impl_->mutex);
-  impl_->calls.clear();
-}
+void fake_synthflow::clear_calls() { impl_->server->clear_calls(); }
 
 void fake_synthflow::seed_number(const std::string& e164, const std::string& friendly_name) {
   std::lock_guard lock(impl_->mutex);

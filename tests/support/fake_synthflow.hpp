@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/fake_api_server.hpp"
+
 namespace twiml_redirect::test {
 
 struct fake_synthflow_options {
@@ -27,34 +29,6 @@ struct fake_synthflow_options {
   bool assistant_as_object = false;   // GET /assistants/{id} with "assistants" as an object
   unsigned unknown_number_status = 404;  // what GET /numbers/{unknown} answers: 404 or 400
   bool gateway_errors = false;        // errors as {"error","message"} instead of {"detail"}
-};
-
-struct recorded_call {
-  std::string method;  // "GET"
-  std::string path;    // without the query, base path included: "/v2/numbers/1555"
-  std::string target;  // with the query
-  std::string body;
-  std::chrono::steady_clock::time_point at;
-};
-
-// One injected fault, applied to the next `times` requests that match.
-struct fake_fault {
-  enum class kind {
-    status,          // answer `status` with `body` (and Retry-After when set)
-    hang,            // read the request, never answer
-    truncated_json,  // a 200 whose JSON body is cut in half (Content-Length matches)
-    close,           // close the connection without answering
-  };
-  std::string method;       // empty: any
-  std::string path_prefix;  // matched after the base path, e.g. "/numbers/"; empty: any
-  unsigned times = 1;
-  kind what = kind::status;
-  unsigned status = 503;
-  std::string body = R"({"detail":"Service Unavailable"})";
-  std::string retry_after;
-
-  // From the POST /__faults JSON: {"method","path","times","kind","status","body","retry_after"}.
-  static fake_fault from_json(const nlohmann::json& spec);
 };
 
 class fake_synthflow {

@@ -78,12 +78,17 @@ constexpr std::string_view kEveryKey = R"({
             "max_connections":50,"header_limit_bytes":4096,"body_limit_bytes":2048},
   "sip":{"target":"sip.eu.synthflow.ai:32681","x_ei":"tokens","headers":{"X-Tenant":"acme","X-City":"{FromCity}"}},
   "log":{"level":"debug","format":"json","access_log":false},
-  "twilio":{"require_signature":true,"public_url":"https://example.com/voice/","trusted_proxies":["10.0.0.0/8","::1"]},
+  "twilio":{"require_signature":true,"public_url":"https://example.com/voice/","trusted_proxies":["10.0.0.0/8","::1"],
+            "account_sid":"AC0123456789abcdef0123456789abcdef","api_url":"https://api.dublin.ie1.twilio.com",
+            "manage_numbers":"true","voice_fallback_url":"https://fallback.example.com/twiml?x=1",
+            "ca_file":"/tmp/twilio-ca.pem","request_timeout_ms":2500,"max_attempts":3,"initial_backoff_ms":100,
+            "max_backoff_ms":1000},
   "synthflow":{"api_url":"https://api.eu.synthflow.ai/v2","workspace_id":"W1","ca_file":"/tmp/ca.pem",
                "provision_on_start":false,"request_timeout_ms":2500,"max_attempts":3,"initial_backoff_ms":100,
                "max_backoff_ms":1000},
   "numbers":[{"phone_number":"+14155550100","friendly_name":"Front desk","trunk_username":"trunk",
               "trunk_pwd_env":"TRUNK_PWD_MAIN","termination_uri":"pbx.example.com",
+              "voice_fallback_url":"https://fallback.example.com/desk",
               "agent":{"name":"Reception","prompt":"Be kind","greeting_message":"Hi","llm":"gpt-4.1",
                        "language":"en-US","voice_id":"v1","voice_engine_version":"2.1",
                        "extra":{"timezone":"Europe/Berlin","nested":{"a":[1,2]}}},
@@ -123,7 +128,8 @@ json without_nulls(const json& value) {
 
 const std::map<std::string, std::string> kSecretEnv = {
     {"TWILIO_AUTH_TOKEN", "tw-secret-4711"}, {"SYNTHFLOW_API_KEY", "sf-secret-0815"}, {"TRUNK_PWD_MAIN", "trunk-secret-42"},
-    {"CALL_CONTEXT_TOKEN", "ctx-secret-1234"}, {"CALL_CONTEXT_REDIS_PASSWORD", "redis-secret-99"}};
+    {"CALL_CONTEXT_TOKEN", "ctx-secret-1234"}, {"CALL_CONTEXT_REDIS_PASSWORD", "redis-secret-99"},
+    {"TWILIO_API_KEY", "SK-secret-1234"},    {"TWILIO_API_SECRET", "tw-api-secret-5678"}};
 
 TEST(ConfigSchema, FileKeysAreExactlyTheListedOnes) {
   ASSERT_EQ(error_of(std::string(kEveryKey), kSecretEnv), "");
@@ -154,6 +160,8 @@ TEST(ConfigSchema, FullyPopulatedDocumentRoundTripsThroughDescribe) {
   // What describe adds (secrets) or normalises (the public URL's trailing slash) aside, the
   // description is the document: every key was read into the member its row names.
   described["twilio"].erase("auth_token");
+  described["twilio"].erase("api_key");
+  described["twilio"].erase("api_secret");
   described["synthflow"].erase("api_key");
   described["numbers"][0].erase("trunk_pwd");
   described["context"].erase("token");
@@ -294,7 +302,7 @@ TEST(ConfigSchema, DescribeNeverShowsASecret) {
     EXPECT_EQ(described.at(json::json_pointer(pointer)), "<redacted>") << pointer;
     ++secrets;
   }
-  EXPECT_EQ(secrets, 5);
+  EXPECT_EQ(secrets, 7);  // Twilio token, API key and secret; Synthflow key; trunk password; context token and Redis password
 }
 
 TEST(ConfigSchema, NumberVariablesAreFixedStringsWithTheirOwnNames) {

@@ -302,7 +302,31 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"sip":{"headers":{"X-Foo":"1"}},"numbers":[{"phone_number":"+14155550100","sip":{"headers":{"X-foo":"2"}}}]})", {},
                  "numbers[0].sip.headers.X-foo: is the same SIP header as X-Foo (header names ignore case)"},
         bad_case{R"({"numbers":[{"phone_number":"+14155550100","sip":{"x_ei":"E"}}]})", {},
-                 "numbers[0].sip.x_ei: must be \"call_sid\" or \"tokens\" (got \"E\")"}),
+                 "numbers[0].sip.x_ei: must be \"call_sid\" or \"tokens\" (got \"E\")"},
+        bad_case{R"({"twilio":{"api_secret":"in-the-file"}})", {}, "twilio.api_secret: is not a known key"},
+        // Twilio's REST API.
+        bad_case{R"({"twilio":{"account_sid":"AC123"}})", {},
+                 "twilio.account_sid: must be AC followed by 32 hexadecimal digits (the Account SID on the Twilio "
+                 "Console's home page)"},
+        bad_case{R"({"twilio":{"manage_numbers":"yes"}})", {},
+                 "twilio.manage_numbers: must be one of auto, true, false (got \"yes\")"},
+        bad_case{R"({"twilio":{"voice_fallback_url":"fallback.example.com"}})", {},
+                 "twilio.voice_fallback_url: must be an absolute http:// or https:// URL"},
+        bad_case{R"({"twilio":{"api_url":"https://api.twilio.com?x=1"}})", {},
+                 "twilio.api_url: must not have a query or fragment"},
+        bad_case{R"({"twilio":{"account_sid":"AC0123456789abcdef0123456789abcdef"}})", {},
+                 "twilio.public_url: is required when Twilio numbers are managed (twilio.manage_numbers, on by "
+                 "default with an account SID): it is where VoiceUrl points (set PUBLIC_URL, or "
+                 "twilio.manage_numbers to false)"},
+        bad_case{"{}", {{"TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"}},
+                 "twilio.public_url: is required when Twilio numbers are managed (twilio.manage_numbers, on by "
+                 "default with an account SID): it is where VoiceUrl points (set PUBLIC_URL, or "
+                 "twilio.manage_numbers to false)"},
+        bad_case{R"({"twilio":{"manage_numbers":"true","public_url":"https://voice.example.com"}})", {},
+                 "twilio.account_sid: is required when twilio.manage_numbers is true (or set TWILIO_ACCOUNT_SID)"},
+        bad_case{"{}", {{"TWILIO_API_KEY", "SKabc"}},
+                 "TWILIO_API_SECRET (environment): is required with TWILIO_API_KEY (an API key is its SID and its "
+                 "secret)"}),
     [](const ::testing::TestParamInfo<bad_case>& info) { return "case" + std::to_string(info.index); });
 
 TEST(Config, NotJsonNamesTheProblem) {
@@ -358,6 +382,31 @@ TEST(Config, ProvisioningInputsAreCheckedSeparately) {
   config.synthflow.workspace_id.clear();
   EXPECT_EQ(check_provisioning_inputs(config.synthflow, config.numbers),
             "synthflow.workspace_id: is required when a number has an agent (or set SYNTHFLOW_WORKSPACE_ID)");
+}
+
+TEST(Config, TwilioNumbersAreManagedWhenAnAccountSidIsSet) {
+  const std::string sid = "AC0123456789abcdef0123456789abcdef";
+  EXPECT_FALSE(parse_config("{}", fake_env()).twilio.manages_numbers());
+  const auto with_sid = parse_config("{}", fake_env({{"TWILIO_ACCOUNT_SID", sid}, {"PUBLIC_URL", "https://v.example.com"}}));
+  EXPECT_TRUE(with_sid.twilio.manages_numbers());
+  EXPECT_EQ(with_sid.twilio.account_sid, sid);
+  EXPECT_FALSE(parse_config(R"({"twilio":{"manage_numbers":"false","account_sid":")" + sid + R"("}})", fake_env())
+                   .twilio.manages_numbers());
+  EXPECT_EQ(parse_config("{}", fake_env({{"TWILIO_API_URL", "https://api.dublin.ie1.twilio.com"}})).twilio.api_url,
+            "https://api.dublin.ie1.twilio.com");
+}
+
+TEST(Config, TwilioCredentialsAreCheckedWhenNumbersAreManaged) {
+  twilio_config twilio;
+  EXPECT_EQ(check_twilio_provisioning_inputs(twilio),
+            "TWILIO_API_KEY and TWILIO_API_SECRET (environment), or TWILIO_AUTH_TOKEN: one is required when Twilio "
+            "numbers are managed (twilio.manage_numbers)");
+  twilio.auth_token = "token";
+  EXPECT_EQ(check_twilio_provisioning_inputs(twilio), std::nullopt);
+  twilio.auth_token.clear();
+  twilio.api_key = "SKkey";
+  twilio.api_secret = "secret";
+  EXPECT_EQ(check_twilio_provisioning_inputs(twilio), std::nullopt);
 }
 
 TEST(Config, DescribeRedactsSecrets) {

@@ -101,22 +101,25 @@ TEST_F(MetricsTest, SignatureFailures) {
 
 TEST_F(MetricsTest, ProvisioningStateAndLastError) {
   std::string text = metrics_.render();
-  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{state="disabled"} 1)")) << text;
-  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{state="failed"} 0)"));
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="synthflow",state="disabled"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="synthflow",state="failed"} 0)"));
   EXPECT_EQ(text.find("twiml_redirect_provisioning_last_error_info{"), std::string::npos);
 
-  metrics_.set_provisioning_state(provisioning_state::failed, "HTTP 401 from \"POST /numbers\"\\n\nretrying");
+  metrics_.set_provisioning_state(provisioned_api::synthflow, provisioning_state::failed, "HTTP 401 from \"POST /numbers\"\\n\nretrying");
   text = metrics_.render();
-  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{state="failed"} 1)"));
-  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{state="disabled"} 0)"));
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="synthflow",state="failed"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="synthflow",state="disabled"} 0)"));
   // Quotes, backslashes and newlines escaped as the text format requires.
-  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_last_error_info{error="HTTP 401 from \"POST /numbers\"\\n\nretrying"} 1)"))
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_last_error_info{api="synthflow",error="HTTP 401 from \"POST /numbers\"\\n\nretrying"} 1)"))
       << text;
 
-  metrics_.set_provisioning_state(provisioning_state::succeeded);
+  // Each API has its own state and error.
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="twilio",state="disabled"} 1)")) << text;
+  EXPECT_EQ(text.find("twiml_redirect_provisioning_last_error_info{api=\"twilio\""), std::string::npos);
+  metrics_.set_provisioning_state(provisioned_api::synthflow, provisioning_state::succeeded);
   text = metrics_.render();
-  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{state="succeeded"} 1)"));
-  EXPECT_NE(text.find("twiml_redirect_provisioning_last_error_info{error=\"HTTP 401"), std::string::npos)
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="synthflow",state="succeeded"} 1)"));
+  EXPECT_NE(text.find("twiml_redirect_provisioning_last_error_info{api=\"synthflow\",error=\"HTTP 401"), std::string::npos)
       << "the last error stays after a recovery";
 }
 

@@ -54,12 +54,37 @@ struct sip_config {
 using log_format = util::log_format;
 using log_config = util::log_settings;
 
+// Whether `provision` (and serve's provisioning) points each number's Twilio settings at the service.
+enum class number_management {
+  when_account_sid,  // "auto": managed when twilio.account_sid is set
+  on,                // "true"
+  off,               // "false"
+};
+
 struct twilio_config {
   bool require_signature = false;
   // e.g. https://voice.example.com or https://example.com/voice (no trailing '/'); empty: derive per request
   std::string public_url;
   std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-* headers are believed
   std::string auth_token;                 // from TWILIO_AUTH_TOKEN only; never logged
+  // The REST API, for pointing numbers at the service.
+  std::string account_sid;  // AC + 32 hex digits; not a secret
+  std::string api_url = "https://api.twilio.com";
+  number_management manage_numbers = number_management::when_account_sid;
+  std::string voice_fallback_url;  // VoiceFallbackUrl of every number unless the number sets one; empty: unmanaged
+  std::string api_key;     // from TWILIO_API_KEY only (SK...); with api_secret, preferred over the auth token
+  std::string api_secret;  // from TWILIO_API_SECRET only; never logged
+  std::string ca_file;     // extra CA bundle for a private CA (SSL_CERT_FILE also works)
+  std::chrono::milliseconds request_timeout{10'000};
+  unsigned max_attempts = 5;
+  std::chrono::milliseconds initial_backoff{500};
+  std::chrono::milliseconds max_backoff{30'000};
+
+  // Whether numbers' Twilio settings are managed, "auto" resolved.
+  bool manages_numbers() const {
+    return manage_numbers == number_management::on ||
+           (manage_numbers == number_management::when_account_sid && !account_sid.empty());
+  }
 };
 
 struct agent_config {
@@ -124,6 +149,8 @@ struct number_config {
   // Fixed strings /call_context adds to the caller's variables for calls to this number (a
   // business name, opening hours). Names may not reuse the caller variables' names.
   std::map<std::string, std::string> variables;
+  // Twilio's VoiceFallbackUrl for this number; empty: twilio.voice_fallback_url.
+  std::string voice_fallback_url;
 };
 
 struct synthflow_config {
@@ -220,6 +247,9 @@ inline constexpr std::string_view kReloadedKeys[] = {"sip", "routing", "dial", "
 // as paths ("server.port", "twilio.public_url"); "numbers (agent, trunk)" when a number's
 // provisioning settings changed (provisioning runs at startup, or with the provision command).
 std::vector<std::string> keys_needing_restart(const service_config& running, const service_config& next);
+// Why provisioning Twilio cannot run with this config (no credentials), or nullopt. Like
+// check_provisioning_inputs, checked only when it will run.
+std::optional<std::string> check_twilio_provisioning_inputs(const twilio_config& twilio);
 
 // Every key as a JSON array of {path, type, default, min, max, allowed, env, env_named_by, secret,
 // required, help}, e.g. {"path":"server.port","type":"integer","default":3000,...}; the keys of

@@ -61,6 +61,10 @@ struct api_profile {
 // A uniform [0, 1) source seeded from std::random_device, safe to copy (copies share the engine).
 std::function<double()> default_jitter();
 
+// A profile named `name` with `retry` (at least one attempt) and `jitter` (empty: default_jitter()),
+// whose 2xx answers must be JSON (`check_success`); error_message and secrets are the caller's.
+api_profile json_api_profile(std::string name, retry_policy retry, std::function<double()> jitter);
+
 // Sends `request` through `client` until it succeeds, fails for good, runs out of attempts or `stop`
 // is requested (back-offs wait on `stop`, so stopping is prompt). `operation` names the call in
 // failures and logs ("GET /numbers/{slug}"). Returns the 2xx answer.

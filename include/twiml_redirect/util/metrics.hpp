@@ -22,7 +22,7 @@
 
 namespace twiml_redirect::util {
 
-// Where provisioning Synthflow stands, as the provisioning_state metric shows it.
+// Where provisioning one API stands, as the provisioning_state metric shows it.
 enum class provisioning_state { disabled, pending, running, succeeded, failed };
 
 // A counter of rare events (a few per call, not per request byte) with a fixed set of labels, each
@@ -56,6 +56,9 @@ class labelled_counter {
   std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;  // row-major over labels_
   std::size_t series_ = 1;
 };
+
+// The APIs provisioning brings in line with the config: the `api` label of the provisioning metrics.
+enum class provisioned_api { synthflow, twilio };
 
 class metrics {
  public:
@@ -140,10 +143,10 @@ class metrics {
   // limit. Thread-safe; rare (a config whose headers fit never gets here).
   void count_sip_headers_omitted(std::uint64_t count) { sip_headers_omitted_.fetch_add(count, std::memory_order_relaxed); }
 
-  // Provisioning moved to `state`. A non-empty `last_error` replaces the recorded error, which
+  // Provisioning `api` moved to `state`. A non-empty `last_error` replaces the recorded error, which
   // otherwise stays, so a scrape after a recovery still shows what went wrong last. Keep secrets
   // out of it. Thread-safe.
-  void set_provisioning_state(provisioning_state state, std::string_view last_error = {});
+  void set_provisioning_state(provisioned_api api, provisioning_state state, std::string_view last_error = {});
 
   // The labelled counter called `name`, made with `help` and `labels` on first use; later calls with
   // the same name return the same counter (their help and labels are not looked at). It lives as long
@@ -169,8 +172,11 @@ class metrics {
   std::atomic<std::uint64_t> configured_numbers_{0};
   std::atomic<std::uint64_t> sip_headers_omitted_{0};
   std::vector<std::function<void(std::string&)>> sections_;
-  provisioning_state provisioning_ = provisioning_state::disabled;
-  std::string provisioning_error_;
+  struct provisioning {
+    provisioning_state state = provisioning_state::disabled;
+    std::string last_error;
+  };
+  std::array<provisioning, 2> provisioning_{};  // by provisioned_api
 };
 
 // The Content-Type of render()'s output.
