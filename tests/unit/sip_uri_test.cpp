@@ -134,8 +134,9 @@ TEST(SipUriTemplate, TheLimitIsUnder255Characters) {
 
 TEST(SipUriTemplate, XEiIsAlwaysWritten) {
   const std::string long_target(300, 'h');
-  const sip_uri_result result =
-      sip_uri_template(x_ei_form::tokens, {{"X-A", "1"}}).build(kCalled, long_target, kSid, {});
+  // `omitted` names point into the template, which must outlive the result.
+  const sip_uri_template uri_template(x_ei_form::tokens, {{"X-A", "1"}});
+  const sip_uri_result result = uri_template.build(kCalled, long_target, kSid, {});
   EXPECT_TRUE(result.uri.ends_with("?X-EI=E.CA0123456789abcdef0123456789abcdef%3B"));
   EXPECT_EQ(result.omitted, (std::vector<std::string_view>{"X-A"}));
 }
