@@ -4,6 +4,7 @@
 // every generated document without an XML library.
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,26 @@ namespace detail {
 inline bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
          c == '.';
+}
+
+// The character of a numeric reference ("#xD", "#13"), for the ASCII ones the writer uses for tab,
+// line feed and carriage return (which XML would otherwise normalize); nullopt for anything else.
+inline std::optional<char> character_reference(std::string_view entity) {
+  if (entity.size() < 2 || entity[0] != '#') return std::nullopt;
+  const bool hex = entity[1] == 'x';
+  const std::string_view digits = entity.substr(hex ? 2 : 1);
+  if (digits.empty() || digits.size() > 2) return std::nullopt;
+  unsigned value = 0;
+  for (const char d : digits) {
+    unsigned digit = 0;
+    if (d >= '0' && d <= '9') digit = static_cast<unsigned>(d - '0');
+    else if (hex && d >= 'A' && d <= 'F') digit = static_cast<unsigned>(d - 'A' + 10);
+    else if (hex && d >= 'a' && d <= 'f') digit = static_cast<unsigned>(d - 'a' + 10);
+    else return std::nullopt;
+    value = value * (hex ? 16 : 10) + digit;
+  }
+  if (value >= 0x80) return std::nullopt;
+  return static_cast<char>(value);
 }
 
 // Appends the character data `text` unescaped; false on a bare '&', an unknown entity or a '>' in
@@ -57,6 +78,7 @@ inline bool unescape(std::string_view text, std::string& out, bool strict_chars,
     else if (entity == "gt") out.push_back('>');
     else if (entity == "quot") out.push_back('"');
     else if (entity == "apos") out.push_back('\'');
+    else if (auto code = character_reference(entity)) out.push_back(*code);
     else {
       problem = "unknown entity &" + std::string(entity) + ";";
       return false;
