@@ -1,6 +1,7 @@
 #include "support/fake_api_server.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -46,6 +47,17 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
     query.remove_prefix(amp + 1);
   }
   return out;
+}
+
+json exchange_json(const recorded_call& call) {
+  const auto q = call.target.find('?');
+  json query = json::object();
+  if (q != std::string::npos) {
+    for (auto& [name, value] : parse_query(std::string_view(call.target).substr(q + 1))) query[name] = value;
+  }
+  return {{"method", call.method},         {"path", call.path},     {"query", query},
+          {"headers", call.headers},       {"body", call.body},     {"status", call.status},
+          {"response_body", call.response_body}, {"injected", call.injected}};
 }
 
 fake_fault fake_fault::from_json(const json& spec) {
@@ -215,10 +227,29 @@ struct fake_api_server::impl {
     seen.authorization = std::string(request[http::field::authorization]);
     seen.content_type = std::string(request[http::field::content_type]);
 
+    recorded_call call;
+    call.method = method;
+    call.path = path;
+    call.target = target;
+    call.body = request.body();
+    call.at = std::chrono::steady_clock::now();
+    for (const auto& field : request) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      call.headers[name] = std::string(field.value());
+    }
+    // Recorded with its answer; a fault that never answers is recorded at once.
+    auto record = [this, &call](unsigned status, const std::string& body, bool injected) {
+      call.status = status;
+      call.response_body = body;
+      call.injected = injected;
+      std::lock_guard lock(mutex);
+      calls.push_back(std::move(call));
+    };
+
     std::optional<fake_fault> fault;
     {
       std::lock_guard lock(mutex);
-      calls.push_back({method, path, target, request.body(), std::chrono::steady_clock::now()});
       for (auto it = faults.begin(); it != faults.end(); ++it) {
         if ((it->method.empty() || it->method == method) && seen.path.rfind(it->path_prefix, 0) == 0) {
           fault = *it;
@@ -228,10 +259,17 @@ struct fake_api_server::impl {
       }
     }
     if (fault && fault->what == fake_fault::kind::status) {
+      record(fault->status, fault->body, true);
       return {reply::action::answer, fault->status, fault->body, fault->retry_after};
     }
-    if (fault && fault->what == fake_fault::kind::hang) return {reply::action::hang, 0, {}, {}};
-    if (fault && fault->what == fake_fault::kind::close) return {reply::action::close, 0, {}, {}};
+    if (fault && fault->what == fake_fault::kind::hang) {
+      record(0, {}, true);
+      return {reply::action::hang, 0, {}, {}};
+    }
+    if (fault && fault->what == fake_fault::kind::close) {
+      record(0, {}, true);
+      return {reply::action::close, 0, {}, {}};
+    }
 
     auto answer = api(seen);
     if (fault && fault->what == fake_fault::kind::truncated_json) {
@@ -239,6 +277,7 @@ struct fake_api_server::impl {
       answer.status = 200;
       answer.body.resize(answer.body.size() / 2);
     }
+    record(answer.status, answer.body, fault.has_value());
     return {reply::action::answer, answer.status, std::move(answer.body), {}};
   }
 

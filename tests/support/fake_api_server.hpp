@@ -23,6 +23,10 @@ struct recorded_call {
   std::string target;  // with the query
   std::string body;
   std::chrono::steady_clock::time_point at;
+  std::map<std::string, std::string> headers;  // lower-case names: what the contract check reads
+  unsigned status = 0;                         // what the fake answered; 0: no answer (hang, close)
+  std::string response_body;
+  bool injected = false;                       // the answer came from an injected fault
 };
 
 // One injected fault, applied to the next `times` requests that match.
@@ -102,6 +106,9 @@ class fake_api_server {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+// One recorded call as a JSON line for tests/contract/openapi_check.py.
+nlohmann::json exchange_json(const recorded_call& call);
 
 // "a=1&b=2" as a map; values stay percent-encoded.
 std::map<std::string, std::string> parse_query(std::string_view query);
