@@ -127,8 +127,8 @@ json provisioning_view(json numbers) {
 }
 
 // Transfers work without answerOnBridge, but then Twilio drops the agent's leg as soon as it asks
-// the referUrl, so a refused or unanswered transfer loses the caller (README, "Failover and
-// transfers"). Worth a warning, not a refusal: a deployment may accept that.
+// the referUrl, so a refused or unanswered transfer loses the caller (docs/routing.md,
+// "Transfers"). Worth a warning, not a refusal: a deployment may accept that.
 void warn_about_transfers(service_config& config, const std::string& numbers_key) {
   const auto check = [&](const std::string& where, const std::optional<std::vector<std::string>>& allow,
                          const std::optional<bool>& answer_on_bridge) {

@@ -560,7 +560,7 @@ void drop_trailing_slashes(std::string& url) {
   while (url.ends_with('/')) url.pop_back();
 }
 
-// The tables. Help texts are the README's (scripts/config-table writes its table from them).
+// The tables. Help texts are docs/configuration.md's (scripts/config-table writes its table from them).
 
 const table& agent_table() {
   static const table agent =

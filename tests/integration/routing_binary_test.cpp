@@ -254,7 +254,7 @@ TEST(RoutingCommands, CheckConfigShowsEachNumbersEffectiveSettings) {
 namespace twiml_redirect::testing {
 namespace {
 
-// The shipped examples are valid, and route the way their comments and the README say.
+// The shipped examples are valid, and route the way their comments and docs/routing.md say.
 TEST(RoutingExamples, ShippedConfigsAreValidAndRouteAsDocumented) {
   const auto env = clean_env({{"TWILIO_AUTH_TOKEN", "example-token"}});
   for (const char* name : {"example-with-number.json", "example-two-regions.json"}) {

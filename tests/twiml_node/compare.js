@@ -23,7 +23,7 @@ const ours = JSON.parse(execFileSync(toolPath, [casesPath], {encoding: 'utf8'}))
 
 const isSet = (value) => value !== undefined && value !== null;
 
-// What the configuration says a call to `called` gets, the way the README describes it: the
+// What the configuration says a call to `called` gets, the way docs/routing.md describes it: the
 // number's own key, else the top-level one, key by key; an action when there are failover steps,
 // a referUrl when transfers are allowed; <Reject> for an unknown number when that is configured.
 function expectedRouted(c, sipText) {

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Checks that README.md's configuration table agrees with the service's own key table.
+"""Checks that docs/configuration.md's configuration table agrees with the service's own key table.
 
 The keys, their defaults and their environment variables come from `twiml-redirect check-config
---schema`; the README's table (between the config-table markers, written by scripts/config-table)
+--schema`; the document's table (between the config-table markers, written by scripts/config-table)
 must list exactly those keys (every key but plain objects, whose keys are listed), each with that
 default and that env var. Help texts are not compared: wording may be edited by hand.
 
-Usage: check_readme_config.py --repo DIR --binary PATH
+Usage: check_config_table.py --repo DIR --binary PATH
 Exit status: 0 when the table agrees, 1 otherwise (each disagreement is printed).
 """
 
@@ -19,9 +19,10 @@ from pathlib import Path
 
 BEGIN = "<!-- config-table:"
 END = "<!-- /config-table -->"
+DOCUMENT = "docs/configuration.md"  # where the table lives, relative to the repository
 
 
-def readme_rows(text):
+def documented_rows(text):
     """{key: (default cell, env cell)} of the table between the markers, or None without markers."""
     start, end = text.find(BEGIN), text.find(END)
     if start < 0 or end < start:
@@ -63,29 +64,29 @@ def main():
         print(f"FAIL: check-config --schema exited {result.returncode}: {result.stderr}")
         return 1
     schema = [row for row in json.loads(result.stdout) if row["type"] != "object"]
-    documented = readme_rows((options.repo / "README.md").read_text())
+    documented = documented_rows((options.repo / DOCUMENT).read_text())
     if documented is None:
-        print("FAIL: README.md has no config-table markers")
+        print(f"FAIL: {DOCUMENT} has no config-table markers")
         return 1
 
     failures = []
     for row in schema:
         key = row["path"]
         if key not in documented:
-            failures.append(f"{key}: missing from the README table")
+            failures.append(f"{key}: missing from the table in {DOCUMENT}")
             continue
         default, env = documented[key]
         if default != expected_default(row):
-            failures.append(f"{key}: README default {default}, the service's is {expected_default(row)}")
+            failures.append(f"{key}: documented default {default}, the service's is {expected_default(row)}")
         if env != expected_env(row):
-            failures.append(f"{key}: README env override '{env}', the service's is '{expected_env(row)}'")
+            failures.append(f"{key}: documented env override '{env}', the service's is '{expected_env(row)}'")
     known = {row["path"] for row in schema}
-    failures += [f"{key}: in the README table but not a key of the service" for key in documented if key not in known]
+    failures += [f"{key}: in the table in {DOCUMENT} but not a key of the service" for key in documented if key not in known]
 
     for failure in failures:
         print("  FAIL " + failure)
-    print(f"{len(failures)} failure(s); regenerate with scripts/config-table --update README.md" if failures
-          else f"README configuration table agrees with the {len(schema)} keys of check-config --schema")
+    print(f"{len(failures)} failure(s); regenerate with scripts/config-table --update {DOCUMENT}" if failures
+          else f"{DOCUMENT}: the configuration table agrees with the {len(schema)} keys of check-config --schema")
     return 1 if failures else 0
 
 
