@@ -16,20 +16,33 @@ COPY scripts/install-deps /src/scripts/install-deps
 RUN /src/scripts/install-deps \
  && rm -rf /var/lib/apt/lists/*
 
-# .dockerignore lets through only what the image reads (CMake files, include/, src/, config/, LICENSE).
-COPY . /src
+# What the compile reads, path by path (.dockerignore lets through only what the image reads), so
+# an edit to the docs installed below does not recompile.
+COPY CMakeLists.txt /src/CMakeLists.txt
+COPY cmake /src/cmake
+COPY include /src/include
+COPY src /src/src
+COPY config /src/config
+COPY deploy/systemd /src/deploy/systemd
 
 # ccache keeps compiled objects between builds in a cache mount (never in a layer), so a source
-# edit recompiles only what changed instead of all of Asio and Beast.
+# edit recompiles only what changed instead of all of Asio and Beast. Prefix /usr, as the .deb:
+# the binary's default config is then /etc/twiml-redirect/twiml-redirect.json.
 RUN --mount=type=cache,target=/root/.cache/ccache \
-    cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DTWIML_BUILD_TESTS=OFF \
- && cmake --build /build --target twiml-redirect -j"$(nproc)" \
- && strip --strip-unneeded /build/twiml-redirect \
- && /build/twiml-redirect --version
+    cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DTWIML_BUILD_TESTS=OFF -DCMAKE_INSTALL_PREFIX=/usr \
+ && cmake --build /build --target twiml-redirect -j"$(nproc)"
+
+# The image holds what `cmake --install` installs (the .deb's layout, cmake/packaging.cmake), less
+# what only a systemd host uses: the unit and its secrets file (a container gets its environment).
+COPY README.md LICENSE /src/
+COPY docs /src/docs
+RUN DESTDIR=/install cmake --install /build --strip \
+ && rm -r /install/usr/lib/systemd /install/etc/twiml-redirect/env \
+ && /install/usr/bin/twiml-redirect --version
 
 # Name the Debian packages that own the shared libraries the binary loads, so the runtime stage
 # installs exactly those and this list cannot drift from what the code links.
-RUN ldd /build/twiml-redirect \
+RUN ldd /install/usr/bin/twiml-redirect \
     | awk '$2 == "=>" && $3 ~ /^\// {print $3}' \
     | while read -r lib; do dpkg-query -S "$lib" 2>/dev/null || dpkg-query -S "/usr$lib"; done \
     | cut -d: -f1 | sort -u > /build/runtime-packages \
@@ -47,14 +60,13 @@ RUN apt-get update -q \
  && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin twiml
 
-COPY --from=build /build/twiml-redirect /usr/local/bin/twiml-redirect
-# The MIT licence asks for its notice to travel with every copy, the binary in an image included.
-COPY LICENSE /usr/share/doc/twiml-redirect/LICENSE
-COPY config/twiml-redirect.json /etc/twiml-redirect/config.json
+# /usr/bin/twiml-redirect, /etc/twiml-redirect/twiml-redirect.json, /usr/share/doc/twiml-redirect/
+# (README, docs, examples, and the LICENSE, whose notice must travel with every copy).
+COPY --from=build /install/ /
 
 # Every subcommand (serve, provision, check-config, healthcheck) finds the config through this,
 # also when a user replaces CMD; CMD repeats it so it does not depend on the env var alone.
-ENV TWIML_REDIRECT_CONFIG=/etc/twiml-redirect/config.json
+ENV TWIML_REDIRECT_CONFIG=/etc/twiml-redirect/twiml-redirect.json
 
 # A numeric user so Kubernetes' runAsNonRoot can verify it without reading /etc/passwd.
 USER 10001:10001
@@ -63,10 +75,10 @@ EXPOSE 3000
 STOPSIGNAL SIGTERM
 # The binary probes its own /healthz on localhost (port from PORT / the config): no curl needed.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=5s --retries=3 \
-  CMD ["/usr/local/bin/twiml-redirect", "healthcheck", "--config", "/etc/twiml-redirect/config.json"]
+  CMD ["/usr/bin/twiml-redirect", "healthcheck", "--config", "/etc/twiml-redirect/twiml-redirect.json"]
 
-ENTRYPOINT ["/usr/local/bin/twiml-redirect"]
-CMD ["serve", "--config", "/etc/twiml-redirect/config.json"]
+ENTRYPOINT ["/usr/bin/twiml-redirect"]
+CMD ["serve", "--config", "/etc/twiml-redirect/twiml-redirect.json"]
 
 LABEL org.opencontainers.image.title="twiml-redirect" \
       org.opencontainers.image.description="Answers Twilio voice webhooks with TwiML that dials Synthflow over SIP" \

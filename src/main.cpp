@@ -15,7 +15,9 @@
 #include "twiml_redirect/app/commands.hpp"
 #include "twiml_redirect/context/store.hpp"
 #include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/config/preconditions.hpp"
 #include "twiml_redirect/app/provisioning.hpp"
+#include "twiml_redirect/install_paths.hpp"
 #include "twiml_redirect/routing/route_table.hpp"
 #include "twiml_redirect/util/logging.hpp"
 #include "twiml_redirect/version.hpp"
@@ -23,8 +25,6 @@
 namespace {
 
 using namespace twiml_redirect;
-
-constexpr std::string_view kDefaultConfigPath = "config/twiml-redirect.json";
 
 constexpr std::string_view kUsage = R"(Usage: twiml-redirect [COMMAND] [--config PATH]
 
@@ -35,19 +35,29 @@ Commands:
   check-config     validate the configuration and print it, secrets redacted, with "routes":
                    each number's effective call handling (defaults applied)
                    (--schema: print every key instead, as JSON; needs no config file)
+                   Secrets serve needs that are not in this environment are listed in a
+                   warning (--strict: an error, exit 2)
   provision        make Synthflow match the configured numbers and agents, and point each
                    number's Twilio voice settings at this service (twilio.manage_numbers),
                    then exit (--dry-run: only read, and print what would change)
   healthcheck      ask /healthz of the local server; exit 0 when healthy (for containers)
   twiml            print the TwiML /redirect_call answers for a call to --called with this
                    configuration (--call-sid: the CallSid to tag it with)
+  sign --url URL [NAME=VALUE...]
+                   print the X-Twilio-Signature header Twilio would send with these form
+                   fields to URL, signed with TWILIO_AUTH_TOKEN (needs no config file)
 
 Options:
-  --config PATH    configuration file (default: $TWIML_REDIRECT_CONFIG, else config/twiml-redirect.json)
+  --config PATH    configuration file (default: $TWIML_REDIRECT_CONFIG, else
+                   )";
+// Between the two: the installed configuration's path, from the install prefix (install_paths.hpp).
+constexpr std::string_view kUsageEnd = R"()
   --dry-run        with provision: change nothing
   --schema         with check-config: list the configuration keys
+  --strict         with check-config: missing secrets are an error, not a warning
   --called E164    with twiml: the called number, e.g. +14155550100
   --call-sid SID   with twiml: the call's CallSid (default CA followed by 32 zeros)
+  --url URL        with sign: the URL Twilio calls, with its query
   --help           print this help
   --version        print the version
 
@@ -59,8 +69,11 @@ struct command_line {
   std::string config_path;
   bool dry_run = false;
   bool schema = false;
+  bool strict = false;
   std::optional<std::string> called;    // twiml
   std::optional<std::string> call_sid;  // twiml
+  std::optional<std::string> url;       // sign
+  std::vector<std::string> fields;      // sign: NAME=VALUE
 };
 
 // Reads the value of option `name` at args[i] ("--name VALUE" or "--name=VALUE") into `out`,
@@ -95,15 +108,20 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
     bool missing = false;
     if (option_value(args, i, "--config", config_path, missing) ||
         option_value(args, i, "--called", parsed.called, missing) ||
-        option_value(args, i, "--call-sid", parsed.call_sid, missing)) {
+        option_value(args, i, "--call-sid", parsed.call_sid, missing) ||
+        option_value(args, i, "--url", parsed.url, missing)) {
       if (missing) return std::nullopt;
     } else if (arg == "--dry-run") {
       parsed.dry_run = true;
     } else if (arg == "--schema") {
       parsed.schema = true;
+    } else if (arg == "--strict") {
+      parsed.strict = true;
     } else if (!arg.starts_with("-") && !command_seen) {
       parsed.command = arg;
       command_seen = true;
+    } else if (!arg.starts_with("-") && parsed.command == "sign") {
+      parsed.fields.emplace_back(arg);
     } else {
       std::cerr << "twiml-redirect: unknown argument '" << arg << "'; see --help\n";
       return std::nullopt;
@@ -111,7 +129,7 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
   }
   parsed.config_path = config_path.value_or("");
   if (parsed.command != "serve" && parsed.command != "check-config" && parsed.command != "provision" &&
-      parsed.command != "healthcheck" && parsed.command != "twiml") {
+      parsed.command != "healthcheck" && parsed.command != "twiml" && parsed.command != "sign") {
     std::cerr << "twiml-redirect: unknown command '" << parsed.command << "'; see --help\n";
     return std::nullopt;
   }
@@ -119,12 +137,17 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
     std::cerr << "twiml-redirect: --dry-run goes with the provision command\n";
     return std::nullopt;
   }
-  if (parsed.schema && parsed.command != "check-config") {
-    std::cerr << "twiml-redirect: --schema goes with the check-config command\n";
+  if ((parsed.schema || parsed.strict) && parsed.command != "check-config") {
+    std::cerr << "twiml-redirect: " << (parsed.schema ? "--schema" : "--strict") << " goes with the check-config command\n";
     return std::nullopt;
   }
   if ((parsed.called || parsed.call_sid) && parsed.command != "twiml") {
     std::cerr << "twiml-redirect: --called and --call-sid go with the twiml command\n";
+    return std::nullopt;
+  }
+  if (parsed.url.has_value() != (parsed.command == "sign")) {
+    std::cerr << "twiml-redirect: " << (parsed.url ? "--url goes with the sign command" : "sign needs --url URL")
+              << "\n";
     return std::nullopt;
   }
   if (parsed.command == "twiml" && !parsed.called) {
@@ -143,6 +166,9 @@ int run(const command_line& cli) {
     std::cout << config::describe_schema(2) << "\n";
     return app::kExitOk;
   }
+  if (cli.command == "sign")
+    return app::run_sign(config::process_env()("TWILIO_AUTH_TOKEN").value_or(""), *cli.url, cli.fields, std::cout,
+                         std::cerr);
   config::service_config config;
   try {
     config = config::load_config_file(cli.config_path, config::process_env());
@@ -154,6 +180,13 @@ int run(const command_line& cli) {
   if (cli.command != "serve")
     for (const std::string& warning : config.warnings) std::cerr << "twiml-redirect: warning: " << warning << "\n";
   if (cli.command == "check-config") {
+    // What serve would refuse. A missing setting is the file's fault; a missing secret may only be
+    // missing on this machine, so it is a warning unless --strict (run where serve will run).
+    const config::preconditions needs = config::preconditions_of(config, config::command::serve);
+    if (!needs.settings.empty()) {
+      std::cerr << "twiml-redirect: config error: " << needs.missing_settings() << "\n";
+      return app::kExitUsage;
+    }
     // The keys as read, then "routes": what each number's calls get once defaults are applied,
     // which is what an operator checking a change wants to see.
     nlohmann::ordered_json shown = nlohmann::ordered_json::parse(config::describe_config(config));
@@ -162,7 +195,10 @@ int run(const command_line& cli) {
     // Only a warning: webhooks work without Redis, and it may come up after this service.
     if (auto problem = context::probe_store(config.context, std::chrono::seconds(2)))
       std::cerr << "twiml-redirect: warning: " << *problem << "\n";
-    return app::kExitOk;
+    if (needs.secrets.empty()) return app::kExitOk;
+    std::cerr << "twiml-redirect: " << (cli.strict ? "config error: " : "warning: ") << needs.missing_secrets("serve")
+              << (cli.strict ? "" : " (set them where serve runs; check there with --strict)") << "\n";
+    return cli.strict ? app::kExitUsage : app::kExitOk;
   }
   if (cli.command == "healthcheck") return app::run_healthcheck(config, std::cerr);
   // Logs go to stderr from here on: twiml's stdout must hold the TwiML alone, whatever its handler logs.
@@ -171,15 +207,11 @@ int run(const command_line& cli) {
     return app::run_twiml(config, *cli.called, cli.call_sid.value_or(std::string(app::kExampleCallSid)), std::cout,
                           std::cerr);
   if (cli.command == "provision") {
-    if (auto problem = config::check_provisioning_inputs(config.synthflow, config.numbers)) {
-      std::cerr << "twiml-redirect: config error: " << *problem << "\n";
+    if (const auto needs = config::preconditions_of(config, config::command::provision); !needs.met()) {
+      std::cerr << "twiml-redirect: config error: " << needs.describe(cli.dry_run ? "provision --dry-run" : "provision")
+                << "\n";
       return app::kExitUsage;
     }
-    if (config.twilio.manages_numbers())
-      if (auto problem = config::check_twilio_provisioning_inputs(config.twilio)) {
-        std::cerr << "twiml-redirect: config error: " << *problem << "\n";
-        return app::kExitUsage;
-      }
     return app::run_provision_command(config, cli.dry_run, std::cout);
   }
   return app::run_serve(config, [path = cli.config_path] { return config::load_config_file(path, config::process_env()); });
@@ -194,7 +226,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string_view> args(argv + 1, argv + argc);
   for (const std::string_view arg : args) {
     if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
+      std::cout << kUsage << kDefaultConfigPath << kUsageEnd;
       return app::kExitOk;
     }
     if (arg == "--version") {

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "twiml_redirect/config/preconditions.hpp"
 #include "twiml_redirect/synthflow/actions.hpp"
 #include "twiml_redirect/synthflow/api.hpp"
 #include "twiml_redirect/synthflow/provisioner.hpp"
@@ -41,8 +42,7 @@ std::optional<synthflow::context_action_settings> context_action_of(const config
 // Checks what the config loader may not have (these entry points are also called from tests).
 std::optional<std::string> check_config(const config::synthflow_config& config,
                                         const std::vector<config::number_config>& numbers) {
-  if (config.api_key.empty()) return "SYNTHFLOW_API_KEY is not set";
-  if (config.workspace_id.empty()) return "synthflow.workspace_id is empty";
+  if (auto problem = config::check_provisioning_inputs(config, numbers)) return problem;
   for (const auto& number : numbers) {
     if (number.phone_number.size() < 3 || number.phone_number.front() != '+') {
       return "phone number \"" + number.phone_number + "\" is not E.164 (+<digits>)";
@@ -145,9 +145,9 @@ provisioning_target twilio_target(const config::twilio_config& twilio,
 
 std::vector<provisioning_target> provisioning_targets(const config::service_config& config) {
   std::vector<provisioning_target> targets;
-  if (!config::provisioned_numbers(config.numbers).empty())
+  if (config::provisions_synthflow(config))
     targets.push_back(synthflow_target(config.synthflow, config.numbers, context_action_of(config)));
-  if (config.twilio.manages_numbers() && !config.numbers.empty())
+  if (config::provisions_twilio(config))
     targets.push_back(twilio_target(config.twilio, config.numbers));
   return targets;
 }
@@ -177,6 +177,11 @@ int run_provision_command(const std::vector<provisioning_target>& targets, bool 
 }
 
 int run_provision_command(const config::service_config& config, bool dry_run, std::ostream& out) {
+  if (!config.numbers.empty() && !config::provisions_synthflow(config) && !config::provisions_twilio(config)) {
+    out << config.numbers.size() << " number(s) configured but no agents (numbers[].agent) and Twilio's numbers "
+        << "not managed (twilio.account_sid unset, or twilio.manage_numbers false): nothing to provision\n";
+    return 0;
+  }
   return run_provision_command(provisioning_targets(config), dry_run, out);
 }
 

@@ -9,6 +9,7 @@
 #include "twiml_redirect/app/commands.hpp"
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/app/router.hpp"
+#include "twiml_redirect/config/preconditions.hpp"
 #include "twiml_redirect/http/server.hpp"
 #include "twiml_redirect/app/provisioning.hpp"
 #include "twiml_redirect/version.hpp"
@@ -61,16 +62,9 @@ int run_serve(const config::service_config& config, const config_loader& reload)
   // Synthflow and Twilio, each on its own; provision_on_start governs both.
   std::vector<provisioning_target> targets;
   if (config.synthflow.provision_on_start) targets = provisioning_targets(config);
-  if (!targets.empty()) {
-    if (auto problem = config::check_provisioning_inputs(config.synthflow, config.numbers)) {
-      spdlog::critical("config error: {}", *problem);
-      return kExitUsage;
-    }
-    if (config.twilio.manages_numbers())
-      if (auto problem = config::check_twilio_provisioning_inputs(config.twilio)) {
-        spdlog::critical("config error: {}", *problem);
-        return kExitUsage;
-      }
+  if (const auto needs = config::preconditions_of(config, config::command::serve); !needs.met()) {
+    spdlog::critical("config error: {}", needs.describe("serve"));
+    return kExitUsage;
   }
 
   if (config.twilio.auth_token.empty()) {

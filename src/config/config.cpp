@@ -65,8 +65,6 @@ void move_deprecated_numbers(service_config& config) {
 // schema.cpp. Runs after the environment overrides, so it sees the effective values.
 // `numbers_key` is where the numbers were read from, for messages.
 void validate_across_keys(const service_config& config, const std::string& numbers_key) {
-  if (config.twilio.require_signature && config.twilio.auth_token.empty())
-    fail("twilio.require_signature", "is true but the TWILIO_AUTH_TOKEN environment variable is not set");
   if (config.twilio.api_key.empty() != config.twilio.api_secret.empty())
     fail(config.twilio.api_key.empty() ? "TWILIO_API_KEY (environment)" : "TWILIO_API_SECRET (environment)",
          "is required with " + std::string(config.twilio.api_key.empty() ? "TWILIO_API_SECRET" : "TWILIO_API_KEY") +
@@ -85,8 +83,6 @@ void validate_across_keys(const service_config& config, const std::string& numbe
     fail("synthflow.max_backoff_ms", "must not be less than synthflow.initial_backoff_ms");
   if (config.context.store == context_store::redis && config.context.redis_url.empty())
     fail("context.redis_url", "is required when context.store is \"redis\" (or set CALL_CONTEXT_REDIS_URL)");
-  if (config.context.synthflow_action && config.context.token.empty())
-    fail("context.synthflow_action", "is true but the CALL_CONTEXT_TOKEN environment variable is not set");
   if (config.context.synthflow_action && config.twilio.public_url.empty())
     fail("context.synthflow_action", "is true but twilio.public_url (PUBLIC_URL) is not set: the action needs the URL of /call_context");
   std::set<std::string> seen;

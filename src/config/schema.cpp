@@ -885,11 +885,19 @@ void read_object(const table& t, const json& value, void* object, const std::str
     }
     f.read(object, *it, join(path, f.key));
   }
-  // A typo or an option of another version stops startup instead of being silently ignored.
+  // A typo or an option of another version stops startup instead of being silently ignored. A
+  // secret is a key (--schema lists it) that the file may not hold: files end up in repositories
+  // and ConfigMaps, so the refusal says where the value goes instead.
   for (const auto& item : value.items()) {
-    const bool known = std::any_of(t.fields.begin(), t.fields.end(),
-                                   [&](const field& f) { return !f.opts.secret && f.key == item.key(); });
-    if (!known) fail(join(path, item.key()), "is not a known key");
+    const auto row = std::find_if(t.fields.begin(), t.fields.end(), [&](const field& f) { return f.key == item.key(); });
+    if (row == t.fields.end()) fail(join(path, item.key()), "is not a known key");
+    if (row->opts.secret)
+      fail(join(path, item.key()),
+           "is a secret, read only from the environment (" +
+               (row->opts.env.empty() ? "the variable " + std::string(row->opts.env_named_by) + " names"
+                                      : std::string(row->opts.env)) +
+               "), never from the file, which ends up in repositories and ConfigMaps: remove it here and set the "
+               "variable");
   }
 }
 

@@ -20,11 +20,26 @@ std::optional<std::uint16_t> parse_port(std::string_view port) {
   return static_cast<std::uint16_t>(value);
 }
 
+// What to fix in a URL Boost.URL refused, in words: its own errors ("mismatch", "leftover") say
+// where its grammar stopped, not what is wrong. `schemes` is what the URL must start with.
+std::string why_not_a_url(std::string_view url, std::string_view schemes) {
+  if (url.empty()) return "is empty";
+  if (std::any_of(url.begin(), url.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
+    return "must not contain spaces or control characters";
+  const std::size_t separator = url.find("://");
+  if (separator == std::string_view::npos)
+    return "must start with " + std::string(schemes) + " followed by the host (no scheme found)";
+  const std::string_view rest = url.substr(separator + 3);
+  if (rest.empty() || rest.front() == '/' || rest.front() == '?' || rest.front() == '#') return "has no host";
+  return "has a character a URL cannot hold in its host, port or path (escape it as %XX)";
+}
+
 }  // namespace
 
 boost::system::result<http_url, std::string> parse_http_url(std::string_view url) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
-  if (!parsed) return std::string("is not an absolute URL: ") + parsed.error().message();
+  // parse_uri, not parse_absolute_uri: a fragment gets the same answer as a query, below.
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return why_not_a_url(url, "https:// (or http:// for local tests)");
   const auto& u = *parsed;
   http_url out;
   if (u.scheme() == "https") {
@@ -51,8 +66,8 @@ boost::system::result<http_url, std::string> parse_http_url(std::string_view url
 }
 
 boost::system::result<redis_url, std::string> parse_redis_url(std::string_view url) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
-  if (!parsed) return std::string("is not an absolute URL: ") + parsed.error().message();
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return why_not_a_url(url, "redis://");
   const auto& u = *parsed;
   if (u.scheme() == "rediss") return std::string("must start with redis:// (TLS to Redis is not supported)");
   if (u.scheme() != "redis") return std::string("must start with redis://");

@@ -7,11 +7,19 @@ of these files gives pods that start, get traffic and find their secrets. The co
 env var names come from the binary's own key table (`twiml-redirect check-config --schema`), and
 the ConfigMap's config is also validated by the real `twiml-redirect check-config`.
 
-Usage: check_manifests.py --repo DIR --binary PATH
+Every variable serve and provision need for the shipped config (and with the options the docs tell
+an operator to turn on) is in the Deployment's and the Job's env: the binary's own checks
+(check-config --strict, provision) run with exactly those variables set.
+
+With --kubernetes-models, each object is also validated against Kubernetes' OpenAPI schemas
+(validate_k8s.mjs, through the kubernetes-models npm package).
+
+Usage: check_manifests.py --repo DIR --binary PATH [--kubernetes-models NODE_MODULES]
 Exit status: 0 when every check passes, 1 otherwise (each failure is printed).
 """
 
 import argparse
+import copy
 import json
 import os
 import re
@@ -96,14 +104,25 @@ def unknown_keys(value, schema, path=""):
     return found
 
 
-def load_documents(directory):
+def load_documents(directory, pattern="*.y*ml"):
     docs = []
-    for file in sorted(directory.glob("*.y*ml")):
+    for file in sorted(directory.glob(pattern)):
         with file.open() as handle:
             for doc in yaml.safe_load_all(handle):
                 if doc is not None:
-                    docs.append((file.name, doc))
+                    docs.append((str(file.relative_to(directory)), doc))
     return docs
+
+
+def check_schemas(c, directory, node_modules):
+    """Every object of every manifest (the example Redis's too) against Kubernetes' OpenAPI schemas."""
+    docs = load_documents(directory, "**/*.y*ml")
+    objects = json.dumps([{"file": file, "object": doc} for file, doc in docs])
+    result = subprocess.run(["node", str(Path(__file__).with_name("validate_k8s.mjs")), str(node_modules)],
+                            input=objects, capture_output=True, text=True, timeout=120)
+    print(result.stdout, end="")
+    c.check(result.returncode == 0 and result.stdout.count("  ok   ") == len(docs),
+            f"{len(docs)} objects match Kubernetes' schemas (kubernetes-models)" + (f": {result.stderr}" if result.stderr else ""))
 
 
 def only(docs, kind):
@@ -191,29 +210,74 @@ def check_dockerfile(c, repo, port, run_as_user, config_path):
             f"Dockerfile: USER {user[-1] if user else None} matches runAsUser {run_as_user}")
     c.check(re.search(r"^CMD\s.*\"" + re.escape(config_path) + '"', runtime, re.M) is not None,
             f"Dockerfile: CMD reads the config at {config_path}")
-    c.check(re.search(r"^COPY\s.*\s" + re.escape(config_path) + r"\s*$", runtime, re.M) is not None,
-            f"Dockerfile: the default config is installed at {config_path}")
+    # The image is the install layout (cmake/packaging.cmake, prefix /usr), as the .deb: the default
+    # config lands at /etc/twiml-redirect/twiml-redirect.json, the path the manifests mount.
+    c.check(re.search(r"-DCMAKE_INSTALL_PREFIX=/usr\b", text) is not None
+            and re.search(r"DESTDIR=/install cmake --install ", text) is not None
+            and re.search(r"^COPY --from=build /install/ /\s*$", runtime, re.M) is not None
+            and config_path == "/etc/twiml-redirect/twiml-redirect.json",
+            f"Dockerfile: cmake --install with prefix /usr puts the default config at {config_path}")
     c.check(re.search(r"^HEALTHCHECK\s.*\"healthcheck\"", runtime, re.M) is not None,
             "Dockerfile: HEALTHCHECK runs `twiml-redirect healthcheck`")
     c.check(re.search(r"^STOPSIGNAL\s+SIGTERM\b", runtime, re.M) is not None, "Dockerfile: STOPSIGNAL SIGTERM")
 
 
-def check_with_binary(c, binary, config_text, secret_names):
-    """The service itself must accept the ConfigMap's config, and keep the secrets out of its output."""
+# Values for the variables a workload sets, as its Secret would give them: any text, but an account
+# SID must look like one.
+def secret_values(names):
+    return {name: "AC" + "0" * 32 if name == "TWILIO_ACCOUNT_SID" else f"manifest-test-secret-{i}-value"
+            for i, name in enumerate(sorted(names))}
+
+
+def run_with_env(binary, args, config, names):
+    """Runs the binary on `config` with exactly the variables `names` set (and no others it reads)."""
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_ENV}
-    secrets = {name: f"manifest-test-secret-{i}-value" for i, name in enumerate(sorted(secret_names))}
+    secrets = secret_values(names)
     env.update(secrets)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "config.json"
-        path.write_text(config_text)
-        result = subprocess.run([binary, "check-config", "--config", str(path)], env=env,
-                                capture_output=True, text=True, timeout=30)
+        path.write_text(config if isinstance(config, str) else json.dumps(config))
+        result = subprocess.run([binary, *args, "--config", str(path)], env=env, capture_output=True, text=True,
+                                timeout=60)
+    return result, secrets
+
+
+def variants(config):
+    """The shipped config, and with the options the docs tell an operator to turn on."""
+    with_action = copy.deepcopy(config)
+    with_action.setdefault("context", {})["synthflow_action"] = True
+    return [("as shipped", config), ("with context.synthflow_action", with_action)]
+
+
+def check_with_binary(c, binary, config_text, secret_names):
+    """serve's own check (check-config --strict) must find every secret it needs among the
+    Deployment's variables, and keep them out of its output."""
+    result, secrets = run_with_env(binary, ["check-config", "--strict"], config_text, secret_names)
     output = result.stdout + result.stderr
     c.check(result.returncode == 0,
-            f"binary: check-config accepts the ConfigMap's config (exit {result.returncode})"
-            + ("" if result.returncode == 0 else "\n" + output))
+            f"binary: check-config --strict accepts the ConfigMap's config with the Deployment's env (exit "
+            f"{result.returncode})" + ("" if result.returncode == 0 else "\n" + output))
     leaked = sorted(n for n, v in secrets.items() if v in output)
     c.check(not leaked, f"binary: check-config output holds no secret (leaked: {leaked})")
+    for name, variant in variants(json.loads(config_text))[1:]:
+        result, _ = run_with_env(binary, ["check-config", "--strict"], variant, secret_names)
+        c.check(result.returncode == 0, f"binary: the Deployment's env has what serve needs {name} (exit "
+                f"{result.returncode})" + ("" if result.returncode == 0 else "\n" + result.stderr))
+
+
+def check_job_with_binary(c, binary, config, job_env, optional):
+    """provision, with the Job's variables (with and without its optional ones), finds every secret
+    it needs: it gets past its checks (exit 2 is a config error) to the APIs, here a closed port."""
+    for name, variant in variants(config):
+        variant = copy.deepcopy(variant)
+        for section in ("synthflow", "twilio"):  # nothing listens on port 9: fail fast, once
+            variant.setdefault(section, {}).update(api_url="http://127.0.0.1:9/v2", max_attempts=1)
+        for label, names in (("all", set(job_env)), ("without the optional ones", set(job_env) - optional)):
+            result, _ = run_with_env(binary, ["provision", "--dry-run"], variant, names)
+            output = result.stdout + result.stderr
+            c.check(result.returncode != 2 and "config error" not in output,
+                    f"binary: the Job's env ({label}) has what provision needs {name} (exit {result.returncode})"
+                    + ("" if result.returncode != 2 else "\n" + output))
 
 
 def main():
@@ -221,6 +285,8 @@ def main():
     parser.add_argument("--repo", required=True, type=Path)
     parser.add_argument("--binary", required=True,
                         help="twiml-redirect: its check-config --schema gives the keys, check-config checks the ConfigMap")
+    parser.add_argument("--kubernetes-models", type=Path,
+                        help="node_modules holding kubernetes-models: validate every object against Kubernetes' schemas")
     options = parser.parse_args()
     c = Checker()
 
@@ -244,6 +310,10 @@ def main():
 
     deployment, job, service = only(docs, "Deployment"), only(docs, "Job"), only(docs, "Service")
     hpa, config_map = only(docs, "HorizontalPodAutoscaler"), only(docs, "ConfigMap")
+
+    if options.kubernetes_models:
+        print("kubernetes schemas")
+        check_schemas(c, options.repo / "deploy" / "kubernetes", options.kubernetes_models)
 
     print("config")
     config_text = config_map.get("data", {}).get("config.json", "")
@@ -306,6 +376,11 @@ def main():
     print("binary")
     trunk_envs = {n.get("trunk_pwd_env") for n in config.get("numbers", []) + config["synthflow"].get("numbers", [])} - {None}
     check_with_binary(c, options.binary, config_text, (SECRET_ENV | trunk_envs) & set(env_entries(server)))
+    if provisioner:
+        job_env = env_entries(provisioner)
+        optional = {n for n, e in job_env.items() if e.get("valueFrom", {}).get("secretKeyRef", {}).get("optional")}
+        check_job_with_binary(c, options.binary, config, set(job_env) & (SECRET_ENV | trunk_envs | SERVICE_ENV),
+                              optional)
 
     print(f"{c.failures} failure(s)" if c.failures else "all manifest checks passed")
     return 1 if c.failures else 0

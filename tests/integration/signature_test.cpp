@@ -225,6 +225,43 @@ TEST(SignatureBinary, WithTokenRejectsAndLogsTheReasonButNotTheToken) {
   EXPECT_EQ(binary.wait_for_exit(10s), 0);
 }
 
+// `sign` prints the header a real server with the same token accepts, and another token's is refused.
+TEST(SignatureBinary, SignPrintsTheHeaderTheServerAccepts) {
+  temp_file config("config.json", kLoopbackConfig);
+  child_process binary(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()}, binary_env(kToken));
+  const std::uint16_t port = binary.wait_for_listening_port();
+  ASSERT_NE(port, 0) << binary.output();
+  std::vector<std::string> args{"sign", "--url", kDirectBase + "/redirect_call"};
+  for (const auto& [name, value] : post_params()) args.push_back(name + "=" + value);
+  const run_result signed_by_us = run_binary(args, binary_env(kToken));
+  ASSERT_EQ(signed_by_us.exit_code, 0) << signed_by_us.output;
+  EXPECT_EQ(signed_by_us.output,
+            "X-Twilio-Signature: " + compute_signature(kToken, kDirectBase + "/redirect_call", post_params()) + "\n");
+  // The printed line, as a request header (CRLF-terminated).
+  const auto as_header = [](const std::string& line) { return line.substr(0, line.find('\n')) + "\r\n"; };
+  test_connection connection(port);
+  expect_dial(connection.request("POST", "/redirect_call", form_encode(post_params()), kForm,
+                                 as_header(signed_by_us.output)));
+  const run_result other_token = run_binary(args, binary_env("another-token"));
+  expect_forbidden(connection.request("POST", "/redirect_call", form_encode(post_params()), kForm,
+                                      as_header(other_token.output)));
+  binary.send_signal(SIGTERM);
+  EXPECT_EQ(binary.wait_for_exit(10s), 0);
+}
+
+TEST(SignatureBinary, SignRefusesWhatItCannotSign) {
+  const run_result no_token = run_binary({"sign", "--url", "https://voice.example.com/redirect_call"}, binary_env(""));
+  EXPECT_EQ(no_token.exit_code, 2);
+  EXPECT_NE(no_token.output.find("TWILIO_AUTH_TOKEN"), std::string::npos) << no_token.output;
+  const run_result bad_field =
+      run_binary({"sign", "--url", "https://voice.example.com/redirect_call", "Called"}, binary_env(kToken));
+  EXPECT_EQ(bad_field.exit_code, 2);
+  EXPECT_NE(bad_field.output.find("'Called' is not NAME=VALUE"), std::string::npos) << bad_field.output;
+  const run_result no_url = run_binary({"sign", "Called=+1"}, binary_env(kToken));
+  EXPECT_EQ(no_url.exit_code, 2);
+  EXPECT_NE(no_url.output.find("sign needs --url URL"), std::string::npos) << no_url.output;
+}
+
 TEST(SignatureBinary, RequireSignatureWithoutTokenExits2) {
   temp_file config("config.json",
                    R"({"server":{"host":"127.0.0.1","port":0},"twilio":{"require_signature":true}})");

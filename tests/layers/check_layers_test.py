@@ -109,10 +109,45 @@ class CheckLayersTest(unittest.TestCase):
 
     def test_missing_local_headers_and_system_headers_are_ignored(self):
         files = dict(ACYCLIC)
-        files["src/http/server.cpp"] += '#include "generated_elsewhere.hpp"\n#include <twiml_redirect/app/x.hpp>\n'
+        files["src/http/server.cpp"] += '#include "generated_elsewhere.hpp"\n#include <vector>\n#include <boost/asio.hpp>\n'
         status, out, _ = self.run_checker(files)
         self.assertEqual(status, 0, out)
-        self.assertNotIn("app", out)
+        self.assertIn("http -> config: 1,", out)
+        self.assertNotIn("boost", out)
+
+    def test_angle_bracket_includes_of_ours_count(self):
+        files = dict(ACYCLIC)
+        files["src/http/server.cpp"] += "#include <twiml_redirect/app/x.hpp>\n"
+        files["include/twiml_redirect/app/x.hpp"] = "#pragma once\n#include <twiml_redirect/http/server.hpp>\n"
+        status, out, _ = self.run_checker(files)
+        self.assertEqual(status, 1, out)
+        self.assertIn('http -> app: 1, e.g. src/http/server.cpp:3 includes "twiml_redirect/app/x.hpp"', out)
+        self.assertIn("check-layers: cycle: app -> http -> app\n", out)
+
+    # The layer table of docs/architecture.md, as the real one writes it.
+    TABLE = ("| Folder | What | Uses |\n|---|---|---|\n| `src/util/` | helpers | nothing |\n"
+             "| `src/config/` | the configuration | util |\n| `src/http/` | the server | util, config |\n")
+
+    def test_dependencies_the_layer_table_allows_pass(self):
+        status, out, _ = self.run_checker(dict(ACYCLIC, **{"docs/architecture.md": self.TABLE}))
+        self.assertEqual(status, 0, out)
+        self.assertIn("every dependency is one the layer table allows", out)
+
+    def test_a_dependency_the_layer_table_does_not_allow_fails_naming_the_include(self):
+        table = self.TABLE.replace("| util, config |", "| util |")
+        status, out, err = self.run_checker(dict(ACYCLIC, **{"docs/architecture.md": table}))
+        self.assertEqual(status, 1, out)
+        self.assertIn("check-layers: http may not include config (the layer table of docs/architecture.md allows "
+                      'util): src/http/server.cpp:2 includes "twiml_redirect/config/config.hpp"', out)
+        self.assertIn("FAILED", err)
+
+    def test_all_of_the_above_and_a_folder_missing_from_the_table(self):
+        table = self.TABLE.replace("| util, config |", "| all of the above |")
+        files = dict(ACYCLIC, **{"docs/architecture.md": table, "src/extra/x.cpp": '#include "twiml_redirect/util/text.hpp"\n'})
+        status, out, _ = self.run_checker(files)
+        self.assertEqual(status, 1, out)
+        self.assertIn("check-layers: extra is not in the layer table of docs/architecture.md", out)
+        self.assertNotIn("http may not", out)
 
     def test_the_executable_exits_with_the_status(self):
         for files, expected in ((ACYCLIC, 0), (dict(ACYCLIC, **{"src/util/x.cpp": '#include "twiml_redirect/http/s.hpp"\n'}), 1)):

@@ -1,4 +1,5 @@
 #include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/config/preconditions.hpp"
 
 #include <gtest/gtest.h>
 
@@ -180,8 +181,6 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"twilio":{"trusted_proxies":[1]}})", {}, "twilio.trusted_proxies[0]: must be a string"},
         bad_case{R"({"twilio":{"trusted_proxies":["10.0.0.0/8","10.0.0.0/33"]}})", {},
                  "twilio.trusted_proxies[1]: must be an IP address or CIDR such as 10.0.0.0/8 (got \"10.0.0.0/33\")"},
-        bad_case{R"({"twilio":{"require_signature":true}})", {},
-                 "twilio.require_signature: is true but the TWILIO_AUTH_TOKEN environment variable is not set"},
         bad_case{R"({"synthflow":{"api_url":"ftp://x"}})", {}, "synthflow.api_url: must start with https:// (or http:// for local tests)"},
         bad_case{R"({"synthflow":{"max_attempts":0}})", {}, "synthflow.max_attempts: must be an integer from 1 to 100"},
         bad_case{R"({"synthflow":{"request_timeout_ms":0}})", {}, "synthflow.request_timeout_ms: must be an integer from 100 to 600000"},
@@ -268,10 +267,21 @@ INSTANTIATE_TEST_SUITE_P(
                  "synthflow.api_url: has an invalid port (1 to 65535)"},
         bad_case{R"({"synthflow":{"api_url":"https://api.synthflow.ai/v2?region=eu"}})", {},
                  "synthflow.api_url: must not have a query or fragment"},
+        // Each refusal says what to fix, not where Boost.URL's grammar stopped ("leftover", "mismatch").
         bad_case{R"({"synthflow":{"api_url":"https://api.synthflow.ai/v2#x"}})", {},
-                 "synthflow.api_url: is not an absolute URL: leftover"},
+                 "synthflow.api_url: must not have a query or fragment"},
         bad_case{R"({"synthflow":{"api_url":"api.synthflow.ai/v2"}})", {},
-                 "synthflow.api_url: is not an absolute URL: mismatch"},
+                 "synthflow.api_url: must start with https:// (or http:// for local tests) followed by the host (no "
+                 "scheme found)"},
+        bad_case{R"({"synthflow":{"api_url":"https://api.synthflow.ai/v 2"}})", {},
+                 "synthflow.api_url: must not contain spaces or control characters"},
+        bad_case{R"({"synthflow":{"api_url":"https:///v2"}})", {}, "synthflow.api_url: has no host"},
+        bad_case{R"({"synthflow":{"api_url":"https://api.synth{flow}.ai/v2"}})", {},
+                 "synthflow.api_url: has a character a URL cannot hold in its host, port or path (escape it as %XX)"},
+        bad_case{R"({"synthflow":{"api_url":""}})", {}, "synthflow.api_url: is empty"},
+        bad_case{R"({"twilio":{"api_url":"api.twilio.com"}})", {},
+                 "twilio.api_url: must start with https:// (or http:// for local tests) followed by the host (no "
+                 "scheme found)"},
         // Error paths through lists of objects name the element.
         bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}},
                                              {"phone_number":"+14155550101","agent":{"name":"b"}},
@@ -280,11 +290,17 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","agent":{"name":"a"}},
                                              {"phone_number":"+14155550101","agent":{"name":"b","voice_id":7}}]}})", {},
                  "synthflow.numbers[1].agent.voice_id: must be a string"},
-        // Secrets come from the environment only; in the file they are unknown keys.
-        bad_case{R"({"synthflow":{"api_key":"sk-in-the-file"}})", {}, "synthflow.api_key: is not a known key"},
-        bad_case{R"({"twilio":{"auth_token":"in-the-file"}})", {}, "twilio.auth_token: is not a known key"},
+        // Secrets come from the environment only; in the file they are refused, saying where they go.
+        bad_case{R"({"synthflow":{"api_key":"sk-in-the-file"}})", {},
+                 "synthflow.api_key: is a secret, read only from the environment (SYNTHFLOW_API_KEY), never from the "
+                 "file, which ends up in repositories and ConfigMaps: remove it here and set the variable"},
+        bad_case{R"({"twilio":{"auth_token":"in-the-file"}})", {},
+                 "twilio.auth_token: is a secret, read only from the environment (TWILIO_AUTH_TOKEN), never from the "
+                 "file, which ends up in repositories and ConfigMaps: remove it here and set the variable"},
         bad_case{R"({"synthflow":{"numbers":[{"phone_number":"+14155550100","trunk_pwd":"x","agent":{"name":"a"}}]}})", {},
-                 "synthflow.numbers[0].trunk_pwd: is not a known key"},
+                 "synthflow.numbers[0].trunk_pwd: is a secret, read only from the environment (the variable "
+                 "trunk_pwd_env names), never from the file, which ends up in repositories and ConfigMaps: remove it "
+                 "here and set the variable"},
         // SIP headers: the map's errors name the header.
         bad_case{R"({"sip":{"x_ei":"raw"}})", {}, "sip.x_ei: must be \"call_sid\" or \"tokens\" (got \"raw\")"},
         bad_case{R"({"sip":{"headers":["X-A"]}})", {}, "sip.headers: must be a JSON object of strings"},
@@ -303,7 +319,9 @@ INSTANTIATE_TEST_SUITE_P(
                  "numbers[0].sip.headers.X-foo: is the same SIP header as X-Foo (header names ignore case)"},
         bad_case{R"({"numbers":[{"phone_number":"+14155550100","sip":{"x_ei":"E"}}]})", {},
                  "numbers[0].sip.x_ei: must be \"call_sid\" or \"tokens\" (got \"E\")"},
-        bad_case{R"({"twilio":{"api_secret":"in-the-file"}})", {}, "twilio.api_secret: is not a known key"},
+        bad_case{R"({"twilio":{"api_secret":"in-the-file"}})", {},
+                 "twilio.api_secret: is a secret, read only from the environment (TWILIO_API_SECRET), never from the "
+                 "file, which ends up in repositories and ConfigMaps: remove it here and set the variable"},
         // Twilio's REST API.
         bad_case{R"({"twilio":{"account_sid":"AC123"}})", {},
                  "twilio.account_sid: must be AC followed by 32 hexadecimal digits (the Account SID on the Twilio "
@@ -384,6 +402,52 @@ TEST(Config, ProvisioningInputsAreCheckedSeparately) {
             "synthflow.workspace_id: is required when a number has an agent (or set SYNTHFLOW_WORKSPACE_ID)");
 }
 
+// Secrets are not the file's business: a config that needs them parses without them, and
+// preconditions_of names every one that is missing, for the command that needs it.
+TEST(ConfigPreconditions, EveryMissingSecretIsNamedAtOnce) {
+  const std::string json = R"({"twilio":{"require_signature":true},"numbers":[{"phone_number":"+14155550100",
+    "trunk_pwd_env":"TRUNK_PWD_MAIN","agent":{"name":"Reception"}}],"synthflow":{"workspace_id":"W1"}})";
+  const service_config config = parse_config(json, fake_env());
+  const preconditions serve = preconditions_of(config, command::serve);
+  EXPECT_TRUE(serve.settings.empty());
+  EXPECT_EQ(serve.describe("serve"),
+            "serve needs these environment variables, which are not set: TWILIO_AUTH_TOKEN (twilio.require_signature "
+            "is true), SYNTHFLOW_API_KEY (a number has an agent and synthflow.provision_on_start is true), "
+            "TRUNK_PWD_MAIN (numbers[0].trunk_pwd_env)");
+  // provision does not check signatures: it needs only what provisioning needs.
+  EXPECT_EQ(preconditions_of(config, command::provision).describe("provision"),
+            "provision needs these environment variables, which are not set: SYNTHFLOW_API_KEY (a number has an "
+            "agent), TRUNK_PWD_MAIN (numbers[0].trunk_pwd_env)");
+  const service_config all_set = parse_config(
+      json, fake_env({{"TWILIO_AUTH_TOKEN", "t"}, {"SYNTHFLOW_API_KEY", "k"}, {"TRUNK_PWD_MAIN", "p"}}));
+  EXPECT_TRUE(preconditions_of(all_set, command::serve).met());
+  EXPECT_TRUE(preconditions_of(all_set, command::provision).met());
+  EXPECT_EQ(preconditions_of(all_set, command::serve).describe("serve"), "");
+}
+
+TEST(ConfigPreconditions, ServeNeedsProvisioningInputsOnlyWhenItProvisions) {
+  service_config config = parse_config(R"({"synthflow":{"provision_on_start":false},"numbers":[{"phone_number":
+    "+14155550100","agent":{"name":"Reception"}}]})", fake_env());
+  EXPECT_TRUE(preconditions_of(config, command::serve).met());
+  const preconditions provision = preconditions_of(config, command::provision);
+  EXPECT_EQ(provision.missing_settings(),
+            "synthflow.workspace_id: is required when a number has an agent (or set SYNTHFLOW_WORKSPACE_ID)");
+  EXPECT_EQ(provision.missing_secrets("provision"),
+            "provision needs this environment variable, which is not set: SYNTHFLOW_API_KEY (a number has an agent)");
+  // Numbers without agents need no Synthflow key at all.
+  config = parse_config(R"({"numbers":[{"phone_number":"+14155550100"}]})", fake_env());
+  EXPECT_TRUE(preconditions_of(config, command::provision).met());
+  EXPECT_FALSE(provisions_synthflow(config));
+}
+
+TEST(ConfigPreconditions, CallContextActionNeedsTheToken) {
+  const service_config config = parse_config(
+      R"({"context":{"synthflow_action":true},"twilio":{"public_url":"https://x.example"}})", fake_env());
+  EXPECT_EQ(preconditions_of(config, command::serve).missing_secrets("serve"),
+            "serve needs this environment variable, which is not set: CALL_CONTEXT_TOKEN (context.synthflow_action is "
+            "true)");
+}
+
 TEST(Config, TwilioNumbersAreManagedWhenAnAccountSidIsSet) {
   const std::string sid = "AC0123456789abcdef0123456789abcdef";
   EXPECT_FALSE(parse_config("{}", fake_env()).twilio.manages_numbers());
@@ -407,6 +471,18 @@ TEST(Config, TwilioCredentialsAreCheckedWhenNumbersAreManaged) {
   twilio.api_key = "SKkey";
   twilio.api_secret = "secret";
   EXPECT_EQ(check_twilio_provisioning_inputs(twilio), std::nullopt);
+}
+
+TEST(ConfigPreconditions, TwilioCredentialsAreNeededWhenNumbersAreManaged) {
+  const std::string json = R"({"twilio":{"account_sid":"AC0123456789abcdef0123456789abcdef","public_url":
+    "https://v.example.com"},"numbers":[{"phone_number":"+14155550100"}]})";
+  EXPECT_EQ(preconditions_of(parse_config(json, fake_env()), command::provision).missing_secrets("provision"),
+            "provision needs this environment variable, which is not set: TWILIO_API_KEY and TWILIO_API_SECRET, or "
+            "TWILIO_AUTH_TOKEN (Twilio numbers are managed (twilio.manage_numbers))");
+  EXPECT_TRUE(preconditions_of(parse_config(json, fake_env({{"TWILIO_AUTH_TOKEN", "t"}})), command::provision).met());
+  EXPECT_TRUE(preconditions_of(parse_config(json, fake_env({{"TWILIO_API_KEY", "SKk"}, {"TWILIO_API_SECRET", "s"}})),
+                               command::provision)
+                  .met());
 }
 
 TEST(Config, DescribeRedactsSecrets) {

@@ -4,7 +4,9 @@
 
 #include <functional>
 #include <iosfwd>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "twiml_redirect/config/config.hpp"
 
@@ -29,6 +31,12 @@ inline constexpr std::string_view kExampleCallSid = "CA0000000000000000000000000
 // problem on `err`) when either value is not one Twilio would send.
 int run_twiml(const config::service_config& config, std::string_view called, std::string_view call_sid,
               std::ostream& out, std::ostream& err);
+
+// Prints the X-Twilio-Signature header Twilio would send with a POST of `fields` ("Name=value",
+// decoded) to `url` (GET: the query in `url`, no fields), signed with `auth_token`: a signed request
+// for curl, to try a deployment that checks signatures. 2 with the problem on `err` for bad input.
+int run_sign(std::string_view auth_token, std::string_view url, const std::vector<std::string>& fields,
+             std::ostream& out, std::ostream& err);
 
 // Asks this host's /healthz (on the configured port) and returns 0 when it answers 200, else 1.
 // For container HEALTHCHECKs, which have no curl.

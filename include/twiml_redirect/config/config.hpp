@@ -254,7 +254,7 @@ std::optional<std::string> check_twilio_provisioning_inputs(const twilio_config&
 // Every key as a JSON array of {path, type, default, min, max, allowed, env, env_named_by, secret,
 // required, help}, e.g. {"path":"server.port","type":"integer","default":3000,...}; the keys of
 // list elements read "synthflow.numbers[].agent.name". For `check-config --schema`, the manifest
-// check and the docs check. indent as for describe_config.
+// check and the README check. indent as for describe_config.
 std::string describe_schema(int indent = 2);
 
 // The effective configuration as JSON, with secrets replaced by "<redacted>" (or "<unset>").

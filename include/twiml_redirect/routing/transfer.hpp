@@ -23,7 +23,7 @@ struct transfer_answer {
 
 // The <Response/> a refused or unparseable transfer gets: nothing dialled, and no error for Twilio
 // to play. With answerOnBridge="true" on the agent's <Dial>, Twilio then brings the caller back to
-// the agent, as when a transfer target does not answer (docs/routing.md, "Transfers").
+// the agent, as when a transfer target does not answer (README, "Failover and transfers").
 std::string refused_transfer_twiml();
 
 // The answer to a REFER for `refer_transfer_target` on a call routed by `route` (null when the called
