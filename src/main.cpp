@@ -16,6 +16,8 @@
 #include "twiml_redirect/context/store.hpp"
 #include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/app/provisioning.hpp"
+#include "twiml_redirect/app/doctor.hpp"
+#include "twiml_redirect/app/simulate.hpp"
 #include "twiml_redirect/routing/route_table.hpp"
 #include "twiml_redirect/util/logging.hpp"
 #include "twiml_redirect/version.hpp"
@@ -41,13 +43,23 @@ Commands:
   healthcheck      ask /healthz of the local server; exit 0 when healthy (for containers)
   twiml            print the TwiML /redirect_call answers for a call to --called with this
                    configuration (--call-sid: the CallSid to tag it with)
+  doctor           check every hop of a call with the live credentials (Twilio, this service's
+                   public URL, Synthflow, the SIP host) and say what to fix (--json: as JSON)
+  simulate         play Twilio's side of a call: the webhook, the <Dial> action with a chosen
+                   outcome per dial, a transfer; in-process, or against --url (signed)
 
 Options:
   --config PATH    configuration file (default: $TWIML_REDIRECT_CONFIG, else config/twiml-redirect.json)
   --dry-run        with provision: change nothing
+  --json           with doctor: print {"checks":[...]} instead of the table
   --schema         with check-config: list the configuration keys
   --called E164    with twiml: the called number, e.g. +14155550100
   --call-sid SID   with twiml: the call's CallSid (default CA followed by 32 zeros)
+  --number E164    with simulate: the called number (or --all: every number's calls)
+  --outcomes LIST  with simulate: each dial's end, e.g. failed:503,completed (default completed)
+  --refer TARGET   with simulate: the agent transfers to tel:+1... or sip:user@host
+  --url URL        with simulate: a running instance instead of in-process
+  --brief          with simulate: one line per answer instead of the TwiML
   --help           print this help
   --version        print the version
 
@@ -59,8 +71,10 @@ struct command_line {
   std::string config_path;
   bool dry_run = false;
   bool schema = false;
+  bool json = false;  // doctor
   std::optional<std::string> called;    // twiml
   std::optional<std::string> call_sid;  // twiml
+  app::simulate_command simulate;
 };
 
 // Reads the value of option `name` at args[i] ("--name VALUE" or "--name=VALUE") into `out`,
@@ -95,10 +109,18 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
     bool missing = false;
     if (option_value(args, i, "--config", config_path, missing) ||
         option_value(args, i, "--called", parsed.called, missing) ||
-        option_value(args, i, "--call-sid", parsed.call_sid, missing)) {
+        option_value(args, i, "--call-sid", parsed.call_sid, missing) ||
+        option_value(args, i, "--number", parsed.simulate.number, missing) ||
+        option_value(args, i, "--outcomes", parsed.simulate.outcomes, missing) ||
+        option_value(args, i, "--refer", parsed.simulate.refer, missing) ||
+        option_value(args, i, "--url", parsed.simulate.url, missing)) {
       if (missing) return std::nullopt;
     } else if (arg == "--dry-run") {
       parsed.dry_run = true;
+    } else if (arg == "--brief" || arg == "--all") {
+      (arg == "--brief" ? parsed.simulate.brief : parsed.simulate.all) = true;
+    } else if (arg == "--json") {
+      parsed.json = true;
     } else if (arg == "--schema") {
       parsed.schema = true;
     } else if (!arg.starts_with("-") && !command_seen) {
@@ -111,7 +133,8 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
   }
   parsed.config_path = config_path.value_or("");
   if (parsed.command != "serve" && parsed.command != "check-config" && parsed.command != "provision" &&
-      parsed.command != "healthcheck" && parsed.command != "twiml") {
+      parsed.command != "healthcheck" && parsed.command != "twiml" && parsed.command != "simulate" &&
+      parsed.command != "doctor") {
     std::cerr << "twiml-redirect: unknown command '" << parsed.command << "'; see --help\n";
     return std::nullopt;
   }
@@ -125,6 +148,15 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
   }
   if ((parsed.called || parsed.call_sid) && parsed.command != "twiml") {
     std::cerr << "twiml-redirect: --called and --call-sid go with the twiml command\n";
+    return std::nullopt;
+  }
+  if (parsed.json && parsed.command != "doctor") {
+    std::cerr << "twiml-redirect: --json goes with the doctor command\n";
+    return std::nullopt;
+  }
+  const app::simulate_command& sim = parsed.simulate;
+  if ((sim.number || sim.outcomes || sim.refer || sim.url || sim.brief || sim.all) && parsed.command != "simulate") {
+    std::cerr << "twiml-redirect: --number, --outcomes, --refer, --url, --brief and --all go with simulate\n";
     return std::nullopt;
   }
   if (parsed.command == "twiml" && !parsed.called) {
@@ -170,6 +202,8 @@ int run(const command_line& cli) {
   if (cli.command == "twiml")
     return app::run_twiml(config, *cli.called, cli.call_sid.value_or(std::string(app::kExampleCallSid)), std::cout,
                           std::cerr);
+  if (cli.command == "doctor") return app::run_doctor(config, cli.json, std::cout);
+  if (cli.command == "simulate") return app::run_simulate_command(config, cli.simulate, std::cout, std::cerr);
   if (cli.command == "provision") {
     if (auto problem = config::check_provisioning_inputs(config.synthflow, config.numbers)) {
       std::cerr << "twiml-redirect: config error: " << *problem << "\n";
