@@ -18,6 +18,8 @@
 #include "twiml_redirect/config/preconditions.hpp"
 #include "twiml_redirect/app/provisioning.hpp"
 #include "twiml_redirect/install_paths.hpp"
+#include "twiml_redirect/app/doctor.hpp"
+#include "twiml_redirect/app/simulate.hpp"
 #include "twiml_redirect/routing/route_table.hpp"
 #include "twiml_redirect/util/logging.hpp"
 #include "twiml_redirect/version.hpp"
@@ -46,6 +48,10 @@ Commands:
   sign --url URL [NAME=VALUE...]
                    print the X-Twilio-Signature header Twilio would send with these form
                    fields to URL, signed with TWILIO_AUTH_TOKEN (needs no config file)
+  doctor           check every hop of a call with the live credentials (Twilio, this service's
+                   public URL, Synthflow, the SIP host) and say what to fix (--json: as JSON)
+  simulate         play Twilio's side of a call: the webhook, the <Dial> action with a chosen
+                   outcome per dial, a transfer; in-process, or against --url (signed)
 
 Options:
   --config PATH    configuration file (default: $TWIML_REDIRECT_CONFIG, else
@@ -53,11 +59,17 @@ Options:
 // Between the two: the installed configuration's path, from the install prefix (install_paths.hpp).
 constexpr std::string_view kUsageEnd = R"()
   --dry-run        with provision: change nothing
+  --json           with doctor: print {"checks":[...]} instead of the table
   --schema         with check-config: list the configuration keys
   --strict         with check-config: missing secrets are an error, not a warning
   --called E164    with twiml: the called number, e.g. +14155550100
   --call-sid SID   with twiml: the call's CallSid (default CA followed by 32 zeros)
-  --url URL        with sign: the URL Twilio calls, with its query
+  --url URL        with sign: the URL Twilio calls, with its query; with simulate: a running
+                   instance instead of in-process
+  --number E164    with simulate: the called number (or --all: every number's calls)
+  --outcomes LIST  with simulate: each dial's end, e.g. failed:503,completed (default completed)
+  --refer TARGET   with simulate: the agent transfers to tel:+1... or sip:user@host
+  --brief          with simulate: one line per answer instead of the TwiML
   --help           print this help
   --version        print the version
 
@@ -70,10 +82,12 @@ struct command_line {
   bool dry_run = false;
   bool schema = false;
   bool strict = false;
+  bool json = false;                    // doctor
   std::optional<std::string> called;    // twiml
   std::optional<std::string> call_sid;  // twiml
-  std::optional<std::string> url;       // sign
+  std::optional<std::string> url;       // sign (required), simulate (a running instance)
   std::vector<std::string> fields;      // sign: NAME=VALUE
+  app::simulate_command simulate;
 };
 
 // Reads the value of option `name` at args[i] ("--name VALUE" or "--name=VALUE") into `out`,
@@ -109,10 +123,17 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
     if (option_value(args, i, "--config", config_path, missing) ||
         option_value(args, i, "--called", parsed.called, missing) ||
         option_value(args, i, "--call-sid", parsed.call_sid, missing) ||
+        option_value(args, i, "--number", parsed.simulate.number, missing) ||
+        option_value(args, i, "--outcomes", parsed.simulate.outcomes, missing) ||
+        option_value(args, i, "--refer", parsed.simulate.refer, missing) ||
         option_value(args, i, "--url", parsed.url, missing)) {
       if (missing) return std::nullopt;
     } else if (arg == "--dry-run") {
       parsed.dry_run = true;
+    } else if (arg == "--brief" || arg == "--all") {
+      (arg == "--brief" ? parsed.simulate.brief : parsed.simulate.all) = true;
+    } else if (arg == "--json") {
+      parsed.json = true;
     } else if (arg == "--schema") {
       parsed.schema = true;
     } else if (arg == "--strict") {
@@ -129,7 +150,8 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
   }
   parsed.config_path = config_path.value_or("");
   if (parsed.command != "serve" && parsed.command != "check-config" && parsed.command != "provision" &&
-      parsed.command != "healthcheck" && parsed.command != "twiml" && parsed.command != "sign") {
+      parsed.command != "healthcheck" && parsed.command != "twiml" && parsed.command != "sign" &&
+      parsed.command != "simulate" && parsed.command != "doctor") {
     std::cerr << "twiml-redirect: unknown command '" << parsed.command << "'; see --help\n";
     return std::nullopt;
   }
@@ -145,9 +167,22 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
     std::cerr << "twiml-redirect: --called and --call-sid go with the twiml command\n";
     return std::nullopt;
   }
-  if (parsed.url.has_value() != (parsed.command == "sign")) {
-    std::cerr << "twiml-redirect: " << (parsed.url ? "--url goes with the sign command" : "sign needs --url URL")
-              << "\n";
+  if (parsed.command == "sign" && !parsed.url) {
+    std::cerr << "twiml-redirect: sign needs --url URL\n";
+    return std::nullopt;
+  }
+  if (parsed.url && parsed.command != "sign" && parsed.command != "simulate") {
+    std::cerr << "twiml-redirect: --url goes with the sign and simulate commands\n";
+    return std::nullopt;
+  }
+  if (parsed.command == "simulate") parsed.simulate.url = parsed.url;
+  if (parsed.json && parsed.command != "doctor") {
+    std::cerr << "twiml-redirect: --json goes with the doctor command\n";
+    return std::nullopt;
+  }
+  const app::simulate_command& sim = parsed.simulate;
+  if ((sim.number || sim.outcomes || sim.refer || sim.brief || sim.all) && parsed.command != "simulate") {
+    std::cerr << "twiml-redirect: --number, --outcomes, --refer, --brief and --all go with simulate\n";
     return std::nullopt;
   }
   if (parsed.command == "twiml" && !parsed.called) {
@@ -206,6 +241,8 @@ int run(const command_line& cli) {
   if (cli.command == "twiml")
     return app::run_twiml(config, *cli.called, cli.call_sid.value_or(std::string(app::kExampleCallSid)), std::cout,
                           std::cerr);
+  if (cli.command == "doctor") return app::run_doctor(config, cli.json, std::cout);
+  if (cli.command == "simulate") return app::run_simulate_command(config, cli.simulate, std::cout, std::cerr);
   if (cli.command == "provision") {
     if (const auto needs = config::preconditions_of(config, config::command::provision); !needs.met()) {
       std::cerr << "twiml-redirect: config error: " << needs.describe(cli.dry_run ? "provision --dry-run" : "provision")

@@ -23,6 +23,8 @@ struct api_contract {
 api_contract contract_of(std::string_view api) {
   if (api == "synthflow") return {"synthflow-openapi.json", "/v2", "bearer"};
   if (api == "twilio") return {"twilio_api_v2010-incoming-phone-numbers.json", "", "basic"};
+  if (api == "twilio-calls") return {"twilio_api_v2010-calls.json", "", "basic"};
+  if (api == "twilio-monitor") return {"twilio_monitor_v1-alerts.json", "", "basic"};
   throw std::invalid_argument("no OpenAPI document for " + std::string(api));
 }
 

@@ -14,7 +14,8 @@
 namespace twiml_redirect::test {
 
 // "synthflow" (Synthflow Platform API, base path /v2, Bearer auth) or "twilio" (Twilio API v2010
-// IncomingPhoneNumbers, Basic auth). Success when every call conforms, and at least one was made;
+// IncomingPhoneNumbers, Basic auth), "twilio-calls" (v2010's Calls list) or "twilio-monitor"
+// (Monitor v1's Alerts list). Success when every call conforms, and at least one was made;
 // the message carries the checker's verdict (its problems, or "validated N exchanges over M
 // operations: ...").
 ::testing::AssertionResult conforms_to_openapi(const std::vector<recorded_call>& calls, std::string_view api);

@@ -71,6 +71,27 @@ struct fake_twilio::impl {
         request.authorization == basic(options.account_sid, options.auth_token) ||
         request.authorization == basic(options.api_key, options.api_secret);
     if (!authorized) return error(401, 20003, "Authenticate");
+    if (request.path == "/v1/Alerts") {
+      if (request.method != "GET") return error(405, 20004, "Method not allowed");
+      return {200, json{{"alerts", alerts},
+                        {"meta", {{"page", 0}, {"page_size", alerts.size()}, {"first_page_url", "https://monitor.twilio.com/v1/Alerts?PageSize=50&Page=0"},
+                                  {"url", "https://monitor.twilio.com/v1/Alerts?PageSize=50&Page=0"},
+                                  {"previous_page_url", nullptr}, {"next_page_url", nullptr}, {"key", "alerts"}}}}
+                       .dump()};
+    }
+    if (request.path == "/2010-04-01/Accounts/" + options.account_sid + "/Calls.json") {
+      if (request.method != "GET") return error(405, 20004, "Method not allowed");
+      const std::string to = query_value(request.query, "To");
+      std::size_t page_size = 50;
+      if (const auto asked = query_value(request.query, "PageSize"); !asked.empty()) page_size = std::stoul(asked);
+      json items = json::array();
+      for (auto it = calls.rbegin(); it != calls.rend() && items.size() < page_size; ++it)  // newest first
+        if (to.empty() || (*it)["to"] == to) items.push_back(*it);
+      const std::string uri = request.path + "?" + outbound::form_encode({{"To", to}, {"PageSize", std::to_string(page_size)}});
+      return {200, json{{"calls", items}, {"page", 0}, {"page_size", page_size}, {"start", 0}, {"end", items.size()},
+                        {"uri", uri}, {"first_page_uri", uri}, {"previous_page_uri", nullptr}, {"next_page_uri", nullptr}}
+                       .dump()};
+    }
     if (request.path == numbers_path() + ".json") {
       if (request.method != "GET") return error(405, 20004, "Method not allowed");
       return list(request);
@@ -142,6 +163,8 @@ struct fake_twilio::impl {
   fake_twilio_options options;
   mutable std::mutex mutex;  // everything below
   std::vector<json> numbers;  // in the order they were added, as the list shows them
+  json alerts = json::array();
+  std::vector<json> calls;  // oldest first
 
   json* find(const std::string& e164) {
     const auto it = std::find_if(numbers.begin(), numbers.end(), [&](const json& n) { return n["phone_number"] == e164; });
@@ -175,6 +198,28 @@ void fake_twilio::change_number(const std::string& e164, const json& fields) {
   json* number = impl_->find(e164);
   if (number == nullptr) throw std::invalid_argument("fake_twilio: no number " + e164);
   for (const auto& [key, value] : fields.items()) (*number)[key] = value;
+}
+
+void fake_twilio::add_alert(json alert) {
+  std::lock_guard lock(impl_->mutex);
+  char sid[40];
+  std::snprintf(sid, sizeof sid, "NO%032llx", 0xa1e000ULL + ++impl_->next_id);
+  json full = {{"sid", sid}, {"account_sid", impl_->options.account_sid}, {"log_level", "error"},
+               {"date_created", "2026-12-03T08:00:00Z"}, {"date_generated", "2026-12-03T08:00:00Z"},
+               {"request_method", "POST"}, {"request_url", nullptr}, {"resource_sid", nullptr}};
+  for (const auto& [key, value] : alert.items()) full[key] = value;
+  impl_->alerts.push_back(std::move(full));
+}
+
+void fake_twilio::add_call(json call) {
+  std::lock_guard lock(impl_->mutex);
+  char sid[40];
+  std::snprintf(sid, sizeof sid, "CA%032llx", 0xca1000ULL + ++impl_->next_id);
+  json full = {{"sid", sid}, {"account_sid", impl_->options.account_sid}, {"direction", "inbound"},
+               {"from", "+15005550006"}, {"status", "completed"}, {"duration", "0"}, {"parent_call_sid", nullptr},
+               {"start_time", "Thu, 03 Dec 2026 08:00:00 +0000"}};
+  for (const auto& [key, value] : call.items()) full[key] = value;
+  impl_->calls.push_back(std::move(full));
 }
 
 json fake_twilio::number(const std::string& e164) const {

@@ -50,6 +50,12 @@ class fake_twilio {
   // The stored number; null when absent.
   nlohmann::json number(const std::string& e164) const;
 
+  // Monitor's Alerts (GET /v1/Alerts, on this same server: point twilio.monitor_url here) and the
+  // account's Calls (GET .../Calls.json, filtered by To). Fields as Twilio's OpenAPI documents them;
+  // missing ones get plausible values (sid, account_sid, dates).
+  void add_alert(nlohmann::json alert);
+  void add_call(nlohmann::json call);
+
   // Calls, faults and stop().
   fake_api_server& server();
 
