@@ -83,12 +83,15 @@ boost::system::result<std::shared_ptr<http_client>, call_failure> make_client(co
   return std::shared_ptr<http_client>(std::move(*client));
 }
 
+// Each target's name; a new REST API adds its own (and its target function).
+constexpr const char* kSynthflowTarget = "synthflow";
+constexpr const char* kTwilioTarget = "twilio";
+
 // What every API's section holds alike: URL, CA file, deadline and back-off.
 template <class Section>
 provisioning_target target_for(const Section& config, const std::vector<config::number_config>& numbers,
-                               util::provisioned_api api, std::string name) {
+                               std::string name) {
   provisioning_target target;
-  target.api = api;
   target.api_url = config.api_url;
   target.api_url_setting = name + ".api_url";
   target.ca_file = config.ca_file;
@@ -106,7 +109,7 @@ provisioning_target synthflow_target(const config::synthflow_config& config,
                                      const std::vector<config::number_config>& all_numbers,
                                      std::optional<synthflow::context_action_settings> context_action) {
   auto numbers = config::provisioned_numbers(all_numbers);
-  auto target = target_for(config, numbers, util::provisioned_api::synthflow, "synthflow");
+  auto target = target_for(config, numbers, kSynthflowTarget);
   target.reconcile = [config, numbers, context_action](http_client& client, const outbound::endpoint& where,
                                                        bool dry_run, stop_signal& stop) {
     synthflow::api_settings settings;
@@ -127,7 +130,7 @@ provisioning_target synthflow_target(const config::synthflow_config& config,
 
 provisioning_target twilio_target(const config::twilio_config& twilio,
                                   const std::vector<config::number_config>& numbers) {
-  auto target = target_for(twilio, numbers, util::provisioned_api::twilio, "twilio");
+  auto target = target_for(twilio, numbers, kTwilioTarget);
   target.reconcile = [twilio, numbers](http_client& client, const outbound::endpoint& where, bool dry_run,
                                        stop_signal& stop) {
     twilio_api::api_settings settings;
@@ -142,6 +145,8 @@ provisioning_target twilio_target(const config::twilio_config& twilio,
   };
   return target;
 }
+
+std::vector<std::string> provisioned_api_names() { return {kSynthflowTarget, kTwilioTarget}; }
 
 std::vector<provisioning_target> provisioning_targets(const config::service_config& config) {
   std::vector<provisioning_target> targets;

@@ -92,8 +92,8 @@ int run_serve(const config::service_config& config, const config_loader& reload)
   twilio::request_validator validator({.auth_token = config.twilio.auth_token,
                                        .public_url = config.twilio.public_url,
                                        .trusted_proxies = config.twilio.trusted_proxies});
-  util::metrics metrics(router::paths(validator.public_path()));
-  for (const auto& target : targets) metrics.set_provisioning_state(target.api, util::provisioning_state::pending);
+  util::metrics metrics(router::paths(validator.public_path()), provisioned_api_names());
+  for (const auto& target : targets) metrics.set_provisioning_state(target.name, util::provisioning_state::pending);
   // The one holder of the routing in force: every Twilio-called handler reads it, SIGHUP replaces it.
   const auto live = std::make_shared<routing::live_routes>(build_routes(config));
   metrics.set_configured_numbers(config.numbers.size());
@@ -133,7 +133,7 @@ int run_serve(const config::service_config& config, const config_loader& reload)
   // Webhooks do not depend on provisioning, so it runs beside the server; /readyz tells which.
   background_provisioning::callbacks events;
   events.on_permanent_failure = [&](const provisioning_target& target, const std::string& message) {
-    metrics.set_provisioning_state(target.api, util::provisioning_state::failed, message);
+    metrics.set_provisioning_state(target.name, util::provisioning_state::failed, message);
     boost::asio::post(signals_context, [&, message, name = target.name] {
       spdlog::critical("{} provisioning failed: {}; stopping", name, message);
       exit_code = kExitFailure;
@@ -143,13 +143,13 @@ int run_serve(const config::service_config& config, const config_loader& reload)
     });
   };
   events.on_succeeded = [&metrics](const provisioning_target& target) {
-    metrics.set_provisioning_state(target.api, util::provisioning_state::succeeded);
+    metrics.set_provisioning_state(target.name, util::provisioning_state::succeeded);
   };
   // Still running, but the error shows while the outage lasts, not only after it is over.
   events.on_round_failed = [&metrics](const provisioning_target& target, const std::string& message) {
-    metrics.set_provisioning_state(target.api, util::provisioning_state::running, message);
+    metrics.set_provisioning_state(target.name, util::provisioning_state::running, message);
   };
-  for (const auto& target : targets) metrics.set_provisioning_state(target.api, util::provisioning_state::running);
+  for (const auto& target : targets) metrics.set_provisioning_state(target.name, util::provisioning_state::running);
   background_provisioning provisioning(std::move(targets), ready_state, std::move(events));
   provisioning.start();
   // Logged last: once it appears, signals are handled and /readyz already tells the truth, so a

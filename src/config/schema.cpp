@@ -63,7 +63,7 @@ using check_fn = std::optional<std::string> (*)(const std::string& value);
 using normalize_fn = void (*)(std::string& value);
 
 struct options {
-  std::string_view env{};         // the environment variable that overrides the key
+  std::string env{};              // the environment variable that overrides the key
   std::string_view env_named_by{};  // a sibling key holding the name of the variable that sets this one
   bool secret = false;            // only from the environment, never from the file; printed redacted
   bool required = false;          // must be in the file (strings: and not empty)
@@ -73,7 +73,7 @@ struct options {
   check_fn check = nullptr;
   check_fn key_check = nullptr;  // string maps: a check of each key (`check` is each value's)
   normalize_fn normalize = nullptr;
-  std::string_view help{};
+  std::string help{};
 };
 
 struct table;
@@ -150,6 +150,8 @@ struct is_vector : std::false_type {};
 template <typename T>
 struct is_vector<std::vector<T>> : std::true_type {};
 
+std::optional<std::string> check_api_url(const std::string& url);
+
 // Builds the table of struct S, one add() per key; the member pointer's type picks the key's type.
 template <typename S>
 class builder {
@@ -209,6 +211,26 @@ class builder {
     };
     f.describe = [member](const void* object) { return json((static_cast<const S*>(object)->*member).count()); };
     return push(std::move(f));
+  }
+
+  // The six keys of an api_transport section (S derives from it), the same for every REST API:
+  // `api` names it in the help texts, `url_env` overrides api_url, `url_example` ends its help.
+  builder& add_api_transport(const std::string& api, std::string url_env, const std::string& url_example)
+    requires std::derived_from<S, api_transport>
+  {
+    add("api_url", static_cast<std::string S::*>(&api_transport::api_url),
+        {.env = std::move(url_env), .check = check_api_url,
+         .help = api + " REST API base URL (no credentials, query or port 0); " + url_example});
+    add("ca_file", static_cast<std::string S::*>(&api_transport::ca_file),
+        {.help = "extra CA bundle (PEM) for the " + api + " API, for a private CA; `SSL_CERT_FILE` works too"});
+    add("request_timeout_ms", static_cast<std::chrono::milliseconds S::*>(&api_transport::request_timeout),
+        {.min = 100, .max = 600'000, .help = "deadline of each " + api + " API call (connect, TLS, answer)"});
+    add("max_attempts", static_cast<unsigned S::*>(&api_transport::max_attempts),
+        {.min = 1, .max = 100, .help = "attempts per " + api + " API call on transient failures (timeouts, 429, 5xx)"});
+    add("initial_backoff_ms", static_cast<std::chrono::milliseconds S::*>(&api_transport::initial_backoff),
+        {.min = 0, .max = 600'000, .help = "first retry delay of a " + api + " API call; doubles with jitter"});
+    return add("max_backoff_ms", static_cast<std::chrono::milliseconds S::*>(&api_transport::max_backoff),
+               {.min = 0, .max = 3'600'000, .help = "cap on the " + api + " API's retry delay"});
   }
 
   // An enum member, spelled in the file as one of `names`.
@@ -619,10 +641,10 @@ const table& failover_step_table() {
   return step;
 }
 
-constexpr std::string_view kXEiHelp =
+constexpr const char* kXEiHelp =
     "how X-EI carries the CallSid: `call_sid` (`X-EI=CA…`) or `tokens` (Synthflow's `E.CA…;`, which fills its "
     "`external_id`)";
-constexpr std::string_view kHeadersHelp =
+constexpr const char* kHeadersHelp =
     "extra SIP headers to Synthflow (prompt variables there): `{\"X-Name\": \"fixed\"}` or `\"{FromCity}\"` "
     "(a webhook parameter; not sent when Twilio sent none)";
 
@@ -765,10 +787,6 @@ const table& twilio_table() {
           .add("account_sid", &twilio_config::account_sid,
                {.env = "TWILIO_ACCOUNT_SID", .check = check_account_sid,
                 .help = "the account that owns the numbers (`AC...`); turns on `twilio.manage_numbers` (`auto`)"})
-          .add("api_url", &twilio_config::api_url,
-               {.env = "TWILIO_API_URL", .check = check_api_url,
-                .help = "Twilio REST API base URL; a region's host, e.g. `https://api.dublin.ie1.twilio.com`, "
-                        "needs an API key of that region"})
           .add_enum("manage_numbers", &twilio_config::manage_numbers,
                     {{"auto", number_management::when_account_sid}, {"true", number_management::on},
                      {"false", number_management::off}},
@@ -782,16 +800,8 @@ const table& twilio_table() {
                 .help = "Twilio API key SID (`SK...`) for the REST API, with `TWILIO_API_SECRET`; Twilio's recommendation"})
           .add("api_secret", &twilio_config::api_secret,
                {.env = "TWILIO_API_SECRET", .secret = true, .help = "the API key's secret"})
-          .add("ca_file", &twilio_config::ca_file,
-               {.help = "extra CA bundle (PEM) for the Twilio API; `SSL_CERT_FILE` works too"})
-          .add("request_timeout_ms", &twilio_config::request_timeout,
-               {.min = 100, .max = 600'000, .help = "deadline of each Twilio API call (connect, TLS, answer)"})
-          .add("max_attempts", &twilio_config::max_attempts,
-               {.min = 1, .max = 100, .help = "attempts per Twilio call on transient failures (timeouts, 429, 5xx)"})
-          .add("initial_backoff_ms", &twilio_config::initial_backoff,
-               {.min = 0, .max = 600'000, .help = "first retry delay of a Twilio call; doubles with jitter"})
-          .add("max_backoff_ms", &twilio_config::max_backoff,
-               {.min = 0, .max = 3'600'000, .help = "cap on the Twilio retry delay"})
+          .add_api_transport("Twilio", "TWILIO_API_URL",
+                             "a region's host, e.g. `https://api.dublin.ie1.twilio.com`, needs an API key of that region")
           .build();
   return twilio;
 }
@@ -799,26 +809,14 @@ const table& twilio_table() {
 const table& synthflow_table() {
   static const table synthflow =
       builder<synthflow_config>("synthflow")
-          .add("api_url", &synthflow_config::api_url,
-               {.env = "SYNTHFLOW_API_URL", .check = check_api_url,
-                .help = "Synthflow API base URL (no credentials, query or port 0)"})
           .add("workspace_id", &synthflow_config::workspace_id,
                {.env = "SYNTHFLOW_WORKSPACE_ID", .help = "the workspace that owns the numbers"})
           .add("api_key", &synthflow_config::api_key,
                {.env = "SYNTHFLOW_API_KEY", .secret = true,
                 .help = "Synthflow API key (required when `synthflow.numbers` is not empty and provisioning runs)"})
-          .add("ca_file", &synthflow_config::ca_file,
-               {.help = "extra CA bundle (PEM) for a private CA; `SSL_CERT_FILE` works too"})
           .add("provision_on_start", &synthflow_config::provision_on_start,
                {.help = "`serve` provisions in the background at startup (Synthflow, and Twilio's numbers when managed)"})
-          .add("request_timeout_ms", &synthflow_config::request_timeout,
-               {.min = 100, .max = 600'000, .help = "deadline of each Synthflow API call (connect, TLS, answer)"})
-          .add("max_attempts", &synthflow_config::max_attempts,
-               {.min = 1, .max = 100, .help = "attempts per call on transient failures (timeouts, 429, 5xx)"})
-          .add("initial_backoff_ms", &synthflow_config::initial_backoff,
-               {.min = 0, .max = 600'000, .help = "first retry delay; doubles with jitter"})
-          .add("max_backoff_ms", &synthflow_config::max_backoff,
-               {.min = 0, .max = 3'600'000, .help = "cap on the retry delay"})
+          .add_api_transport("Synthflow", "SYNTHFLOW_API_URL", "e.g. `https://api.us.synthflow.ai/v2` for the US region")
           .add("numbers", &synthflow_config::numbers, number_table(),
                {.help = "deprecated: the top-level `numbers` (read from here with a warning)"})
           .build();

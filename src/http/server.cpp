@@ -45,7 +45,7 @@ unsigned usable_cpu_count() {
   return std::max(1u, count);
 }
 
-server::server(config::server_config config, request_handler handler, util::metrics& metrics)
+server::server(server_settings config, request_handler handler, util::metrics& metrics)
     : config_(std::move(config)), handler_(std::move(handler)), metrics_(metrics) {}
 
 server::~server() { shutdown(); }

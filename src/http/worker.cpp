@@ -33,7 +33,7 @@ bool is_resource_exhaustion(const error_code& ec) {
 
 }  // namespace
 
-worker::worker(const config::server_config& config, const request_handler& handler,
+worker::worker(const server_settings& config, const request_handler& handler,
                std::atomic<std::size_t>& connections, util::metrics::recorder& recorder)
     : config_(config), handler_(handler), connections_(connections), recorder_(recorder) {}
 

@@ -12,7 +12,7 @@
 #include <mutex>
 #include <vector>
 
-#include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/http/settings.hpp"
 #include "twiml_redirect/http/types.hpp"
 #include "twiml_redirect/util/log_throttle.hpp"
 #include "twiml_redirect/util/logging.hpp"
@@ -54,7 +54,7 @@ using tcp_socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, execut
 class worker {
  public:
   // `recorder` is this worker's own, for its thread alone.
-  worker(const config::server_config& config, const request_handler& handler, std::atomic<std::size_t>& connections,
+  worker(const server_settings& config, const request_handler& handler, std::atomic<std::size_t>& connections,
          util::metrics::recorder& recorder);
   ~worker();
   worker(const worker&) = delete;
@@ -79,7 +79,7 @@ class worker {
   std::ptrdiff_t waiting_sessions() const { return waiting_sessions_.load(std::memory_order_relaxed); }
 
   // For sessions, on this worker's thread only.
-  const config::server_config& config() const { return config_; }
+  const server_settings& config() const { return config_; }
   const request_handler& handler() const { return handler_; }
   bool draining() const { return draining_; }
   std::list<session*>::iterator add_session(session* s);
@@ -102,7 +102,7 @@ class worker {
   void on_tick();
   void return_memory_after_mass_close();
 
-  const config::server_config& config_;
+  const server_settings& config_;
   const request_handler& handler_;
   std::atomic<std::size_t>& connections_;
   util::metrics::recorder& recorder_;

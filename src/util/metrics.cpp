@@ -13,7 +13,6 @@ namespace {
 
 constexpr std::string_view kMethodLabels[] = {"GET", "POST", "HEAD", "other"};
 constexpr std::string_view kProvisioningLabels[] = {"disabled", "pending", "running", "succeeded", "failed"};
-constexpr std::string_view kProvisionedApiLabels[] = {"synthflow", "twilio"};
 constexpr std::size_t kMaxErrorLabel = 200;  // a label is not a log: bound what a scrape carries
 
 std::size_t method_index(std::string_view method) {
@@ -161,7 +160,10 @@ void metrics::recorder::request_finished(std::string_view path, std::string_view
   bump(requests_finished_);
 }
 
-metrics::metrics(std::vector<std::string> routes) : routes_(std::move(routes)) {}
+metrics::metrics(std::vector<std::string> routes, const std::vector<std::string>& provisioned_apis)
+    : routes_(std::move(routes)) {
+  for (const auto& api : provisioned_apis) provisioning_.push_back({.api = api, .state = provisioning_state::disabled, .last_error = {}});
+}
 
 metrics::recorder& metrics::add_recorder() {
   std::lock_guard lock(mutex_);
@@ -177,9 +179,11 @@ labelled_counter& metrics::counter(std::string name, std::string help, std::vect
   return *counters_.back();
 }
 
-void metrics::set_provisioning_state(provisioned_api api, provisioning_state state, std::string_view last_error) {
+void metrics::set_provisioning_state(std::string_view api, provisioning_state state, std::string_view last_error) {
   std::lock_guard lock(mutex_);
-  auto& which = provisioning_.at(static_cast<std::size_t>(api));
+  auto found = std::find_if(provisioning_.begin(), provisioning_.end(), [&](const auto& p) { return p.api == api; });
+  if (found == provisioning_.end()) found = provisioning_.insert(provisioning_.end(), {.api = std::string(api), .state = provisioning_state::disabled, .last_error = {}});
+  auto& which = *found;
   which.state = state;
   if (!last_error.empty()) which.last_error = valid_utf8(utf8_prefix(last_error, kMaxErrorLabel));
 }
@@ -293,23 +297,23 @@ std::string metrics::render() const {
 
   append_header(out, "twiml_redirect_provisioning_state", "gauge",
                 "Provisioning of each API (Synthflow, Twilio): 1 for its current state, 0 for the others.");
-  for (std::size_t api = 0; api < provisioning_.size(); ++api) {
+  for (const auto& api : provisioning_) {
     for (std::size_t state = 0; state < std::size(kProvisioningLabels); ++state) {
-      out += "twiml_redirect_provisioning_state{api=\"";
-      out += kProvisionedApiLabels[api];
-      out += "\",state=\"";
+      out += "twiml_redirect_provisioning_state{api=";
+      append_label_value(out, api.api);
+      out += ",state=\"";
       out += kProvisioningLabels[state];
-      out += static_cast<std::size_t>(provisioning_[api].state) == state ? "\"} 1\n" : "\"} 0\n";
+      out += static_cast<std::size_t>(api.state) == state ? "\"} 1\n" : "\"} 0\n";
     }
   }
   append_header(out, "twiml_redirect_provisioning_last_error_info", "gauge",
                 "The last provisioning error of each API, in the error label; absent until one happens.");
-  for (std::size_t api = 0; api < provisioning_.size(); ++api) {
-    if (provisioning_[api].last_error.empty()) continue;
-    out += "twiml_redirect_provisioning_last_error_info{api=\"";
-    out += kProvisionedApiLabels[api];
-    out += "\",error=";
-    append_label_value(out, provisioning_[api].last_error);
+  for (const auto& api : provisioning_) {
+    if (api.last_error.empty()) continue;
+    out += "twiml_redirect_provisioning_last_error_info{api=";
+    append_label_value(out, api.api);
+    out += ",error=";
+    append_label_value(out, api.last_error);
     out += "} 1\n";
   }
 

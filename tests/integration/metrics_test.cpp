@@ -74,7 +74,7 @@ TEST(MetricsEndpoint, MalformedRequestsAndProvisioningShow) {
     bad.send("NOT HTTP AT ALL\r\n\r\n");
     EXPECT_EQ(bad.read_response().result_int(), 400u);
   }
-  server.metrics().set_provisioning_state(util::provisioned_api::synthflow, util::provisioning_state::failed, "HTTP 401 from Synthflow");
+  server.metrics().set_provisioning_state("synthflow", util::provisioning_state::failed, "HTTP 401 from Synthflow");
   server.metrics().count_signature_failure();
   // The 400 was counted on whichever thread took that connection: wait for it, boundedly.
   std::string text;

@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "twiml_redirect/app/provisioning.hpp"
 #include "twiml_redirect/app/readiness.hpp"
 #include "twiml_redirect/app/router.hpp"
 #include "twiml_redirect/config/config.hpp"
@@ -27,7 +28,7 @@ class test_server {
 
  private:
   app::readiness readiness_;
-  util::metrics metrics_{app::router::paths()};
+  util::metrics metrics_{app::router::paths(), app::provisioned_api_names()};
   http::server server_;
 };
 

@@ -21,7 +21,7 @@ bool has_line(const std::string& text, const std::string& line) {
 
 class MetricsTest : public ::testing::Test {
  protected:
-  metrics metrics_{{"/redirect_call", "/healthz"}};
+  metrics metrics_{{"/redirect_call", "/healthz"}, {"synthflow", "twilio"}};
 };
 
 TEST_F(MetricsTest, CountsRequestsByRouteMethodAndStatus) {
@@ -105,7 +105,7 @@ TEST_F(MetricsTest, ProvisioningStateAndLastError) {
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="synthflow",state="failed"} 0)"));
   EXPECT_EQ(text.find("twiml_redirect_provisioning_last_error_info{"), std::string::npos);
 
-  metrics_.set_provisioning_state(provisioned_api::synthflow, provisioning_state::failed, "HTTP 401 from \"POST /numbers\"\\n\nretrying");
+  metrics_.set_provisioning_state("synthflow", provisioning_state::failed, "HTTP 401 from \"POST /numbers\"\\n\nretrying");
   text = metrics_.render();
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="synthflow",state="failed"} 1)"));
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="synthflow",state="disabled"} 0)"));
@@ -116,11 +116,20 @@ TEST_F(MetricsTest, ProvisioningStateAndLastError) {
   // Each API has its own state and error.
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="twilio",state="disabled"} 1)")) << text;
   EXPECT_EQ(text.find("twiml_redirect_provisioning_last_error_info{api=\"twilio\""), std::string::npos);
-  metrics_.set_provisioning_state(provisioned_api::synthflow, provisioning_state::succeeded);
+  metrics_.set_provisioning_state("synthflow", provisioning_state::succeeded);
   text = metrics_.render();
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="synthflow",state="succeeded"} 1)"));
   EXPECT_NE(text.find("twiml_redirect_provisioning_last_error_info{api=\"synthflow\",error=\"HTTP 401"), std::string::npos)
       << "the last error stays after a recovery";
+}
+
+// An API is a name: one the metrics were not told of at construction is shown from its first state.
+TEST_F(MetricsTest, ProvisioningOfAnApiNamedLater) {
+  EXPECT_EQ(metrics_.render().find(R"(api="hubspot")"), std::string::npos);
+  metrics_.set_provisioning_state("hubspot", provisioning_state::running);
+  const std::string text = metrics_.render();
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="hubspot",state="running"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="twilio",state="disabled"} 1)")) << text;
 }
 
 TEST_F(MetricsTest, BuildInfoAndFormat) {

@@ -28,8 +28,7 @@ namespace twiml_redirect::app {
 
 // One API that provisioning brings in line with the config.
 struct provisioning_target {
-  util::provisioned_api api = util::provisioned_api::synthflow;
-  std::string name;  // "synthflow", "twilio": log prefix and table title
+  std::string name;  // "synthflow", "twilio": log prefix, table title and the metrics' `api` label
   // What the client needs.
   std::string api_url;
   std::string api_url_setting;  // "synthflow.api_url", for messages
@@ -54,6 +53,9 @@ provisioning_target synthflow_target(const config::synthflow_config& config,
 // Twilio's numbers: each number's voice settings (config.twilio.manages_numbers()), agent or not.
 provisioning_target twilio_target(const config::twilio_config& twilio,
                                   const std::vector<config::number_config>& numbers);
+// The names of every target provisioning knows, whether `config` asks for it or not: the `api` label
+// values the provisioning metrics show from the start.
+std::vector<std::string> provisioned_api_names();
 // The targets `config` asks for: Synthflow when a number has an agent, Twilio when its numbers are
 // managed and there are any.
 std::vector<provisioning_target> provisioning_targets(const config::service_config& config);

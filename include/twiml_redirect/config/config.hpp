@@ -16,23 +16,13 @@
 #include <string_view>
 #include <vector>
 
+#include "twiml_redirect/http/settings.hpp"
 #include "twiml_redirect/util/logging.hpp"
 
 namespace twiml_redirect::config {
 
-struct server_config {
-  std::string host = "0.0.0.0";
-  std::uint16_t port = 3000;
-  unsigned threads = 0;  // 0: one per hardware thread
-  std::chrono::milliseconds idle_timeout{30'000};
-  std::chrono::milliseconds drain_timeout{10'000};
-  // Worst case before a request is authenticated: about 38 KiB per connection (a whole body held,
-  // a header, the session), so the default fits a 128 MiB container with room to spare
-  // (docs/deployment.md has the arithmetic).
-  std::size_t max_connections = 2'000;
-  std::size_t header_limit = 8 * 1024;
-  std::size_t body_limit = 16 * 1024;  // Twilio's webhook bodies are 1-3 KB
-};
+// The HTTP server's own settings, read from the `server` section.
+using server_config = http::server_settings;
 
 // The SIP headers each dial carries to Synthflow: how X-EI holds the CallSid, and extra X- headers,
 // name -> fixed text or "{Param}" (a webhook parameter). A number's own headers go over these name
@@ -61,7 +51,20 @@ enum class number_management {
   off,               // "false"
 };
 
-struct twilio_config {
+// How the service reaches one REST API (Twilio's, Synthflow's): the same six keys in each API's
+// section, so a new API's section reuses them (schema.cpp adds their rows in one call).
+struct api_transport {
+  std::string api_url;
+  std::string ca_file;  // extra CA bundle for a private CA (SSL_CERT_FILE also works)
+  std::chrono::milliseconds request_timeout{10'000};
+  unsigned max_attempts = 5;
+  std::chrono::milliseconds initial_backoff{500};
+  std::chrono::milliseconds max_backoff{30'000};
+};
+
+struct twilio_config : api_transport {
+  twilio_config() { api_url = "https://api.twilio.com"; }
+
   bool require_signature = false;
   // e.g. https://voice.example.com or https://example.com/voice (no trailing '/'); empty: derive per request
   std::string public_url;
@@ -69,16 +72,10 @@ struct twilio_config {
   std::string auth_token;                 // from TWILIO_AUTH_TOKEN only; never logged
   // The REST API, for pointing numbers at the service.
   std::string account_sid;  // AC + 32 hex digits; not a secret
-  std::string api_url = "https://api.twilio.com";
   number_management manage_numbers = number_management::when_account_sid;
   std::string voice_fallback_url;  // VoiceFallbackUrl of every number unless the number sets one; empty: unmanaged
   std::string api_key;     // from TWILIO_API_KEY only (SK...); with api_secret, preferred over the auth token
   std::string api_secret;  // from TWILIO_API_SECRET only; never logged
-  std::string ca_file;     // extra CA bundle for a private CA (SSL_CERT_FILE also works)
-  std::chrono::milliseconds request_timeout{10'000};
-  unsigned max_attempts = 5;
-  std::chrono::milliseconds initial_backoff{500};
-  std::chrono::milliseconds max_backoff{30'000};
 
   // Whether numbers' Twilio settings are managed, "auto" resolved.
   bool manages_numbers() const {
@@ -153,16 +150,11 @@ struct number_config {
   std::string voice_fallback_url;
 };
 
-struct synthflow_config {
-  std::string api_url = "https://api.synthflow.ai/v2";
+struct synthflow_config : api_transport {
+  synthflow_config() { api_url = "https://api.synthflow.ai/v2"; }
   std::string workspace_id;
   std::string api_key;  // from SYNTHFLOW_API_KEY only; never logged
-  std::string ca_file;  // extra CA bundle for a private CA (SSL_CERT_FILE also works)
   bool provision_on_start = true;
-  std::chrono::milliseconds request_timeout{10'000};
-  unsigned max_attempts = 5;
-  std::chrono::milliseconds initial_backoff{500};
-  std::chrono::milliseconds max_backoff{30'000};
   // The old place of the top-level `numbers`: still read, moved there with a warning.
   std::vector<number_config> numbers;
 };

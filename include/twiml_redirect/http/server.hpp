@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/http/settings.hpp"
 #include "twiml_redirect/http/types.hpp"
 #include "twiml_redirect/util/metrics.hpp"
 
@@ -24,7 +24,7 @@ unsigned usable_cpu_count();
 class server {
  public:
   // Every request is counted in `metrics`, which must outlive the server.
-  server(config::server_config config, request_handler handler, util::metrics& metrics);
+  server(server_settings config, request_handler handler, util::metrics& metrics);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -44,7 +44,7 @@ class server {
   std::size_t connection_count() const { return connections_.load(std::memory_order_relaxed); }
 
  private:
-  config::server_config config_;
+  server_settings config_;
   request_handler handler_;
   util::metrics& metrics_;
   std::atomic<std::size_t> connections_{0};  // outlives the workers, whose sessions count down

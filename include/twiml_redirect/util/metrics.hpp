@@ -57,9 +57,6 @@ class labelled_counter {
   std::size_t series_ = 1;
 };
 
-// The APIs provisioning brings in line with the config: the `api` label of the provisioning metrics.
-enum class provisioned_api { synthflow, twilio };
-
 class metrics {
  public:
   // Latency histogram bucket bounds, in seconds (Prometheus "le"); +Inf is implicit.
@@ -118,7 +115,9 @@ class metrics {
 
   // `routes` are the request paths counted under their own label; any other path counts as "other",
   // so a scan of random URLs cannot grow the number of series.
-  explicit metrics(std::vector<std::string> routes);
+  // `provisioned_apis`: the APIs provisioning may bring in line (the `api` label of the provisioning
+  // metrics), shown as disabled until set; an API first named by set_provisioning_state is added then.
+  explicit metrics(std::vector<std::string> routes, const std::vector<std::string>& provisioned_apis = {});
   metrics(const metrics&) = delete;
   metrics& operator=(const metrics&) = delete;
 
@@ -146,7 +145,7 @@ class metrics {
   // Provisioning `api` moved to `state`. A non-empty `last_error` replaces the recorded error, which
   // otherwise stays, so a scrape after a recovery still shows what went wrong last. Keep secrets
   // out of it. Thread-safe.
-  void set_provisioning_state(provisioned_api api, provisioning_state state, std::string_view last_error = {});
+  void set_provisioning_state(std::string_view api, provisioning_state state, std::string_view last_error = {});
 
   // The labelled counter called `name`, made with `help` and `labels` on first use; later calls with
   // the same name return the same counter (their help and labels are not looked at). It lives as long
@@ -173,10 +172,11 @@ class metrics {
   std::atomic<std::uint64_t> sip_headers_omitted_{0};
   std::vector<std::function<void(std::string&)>> sections_;
   struct provisioning {
+    std::string api;
     provisioning_state state = provisioning_state::disabled;
     std::string last_error;
   };
-  std::array<provisioning, 2> provisioning_{};  // by provisioned_api
+  std::vector<provisioning> provisioning_;  // in the order the APIs were named
 };
 
 // The Content-Type of render()'s output.
