@@ -522,7 +522,7 @@ std::string iso8601_day_ago() {
 
 std::vector<check_row> check_twilio_alerts(const doctor_inputs& in, check_control& control) {
   constexpr std::string_view id = "twilio.alerts";
-  auto answer = twilio_get(in, id, in.monitor_url, "TWILIO_MONITOR_URL",
+  auto answer = twilio_get(in, id, in.monitor_url, "twilio.monitor_url",
                            "/v1/Alerts?" + outbound::form_encode({{"StartDate", iso8601_day_ago()}, {"PageSize", "200"}}),
                            control);
   if (auto* failed = std::get_if<check_row>(&answer)) return {*failed};
@@ -803,7 +803,7 @@ check_row summarize_calls(std::string_view number, const nlohmann::json& calls) 
 
 int run_doctor(const config::service_config& config, bool json, std::ostream& out) {
   doctor_inputs inputs{config};
-  if (const char* monitor = std::getenv("TWILIO_MONITOR_URL"); monitor && *monitor) inputs.monitor_url = monitor;
+  inputs.monitor_url = config.twilio.monitor_url;
   const std::vector<check_row> rows = run_checks(doctor_checks(), inputs);
   out << (json ? format_json(rows) + "\n" : format_table(rows));
   return doctor_exit_code(rows);

@@ -800,6 +800,9 @@ const table& twilio_table() {
                 .help = "Twilio API key SID (`SK...`) for the REST API, with `TWILIO_API_SECRET`; Twilio's recommendation"})
           .add("api_secret", &twilio_config::api_secret,
                {.env = "TWILIO_API_SECRET", .secret = true, .help = "the API key's secret"})
+          .add("monitor_url", &twilio_config::monitor_url,
+               {.env = "TWILIO_MONITOR_URL", .check = check_api_url,
+                .help = "Twilio's Monitor API, whose alerts `doctor` reads (`twilio.alerts`)"})
           .add_api_transport("Twilio", "TWILIO_API_URL",
                              "a region's host, e.g. `https://api.dublin.ie1.twilio.com`, needs an API key of that region")
           .build();

@@ -81,7 +81,7 @@ constexpr std::string_view kEveryKey = R"({
   "twilio":{"require_signature":true,"public_url":"https://example.com/voice/","trusted_proxies":["10.0.0.0/8","::1"],
             "account_sid":"AC0123456789abcdef0123456789abcdef","api_url":"https://api.dublin.ie1.twilio.com",
             "manage_numbers":"true","voice_fallback_url":"https://fallback.example.com/twiml?x=1",
-            "ca_file":"/tmp/twilio-ca.pem","request_timeout_ms":2500,"max_attempts":3,"initial_backoff_ms":100,
+            "ca_file":"/tmp/twilio-ca.pem","monitor_url":"https://monitor.example.com","request_timeout_ms":2500,"max_attempts":3,"initial_backoff_ms":100,
             "max_backoff_ms":1000},
   "synthflow":{"api_url":"https://api.eu.synthflow.ai/v2","workspace_id":"W1","ca_file":"/tmp/ca.pem",
                "provision_on_start":false,"request_timeout_ms":2500,"max_attempts":3,"initial_backoff_ms":100,

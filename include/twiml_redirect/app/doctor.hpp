@@ -36,7 +36,7 @@ struct check_row {
 // What the checks read: the configuration, and where Twilio's Monitor API lives (its own host).
 struct doctor_inputs {
   const config::service_config& config;
-  std::string monitor_url = "https://monitor.twilio.com";  // env TWILIO_MONITOR_URL
+  std::string monitor_url = "https://monitor.twilio.com";  // twilio.monitor_url
   std::chrono::milliseconds sip_deadline{2'000};            // sip.options, per transport
 };
 

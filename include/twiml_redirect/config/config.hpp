@@ -76,6 +76,8 @@ struct twilio_config : api_transport {
   std::string voice_fallback_url;  // VoiceFallbackUrl of every number unless the number sets one; empty: unmanaged
   std::string api_key;     // from TWILIO_API_KEY only (SK...); with api_secret, preferred over the auth token
   std::string api_secret;  // from TWILIO_API_SECRET only; never logged
+  // Twilio's Monitor API (alerts), on its own host; read by `doctor` only.
+  std::string monitor_url = "https://monitor.twilio.com";
 
   // Whether numbers' Twilio settings are managed, "auto" resolved.
   bool manages_numbers() const {
