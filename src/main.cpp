@@ -45,9 +45,10 @@ Commands:
   healthcheck      ask /healthz of the local server; exit 0 when healthy (for containers)
   twiml            print the TwiML /redirect_call answers for a call to --called with this
                    configuration (--call-sid: the CallSid to tag it with)
-  sign --url URL [NAME=VALUE...]
+  sign --url URL [--shared-key SID] [NAME=VALUE...]
                    print the X-Twilio-Signature header Twilio would send with these form
-                   fields to URL, signed with TWILIO_AUTH_TOKEN (needs no config file)
+                   fields to URL, signed with TWILIO_AUTH_TOKEN, or with a shared key of
+                   TWILIO_SHARED_KEYS and HMAC-SHA256 (needs no config file)
   doctor           check every hop of a call with the live credentials (Twilio, this service's
                    public URL, Synthflow, the SIP host) and say what to fix (--json: as JSON)
   simulate         play Twilio's side of a call: the webhook, the <Dial> action with a chosen
@@ -66,6 +67,7 @@ constexpr std::string_view kUsageEnd = R"()
   --call-sid SID   with twiml: the call's CallSid (default CA followed by 32 zeros)
   --url URL        with sign: the URL Twilio calls, with its query; with simulate: a running
                    instance instead of in-process
+  --shared-key SID with sign: sign as a Webhook Rule with this key of TWILIO_SHARED_KEYS
   --number E164    with simulate: the called number (or --all: every number's calls)
   --outcomes LIST  with simulate: each dial's end, e.g. failed:503,completed (default completed)
   --refer TARGET   with simulate: the agent transfers to tel:+1... or sip:user@host
@@ -87,6 +89,7 @@ struct command_line {
   std::optional<std::string> call_sid;  // twiml
   std::optional<std::string> url;       // sign (required), simulate (a running instance)
   std::vector<std::string> fields;      // sign: NAME=VALUE
+  std::optional<std::string> shared_key;  // sign: the key SID to sign with
   app::simulate_command simulate;
 };
 
@@ -126,6 +129,7 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
         option_value(args, i, "--number", parsed.simulate.number, missing) ||
         option_value(args, i, "--outcomes", parsed.simulate.outcomes, missing) ||
         option_value(args, i, "--refer", parsed.simulate.refer, missing) ||
+        option_value(args, i, "--shared-key", parsed.shared_key, missing) ||
         option_value(args, i, "--url", parsed.url, missing)) {
       if (missing) return std::nullopt;
     } else if (arg == "--dry-run") {
@@ -171,6 +175,10 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
     std::cerr << "twiml-redirect: sign needs --url URL\n";
     return std::nullopt;
   }
+  if (parsed.shared_key && parsed.command != "sign") {
+    std::cerr << "twiml-redirect: --shared-key goes with the sign command\n";
+    return std::nullopt;
+  }
   if (parsed.url && parsed.command != "sign" && parsed.command != "simulate") {
     std::cerr << "twiml-redirect: --url goes with the sign and simulate commands\n";
     return std::nullopt;
@@ -201,9 +209,14 @@ int run(const command_line& cli) {
     std::cout << config::describe_schema(2) << "\n";
     return app::kExitOk;
   }
-  if (cli.command == "sign")
-    return app::run_sign(config::process_env()("TWILIO_AUTH_TOKEN").value_or(""), *cli.url, cli.fields, std::cout,
-                         std::cerr);
+  if (cli.command == "sign") {
+    const auto env = config::process_env();
+    const std::string auth_token = env("TWILIO_AUTH_TOKEN").value_or("");
+    const std::string shared_keys = env("TWILIO_SHARED_KEYS").value_or("");
+    return app::run_sign({.auth_token = auth_token, .shared_keys = shared_keys,
+                          .shared_key_sid = cli.shared_key.value_or("")},
+                         *cli.url, cli.fields, std::cout, std::cerr);
+  }
   config::service_config config;
   try {
     config = config::load_config_file(cli.config_path, config::process_env());

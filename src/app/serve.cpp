@@ -67,8 +67,8 @@ int run_serve(const config::service_config& config, const config_loader& reload)
     return kExitUsage;
   }
 
-  if (config.twilio.auth_token.empty()) {
-    spdlog::warn("TWILIO_AUTH_TOKEN is not set: /redirect_call, /dial_action and /refer accept requests without "
+  if (!config.twilio.checks_signatures()) {
+    spdlog::warn("TWILIO_AUTH_TOKEN is not set (nor TWILIO_SHARED_KEYS): /redirect_call, /dial_action and /refer accept requests without "
                  "checking X-Twilio-Signature, so anyone who can reach this port can place calls through it");
   }
   // Signal handlers first, before any thread exists: from here on no signal can kill the process
@@ -90,6 +90,7 @@ int run_serve(const config::service_config& config, const config_loader& reload)
 
   readiness ready_state("starting");
   twilio::request_validator validator({.auth_token = config.twilio.auth_token,
+                                       .shared_keys = twilio::parse_shared_keys(config.twilio.shared_keys).keys,
                                        .public_url = config.twilio.public_url,
                                        .trusted_proxies = config.twilio.trusted_proxies});
   util::metrics metrics(router::paths(validator.public_path()), provisioned_api_names());

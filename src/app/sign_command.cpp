@@ -1,14 +1,29 @@
 #include <ostream>
 
 #include "twiml_redirect/app/commands.hpp"
+#include "twiml_redirect/twilio/shared_keys.hpp"
 #include "twiml_redirect/twilio/signature.hpp"
 
 namespace twiml_redirect::app {
 
-int run_sign(std::string_view auth_token, std::string_view url, const std::vector<std::string>& fields,
+int run_sign(const sign_secrets& secrets, std::string_view url, const std::vector<std::string>& fields,
              std::ostream& out, std::ostream& err) {
-  if (auth_token.empty()) {
-    err << "twiml-redirect: sign needs the auth token in TWILIO_AUTH_TOKEN (environment)\n";
+  std::string shared_secret;
+  if (!secrets.shared_key_sid.empty()) {
+    const twilio::shared_keys_parse keys = twilio::parse_shared_keys(secrets.shared_keys);
+    if (!keys.error.empty()) {
+      err << "twiml-redirect: TWILIO_SHARED_KEYS: " << keys.error << "\n";
+      return kExitUsage;
+    }
+    for (const twilio::shared_key& key : keys.keys)
+      if (key.sid == secrets.shared_key_sid) shared_secret = key.secret;
+    if (shared_secret.empty()) {
+      err << "twiml-redirect: sign --shared-key " << secrets.shared_key_sid
+          << ": no such key in TWILIO_SHARED_KEYS (environment, SID:secret pairs)\n";
+      return kExitUsage;
+    }
+  } else if (secrets.auth_token.empty()) {
+    err << "twiml-redirect: sign needs the auth token in TWILIO_AUTH_TOKEN (environment), or --shared-key SID\n";
     return kExitUsage;
   }
   if (!url.starts_with("https://") && !url.starts_with("http://")) {
@@ -24,7 +39,13 @@ int run_sign(std::string_view auth_token, std::string_view url, const std::vecto
     }
     params.emplace_back(field.substr(0, equals), field.substr(equals + 1));
   }
-  out << "X-Twilio-Signature: " << twilio::compute_signature(auth_token, url, params) << "\n";
+  if (shared_secret.empty()) {
+    out << "X-Twilio-Signature: " << twilio::compute_signature(secrets.auth_token, url, params) << "\n";
+  } else {
+    const twilio::signing_key key(shared_secret, twilio::hmac_algorithm::sha256);
+    out << "X-Twilio-Signature: " << key.sign(url, twilio::signing_string({}, params)) << "\n"
+        << "X-Twilio-Webhooks-Signature-Settings: key=" << secrets.shared_key_sid << ",algorithm=HMAC_SHA256\n";
+  }
   return kExitOk;
 }
 

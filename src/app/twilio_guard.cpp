@@ -1,5 +1,7 @@
 #include "twiml_redirect/app/twilio_guard.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "twiml_redirect/app/responses.hpp"
@@ -57,9 +59,21 @@ const std::string* twilio_request::query_param(std::string_view name, std::strin
 }
 
 twilio_guard::twilio_guard(twilio::request_validator validator, util::metrics& metrics)
-    : validator_(std::move(validator)), metrics_(metrics) {}
+    : validator_(std::move(validator)),
+      signature_failures_(metrics.counter(
+          "twiml_redirect_signature_failures_total",
+          "Webhook requests refused because their signature did not verify, by reason: missing_signature, "
+          "bad_signature, unknown_key (a shared key TWILIO_SHARED_KEYS does not hold), unsupported_algorithm, "
+          "malformed_settings, no_auth_token, bad_body_hash, malformed_request.",
+          {{"reason", std::vector<std::string>(twilio::kSignatureFailureReasons.begin(),
+                                               twilio::kSignatureFailureReasons.end())}})),
+      unsigned_fields_dropped_(metrics.counter(
+          "twiml_redirect_signature_unsigned_params_total",
+          "Webhooks whose signature matched only without CallToken and StirVerstat: accepted, with those "
+          "fields dropped unread. Nonzero means Twilio adds them after signing.",
+          {})) {}
 
-std::optional<http::response> twilio_guard::check(const twilio_request& req, std::string_view route,
+std::optional<http::response> twilio_guard::check(twilio_request& req, std::string_view route,
                                                   const http::request_context& ctx) const {
   const http::request& raw = req.http;
   // Checked before the parameters are even looked at: an unauthenticated request learns nothing
@@ -72,14 +86,23 @@ std::optional<http::response> twilio_guard::check(const twilio_request& req, std
         .forwarded_proto = raw["X-Forwarded-Proto"],
         .forwarded_host = raw["X-Forwarded-Host"],
         .signature = raw["X-Twilio-Signature"],
+        .signature_settings = raw["X-Twilio-Webhooks-Signature-Settings"],
         .content_type = raw[field::content_type],
         .body = raw.body(),
         .decoded_query = &req.query,
         .decoded_body = req.form ? &*req.form : nullptr,
         .peer = ctx.peer,
     });
+    if (verdict.unsigned_fields_present && req.form) {
+      // Authentic apart from these: drop them, so no unsigned value is ever used or recorded.
+      std::erase_if(req.form->params, [](const util::form_param& param) {
+        return std::find(twilio::kFieldsAddedAfterSigning.begin(), twilio::kFieldsAddedAfterSigning.end(),
+                         param.name) != twilio::kFieldsAddedAfterSigning.end();
+      });
+      unsigned_fields_dropped_.increment({});
+    }
     if (!verdict.ok) {
-      metrics_.count_signature_failure();
+      signature_failures_.increment({verdict.failure});
       // The reason names no token, signature or query (request_validator promises that). A flood of
       // forged requests makes one line a second, each counting the ones it stands for.
       if (const auto rejected = rejection_log_->note())
@@ -103,7 +126,7 @@ std::optional<http::response> twilio_guard::check(const twilio_request& req, std
 
 http::response twilio_guard::operator()(const http::request& req, std::string_view target, std::string_view route,
                                         http::request_context& ctx, const twilio_handler& handle) const {
-  const twilio_request decoded(req, target);
+  twilio_request decoded(req, target);
   if (std::optional<http::response> refusal = check(decoded, route, ctx)) return std::move(*refusal);
   return handle(decoded, ctx);
 }

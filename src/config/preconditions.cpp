@@ -15,8 +15,8 @@ bool provisions_twilio(const service_config& config) {
 preconditions preconditions_of(const service_config& config, command cmd) {
   preconditions needs;
   const auto secret = [&](std::string name, std::string why) { needs.secrets.push_back({std::move(name), std::move(why)}); };
-  if (cmd == command::serve && config.twilio.require_signature && config.twilio.auth_token.empty())
-    secret("TWILIO_AUTH_TOKEN", "twilio.require_signature is true");
+  if (cmd == command::serve && config.twilio.require_signature && !config.twilio.checks_signatures())
+    secret("TWILIO_AUTH_TOKEN", "twilio.require_signature is true; TWILIO_SHARED_KEYS also satisfies it");
   // The action calls /call_context, which is served only with the token; provision puts it in the action.
   if (config.context.synthflow_action && config.context.token.empty())
     secret("CALL_CONTEXT_TOKEN", "context.synthflow_action is true");

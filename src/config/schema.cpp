@@ -24,6 +24,7 @@
 #include "twiml_redirect/twilio/call_params.hpp"
 #include "twiml_redirect/twilio/sip_uri.hpp"
 #include "twiml_redirect/twilio/caller_variables.hpp"
+#include "twiml_redirect/twilio/shared_keys.hpp"
 #include "twiml_redirect/twilio/transfer.hpp"
 #include "twiml_redirect/util/cidr.hpp"
 #include "twiml_redirect/util/url.hpp"
@@ -577,6 +578,12 @@ std::optional<std::string> check_account_sid(const std::string& sid) {
   return "must be AC followed by 32 hexadecimal digits (the Account SID on the Twilio Console's home page)";
 }
 
+std::optional<std::string> check_shared_keys(const std::string& text) {
+  twilio::shared_keys_parse parsed = twilio::parse_shared_keys(text);
+  if (parsed.error.empty()) return std::nullopt;
+  return std::move(parsed.error);
+}
+
 // The request target, which starts with '/', is appended to the public URL when signing.
 void drop_trailing_slashes(std::string& url) {
   while (url.ends_with('/')) url.pop_back();
@@ -773,7 +780,7 @@ const table& twilio_table() {
   static const table twilio =
       builder<twilio_config>("twilio")
           .add("require_signature", &twilio_config::require_signature,
-               {.help = "refuse to start without `TWILIO_AUTH_TOKEN`"})
+               {.help = "refuse to start without `TWILIO_AUTH_TOKEN` or `TWILIO_SHARED_KEYS`"})
           .add("public_url", &twilio_config::public_url,
                {.env = "PUBLIC_URL", .check = check_public_url, .normalize = drop_trailing_slashes,
                 .help = "the URL Twilio calls, up to the request path: `https://voice.example.com` or "
@@ -784,6 +791,11 @@ const table& twilio_table() {
                {.env = "TWILIO_AUTH_TOKEN", .secret = true,
                 .help = "Twilio auth token; when set, every webhook must carry a valid `X-Twilio-Signature`; "
                         "with `twilio.account_sid`, the REST API credentials when no API key is set"})
+          .add("shared_keys", &twilio_config::shared_keys,
+               {.env = "TWILIO_SHARED_KEYS", .secret = true, .check = check_shared_keys,
+                .help = "webhook shared keys, `KSxxx:secret,KSyyy:secret2`: a webhook whose "
+                        "`X-Twilio-Webhooks-Signature-Settings` names one of them is checked with its secret "
+                        "(HMAC-SHA1 or HMAC-SHA256); several at once let a key rotate"})
           .add("account_sid", &twilio_config::account_sid,
                {.env = "TWILIO_ACCOUNT_SID", .check = check_account_sid,
                 .help = "the account that owns the numbers (`AC...`); turns on `twilio.manage_numbers` (`auto`)"})

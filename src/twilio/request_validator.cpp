@@ -32,7 +32,23 @@ std::string loggable_url(std::string_view url) {
   return out;
 }
 
-validation_result reject(std::string reason) { return {false, std::move(reason)}; }
+validation_result reject(std::string_view failure, std::string reason) {
+  return {.ok = false, .reason = std::move(reason), .failure = failure, .unsigned_fields_present = false};
+}
+
+// A value from a request header, made safe and short for a log line.
+std::string loggable_token(std::string_view text) {
+  constexpr std::size_t kMax = 64;
+  std::string out;
+  for (char c : text.substr(0, kMax)) out.push_back(c >= 0x21 && c <= 0x7E && c != '"' ? c : '?');
+  if (text.size() > kMax) out.append("...");
+  return out;
+}
+
+bool added_after_signing(std::string_view name) {
+  return std::find(kFieldsAddedAfterSigning.begin(), kFieldsAddedAfterSigning.end(), name) !=
+         kFieldsAddedAfterSigning.end();
+}
 
 // The path of a URL: from the first '/' after "scheme://" (the URL has no query; config checks that).
 std::string_view path_of_url(std::string_view url) {
@@ -54,6 +70,10 @@ std::string_view query_of(std::string_view target) {
 request_validator::request_validator(const validator_settings& settings)
     : public_url_(settings.public_url) {
   if (!settings.auth_token.empty()) key_.emplace(settings.auth_token);
+  for (const shared_key& key : settings.shared_keys) {
+    shared_keys_.push_back({key.sid, signing_key(key.secret, hmac_algorithm::sha1),
+                            signing_key(key.secret, hmac_algorithm::sha256)});
+  }
   while (public_url_.ends_with('/')) public_url_.pop_back();
   public_path_ = path_of_url(public_url_);
   for (const std::string& text : settings.trusted_proxies) {
@@ -85,12 +105,41 @@ std::string request_validator::signed_url(const request_view& request) const {
   return scheme + "://" + std::string(host) + std::string(request.target);
 }
 
+const signing_key* request_validator::signer_for(const request_view& request, validation_result& failure) const {
+  if (request.signature_settings.empty()) {
+    if (!key_) failure = reject("no_auth_token", "signed with the auth token, and TWILIO_AUTH_TOKEN is not set");
+    return key_ ? &*key_ : nullptr;
+  }
+  const std::optional<signature_settings> settings = parse_signature_settings(request.signature_settings);
+  if (!settings) {
+    failure = reject("malformed_settings", "X-Twilio-Webhooks-Signature-Settings is not key=<KeySid>,algorithm=<name>");
+    return nullptr;
+  }
+  const std::optional<hmac_algorithm> algorithm = hmac_algorithm_named(settings->algorithm);
+  if (!algorithm) {
+    failure = reject("unsupported_algorithm", "X-Twilio-Webhooks-Signature-Settings names algorithm \"" +
+                                                  loggable_token(settings->algorithm) +
+                                                  "\"; only HMAC_SHA1 and HMAC_SHA256 are accepted");
+    return nullptr;
+  }
+  for (const shared_signer& key : shared_keys_) {
+    if (key.sid == settings->key) return *algorithm == hmac_algorithm::sha256 ? &key.sha256 : &key.sha1;
+  }
+  failure = reject("unknown_key", "signed with shared key " + loggable_token(settings->key) +
+                                      (shared_keys_.empty() ? ", and TWILIO_SHARED_KEYS is not set"
+                                                            : ", which TWILIO_SHARED_KEYS does not hold"));
+  return nullptr;
+}
+
 validation_result request_validator::validate(const request_view& request) const {
-  if (!enabled()) return reject("no Twilio auth token configured");
-  if (request.signature.empty()) return reject("missing X-Twilio-Signature header");
+  if (!enabled()) return reject("no_auth_token", "no Twilio auth token or shared key configured");
+  if (request.signature.empty()) return reject("missing_signature", "missing X-Twilio-Signature header");
+  validation_result failure;
+  const signing_key* const key = signer_for(request, failure);
+  if (!key) return failure;
 
   const std::string url = signed_url(request);
-  if (url.empty()) return reject("no Host header to rebuild the signed URL from");
+  if (url.empty()) return reject("malformed_request", "no Host header to rebuild the signed URL from");
 
   // Which bytes the signature covers depends on how the request carries its data:
   //  - bodySHA256 in the query (JSON bodies): the URL alone, and the body through its hash;
@@ -99,31 +148,42 @@ validation_result request_validator::validate(const request_view& request) const
   util::decoded_form own_query;  // the query's fields, when the caller did not decode them
   const util::decoded_form& query =
       request.decoded_query ? *request.decoded_query : (own_query = util::decode_form(query_of(request.target)));
-  if (!query.ok()) return reject("malformed query string: " + query.error);
+  if (!query.ok()) return reject("malformed_request", "malformed query string: " + query.error);
   field_views fields;
   util::decoded_form own_body;  // the body's fields, when the caller did not decode them
   // The first bodySHA256, as URLSearchParams.get() in Twilio's own validator takes it.
   if (const util::form_param* body_hash = util::find_param(query.params, "bodySHA256")) {
     if (!constant_time_equals(body_sha256_hex(request.body), body_hash->value)) {
-      return reject("body does not match bodySHA256 for " + loggable_url(url));
+      return reject("bad_body_hash", "body does not match bodySHA256 for " + loggable_url(url));
     }
   } else if (util::is_form_media_type(request.content_type)) {
     const util::decoded_form* form = request.decoded_body;
     if (!form) form = &(own_body = util::decode_form(request.body));
     // A malformed escape: Twilio never sends one, and guessing would sign bytes the handler reads differently.
-    if (!form->ok()) return reject("form body is not valid form encoding");
+    if (!form->ok()) return reject("malformed_request", "form body is not valid form encoding");
     fields.reserve(form->params.size());
     for (const util::form_param& param : form->params) fields.emplace_back(param.name, param.value);
   } else if (!request.body.empty()) {
-    return reject("request body is neither form-encoded nor covered by bodySHA256");
+    return reject("malformed_request", "request body is neither form-encoded nor covered by bodySHA256");
   }
 
   const std::size_t field_count = fields.size();
-  if (!key_->matches_views(trim(request.signature), url, std::move(fields))) {
-    return reject("X-Twilio-Signature does not match " + loggable_url(url) +
-                  (field_count == 0 ? std::string{} : " with " + std::to_string(field_count) + " form fields"));
+  const std::string_view signature = trim(request.signature);
+  // Without the fields said to be added after signing: kept aside before the first check consumes
+  // `fields`, and only when there are such fields (rare, so the common path copies nothing).
+  std::optional<field_views> signed_part;
+  if (std::any_of(fields.begin(), fields.end(), [](const auto& field) { return added_after_signing(field.first); })) {
+    signed_part.emplace();
+    for (const auto& field : fields)
+      if (!added_after_signing(field.first)) signed_part->push_back(field);
   }
-  return {true, {}};
+  if (key->matches_views(signature, url, std::move(fields))) return {.ok = true, .reason = {}, .failure = {}, .unsigned_fields_present = false};
+  // Accepted only when the rest is signed; those fields then go unread (the caller drops them).
+  if (signed_part && key->matches_views(signature, url, std::move(*signed_part)))
+    return {.ok = true, .reason = {}, .failure = {}, .unsigned_fields_present = true};
+  return reject("bad_signature", "X-Twilio-Signature does not match " + loggable_url(url) +
+                                     (field_count == 0 ? std::string{} : " with " + std::to_string(field_count) + " form fields") +
+                                     (request.signature_settings.empty() ? std::string{} : " (shared key)"));
 }
 
 }  // namespace twiml_redirect::twilio

@@ -105,14 +105,15 @@ struct signing_key::state {
   }
 };
 
-signing_key::signing_key(std::string_view auth_token) : state_(std::make_shared<state>()) {
-  constexpr std::size_t kBlock = 64;  // SHA-1's block size
+signing_key::signing_key(std::string_view secret, hmac_algorithm algorithm) : state_(std::make_shared<state>()) {
+  const EVP_MD* const hash = algorithm == hmac_algorithm::sha256 ? EVP_sha256() : EVP_sha1();
+  constexpr std::size_t kBlock = 64;  // the block size of SHA-1 and of SHA-256 alike
   std::array<unsigned char, kBlock> key{};
-  if (auth_token.size() > kBlock) {  // RFC 2104: a key longer than a block is hashed first
+  if (secret.size() > kBlock) {  // RFC 2104: a key longer than a block is hashed first
     unsigned int size = 0;
-    EVP_Digest(auth_token.data(), auth_token.size(), key.data(), &size, EVP_sha1(), nullptr);
+    EVP_Digest(secret.data(), secret.size(), key.data(), &size, hash, nullptr);
   } else {
-    std::copy(auth_token.begin(), auth_token.end(), key.begin());
+    std::copy(secret.begin(), secret.end(), key.begin());
   }
   std::array<unsigned char, kBlock> inner_pad{};
   std::array<unsigned char, kBlock> outer_pad{};
@@ -120,10 +121,10 @@ signing_key::signing_key(std::string_view auth_token) : state_(std::make_shared<
     inner_pad[i] = static_cast<unsigned char>(key[i] ^ 0x36);
     outer_pad[i] = static_cast<unsigned char>(key[i] ^ 0x5c);
   }
-  if (!state_->inner || !state_->outer || !EVP_DigestInit_ex(state_->inner, EVP_sha1(), nullptr) ||
-      !EVP_DigestUpdate(state_->inner, inner_pad.data(), kBlock) || !EVP_DigestInit_ex(state_->outer, EVP_sha1(), nullptr) ||
+  if (!state_->inner || !state_->outer || !EVP_DigestInit_ex(state_->inner, hash, nullptr) ||
+      !EVP_DigestUpdate(state_->inner, inner_pad.data(), kBlock) || !EVP_DigestInit_ex(state_->outer, hash, nullptr) ||
       !EVP_DigestUpdate(state_->outer, outer_pad.data(), kBlock)) {
-    throw std::runtime_error("OpenSSL cannot set up HMAC-SHA1");
+    throw std::runtime_error("OpenSSL cannot set up the HMAC");
   }
   OPENSSL_cleanse(key.data(), key.size());
   OPENSSL_cleanse(inner_pad.data(), inner_pad.size());
@@ -140,7 +141,7 @@ std::string signing_key::sign(std::string_view message_start, std::string_view m
                   EVP_DigestUpdate(work.get(), message_rest.data(), message_rest.size()) &&
                   EVP_DigestFinal_ex(work.get(), digest.data(), &size) && EVP_MD_CTX_copy_ex(work.get(), state_->outer) &&
                   EVP_DigestUpdate(work.get(), digest.data(), size) && EVP_DigestFinal_ex(work.get(), digest.data(), &size);
-  if (!ok) throw std::runtime_error("OpenSSL failed to compute HMAC-SHA1");
+  if (!ok) throw std::runtime_error("OpenSSL failed to compute the HMAC");
   return base64(digest.data(), size);
 }
 

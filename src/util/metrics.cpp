@@ -276,8 +276,6 @@ std::string metrics::render() const {
   append_single(out, "twiml_redirect_accept_failures_total", "counter",
                 "Failed accept() calls (out of file descriptors or memory, clients that left while queued).",
                 sum_over_recorders([](const recorder& r) -> auto& { return r.accept_failures_; }));
-  append_single(out, "twiml_redirect_signature_failures_total", "counter",
-                "Webhook requests refused because X-Twilio-Signature did not verify.", read(signature_failures_));
   append_single(out, "twiml_redirect_calls_rejected_total", "counter",
                 "Calls to numbers that are not configured, answered <Reject> (routing.unknown_numbers = reject).",
                 read(calls_rejected_));

@@ -288,7 +288,7 @@ TEST(HardeningLogFlood, ForgedSignaturesAreAllCountedButLoggedAtMostOnceASecond)
     ASSERT_EQ(connection.request("GET", kQuery, {}, {}, "X-Twilio-Signature: forged\r\n").result(), status::forbidden);
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
   const std::string metrics = http_get(port, "/metrics").body();
-  EXPECT_NE(metrics.find("twiml_redirect_signature_failures_total " + std::to_string(kForged) + "\n"), std::string::npos)
+  EXPECT_NE(metrics.find("twiml_redirect_signature_failures_total{reason=\"bad_signature\"} " + std::to_string(kForged) + "\n"), std::string::npos)
       << metrics;
   child.send_signal(SIGTERM);
   EXPECT_EQ(child.wait_for_exit(10s), 0);

@@ -75,7 +75,6 @@ TEST(MetricsEndpoint, MalformedRequestsAndProvisioningShow) {
     EXPECT_EQ(bad.read_response().result_int(), 400u);
   }
   server.metrics().set_provisioning_state("synthflow", util::provisioning_state::failed, "HTTP 401 from Synthflow");
-  server.metrics().count_signature_failure();
   // The 400 was counted on whichever thread took that connection: wait for it, boundedly.
   std::string text;
   EXPECT_TRUE(wait_until(
@@ -88,7 +87,8 @@ TEST(MetricsEndpoint, MalformedRequestsAndProvisioningShow) {
       << text;
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="synthflow",state="failed"} 1)"));
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_last_error_info{api="synthflow",error="HTTP 401 from Synthflow"} 1)"));
-  EXPECT_TRUE(has_line(text, "twiml_redirect_signature_failures_total 1"));
+  // No failure yet: every reason's series is there from the start, at 0.
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_signature_failures_total{reason="bad_signature"} 0)")) << text;
 }
 
 TEST(MetricsEndpoint, CountsSignatureFailures) {
@@ -101,7 +101,8 @@ TEST(MetricsEndpoint, CountsSignatureFailures) {
   EXPECT_EQ(refused.result_int(), 403u);
   EXPECT_EQ(connection.request("GET", kTwimlTarget).result_int(), 403u);  // no signature at all
   const std::string text = connection.request("GET", "/metrics").body();
-  EXPECT_TRUE(has_line(text, "twiml_redirect_signature_failures_total 2")) << text;
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_signature_failures_total{reason="bad_signature"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_signature_failures_total{reason="missing_signature"} 1)")) << text;
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_http_requests_total{route="/redirect_call",method="GET",status="403"} 2)"));
 }
 

@@ -24,7 +24,7 @@ const std::string kExampleTwoRegions = TWIML_SOURCE_DIR "/config/example-two-reg
 
 constexpr std::string_view kWithNumberMissing =
     "serve needs these environment variables, which are not set: TWILIO_AUTH_TOKEN (twilio.require_signature is "
-    "true), SYNTHFLOW_API_KEY (a number has an agent and synthflow.provision_on_start is true), "
+    "true; TWILIO_SHARED_KEYS also satisfies it), SYNTHFLOW_API_KEY (a number has an agent and synthflow.provision_on_start is true), "
     "TRUNK_PWD_FRONT_DESK (numbers[0].trunk_pwd_env)";
 
 TEST(Preconditions, ShippedExamplesPassCheckConfigWithoutSecretsWarningOfEachOne) {
@@ -37,7 +37,7 @@ TEST(Preconditions, ShippedExamplesPassCheckConfigWithoutSecretsWarningOfEachOne
   const auto regions = run_binary({"check-config", "--config", kExampleTwoRegions}, no_secrets());
   EXPECT_EQ(regions.exit_code, 0) << regions.output;
   EXPECT_NE(regions.output.find("warning: serve needs this environment variable, which is not set: TWILIO_AUTH_TOKEN "
-                                "(twilio.require_signature is true)"),
+                                "(twilio.require_signature is true; TWILIO_SHARED_KEYS also satisfies it)"),
             std::string::npos)
       << regions.output;
 }

@@ -217,10 +217,97 @@ TEST(SignatureBinary, WithTokenRejectsAndLogsTheReasonButNotTheToken) {
   // The first rejection is logged with its reason; the second, within the same second, only counted
   // (a flood of forgeries makes one line a second, tests/integration/hardening_test.cpp).
   ASSERT_TRUE(binary.wait_for_output("does not match", 5s)) << binary.output();
-  EXPECT_EQ(metric_value(connection.request("GET", "/metrics").body(), "twiml_redirect_signature_failures_total"), 2.0);
+  const std::string metrics = connection.request("GET", "/metrics").body();
+  EXPECT_EQ(metric_value(metrics, R"(twiml_redirect_signature_failures_total{reason="bad_signature"})"), 1.0);
+  EXPECT_EQ(metric_value(metrics, R"(twiml_redirect_signature_failures_total{reason="missing_signature"})"), 1.0);
   const std::string output = binary.output();
   EXPECT_EQ(output.find(kToken), std::string::npos) << "the token leaked into the log";
   EXPECT_EQ(output.find("bm90IGEgc2lnbmF0dXJlIQ=="), std::string::npos) << "a signature leaked into the log";
+  binary.send_signal(SIGTERM);
+  EXPECT_EQ(binary.wait_for_exit(10s), 0);
+}
+
+// Shared keys through the real binary: two keys configured (a rotation), either one signs with
+// HMAC-SHA256; an unknown key, a wrong secret and an unknown algorithm are refused, each counted under
+// its own reason, and the log names the key SID but never a secret. The expected signatures were
+// computed outside this project (Python's hmac, SHA-256, over http://127.0.0.1/redirect_call and
+// post_params() sorted by name).
+TEST(SignatureBinary, SharedKeysSignWithSha256AndRotate) {
+  temp_file config("config.json", kLoopbackConfig);
+  auto env = binary_env(kToken);
+  env["TWILIO_SHARED_KEYS"] = "KS000000000000000000000000000000a1:rotating-secret-old,"
+                              "KS000000000000000000000000000000b2:rotating-secret-new";
+  child_process binary(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()}, env);
+  const std::uint16_t port = binary.wait_for_listening_port();
+  ASSERT_NE(port, 0) << binary.output();
+  test_connection connection(port);
+  const std::string body = form_encode(post_params());
+  const auto post = [&](std::string_view signature, std::string_view settings) {
+    return connection.request("POST", "/redirect_call", body, kForm,
+                              signature_header(std::string(signature)) + "X-Twilio-Webhooks-Signature-Settings: " +
+                                  std::string(settings) + "\r\n");
+  };
+  constexpr std::string_view kOld = "Fl2WOc4dDvNeblE2HPByLLZQo4Y1efj8xsNoAXmMpQw=";  // rotating-secret-old
+  constexpr std::string_view kNew = "7ef/Rnr6rO7aKRTG/CluJcvSPkaa+p3r4H8Ngnq77zg=";  // rotating-secret-new
+
+  expect_forbidden(post(kOld, "key=KS000000000000000000000000000000c3,algorithm=HMAC_SHA256"));
+  ASSERT_TRUE(binary.wait_for_output("signed with shared key KS000000000000000000000000000000c3", 5s))
+      << binary.output();
+  expect_dial(post(kOld, "key=KS000000000000000000000000000000a1,algorithm=HMAC_SHA256"));
+  expect_dial(post(kNew, "key=KS000000000000000000000000000000b2,algorithm=HMAC_SHA256"));
+  expect_forbidden(post(kOld, "key=KS000000000000000000000000000000b2,algorithm=HMAC_SHA256"));  // wrong secret
+  expect_forbidden(post(kOld, "key=KS000000000000000000000000000000a1,algorithm=HMAC_SHA512"));
+  // No settings header: the auth token and HMAC-SHA1, as before.
+  expect_dial(connection.request("POST", "/redirect_call", body, kForm,
+                                 signature_header(compute_signature(kToken, kDirectBase + "/redirect_call", post_params()))));
+
+  const std::string metrics = connection.request("GET", "/metrics").body();
+  EXPECT_EQ(metric_value(metrics, R"(twiml_redirect_signature_failures_total{reason="unknown_key"})"), 1.0) << metrics;
+  EXPECT_EQ(metric_value(metrics, R"(twiml_redirect_signature_failures_total{reason="bad_signature"})"), 1.0);
+  EXPECT_EQ(metric_value(metrics, R"(twiml_redirect_signature_failures_total{reason="unsupported_algorithm"})"), 1.0);
+  binary.send_signal(SIGTERM);
+  EXPECT_EQ(binary.wait_for_exit(10s), 0);
+  const std::string output = binary.output();
+  EXPECT_EQ(output.find("rotating-secret"), std::string::npos) << "a shared secret leaked into the log";
+}
+
+TEST(SignatureBinary, MalformedSharedKeysRefuseToStartWithoutPrintingThem) {
+  temp_file config("config.json", kLoopbackConfig);
+  auto env = binary_env(kToken);
+  env["TWILIO_SHARED_KEYS"] = "KSa1:rotating-secret-old,rotating-secret-new";
+  child_process binary(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()}, env);
+  EXPECT_NE(binary.wait_for_exit(10s), 0);
+  const std::string output = binary.output();
+  EXPECT_NE(output.find("entry 2 has no ':'"), std::string::npos) << output;
+  EXPECT_EQ(output.find("rotating-secret"), std::string::npos) << output;
+}
+
+// CallToken and StirVerstat, said to be added by Twilio after signing: a request whose signature
+// matches only without them is accepted, and they are dropped before the handler reads anything,
+// so a SIP header built from {StirVerstat} is left out rather than filled with an unsigned value.
+TEST(SignatureBinary, FieldsAddedAfterSigningAreDroppedAndCounted) {
+  temp_file config("config.json", R"({"server":{"host":"127.0.0.1","port":0,"threads":1},
+                                      "sip":{"headers":{"X-Stir":"{StirVerstat}"}}})");
+  child_process binary(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()}, binary_env(kToken));
+  const std::uint16_t port = binary.wait_for_listening_port();
+  ASSERT_NE(port, 0) << binary.output();
+  test_connection connection(port);
+  form_params sent = post_params();
+  sent.emplace_back("StirVerstat", "TN-Validation-Passed-A");
+  sent.emplace_back("CallToken", "%7B%22parentCallInfoToken%22%7D");
+  const std::string signed_without = compute_signature(kToken, kDirectBase + "/redirect_call", post_params());
+  const test_response accepted =
+      connection.request("POST", "/redirect_call", form_encode(sent), kForm, signature_header(signed_without));
+  expect_dial(accepted);
+  EXPECT_EQ(accepted.body().find("X-Stir"), std::string::npos) << accepted.body();
+  // Signed with them, they are the caller's data like any other field.
+  const test_response signed_with = connection.request(
+      "POST", "/redirect_call", form_encode(sent), kForm,
+      signature_header(compute_signature(kToken, kDirectBase + "/redirect_call", sent)));
+  expect_dial(signed_with);
+  EXPECT_NE(signed_with.body().find("X-Stir=TN-Validation-Passed-A"), std::string::npos) << signed_with.body();
+  const std::string metrics = connection.request("GET", "/metrics").body();
+  EXPECT_EQ(metric_value(metrics, "twiml_redirect_signature_unsigned_params_total"), 1.0) << metrics;
   binary.send_signal(SIGTERM);
   EXPECT_EQ(binary.wait_for_exit(10s), 0);
 }
@@ -319,7 +406,7 @@ TEST(SignatureBinary, PublicUrlWithPathAcceptsBothMountsAndRejectsTampering) {
 
   ASSERT_TRUE(binary->wait_for_output("rejected /redirect_call", 5s)) << binary->output();
   const test_response metrics = connection.request("GET", "/metrics");
-  EXPECT_NE(metrics.body().find("twiml_redirect_signature_failures_total 1\n"), std::string::npos) << metrics.body();
+  EXPECT_NE(metrics.body().find("twiml_redirect_signature_failures_total{reason=\"bad_signature\"} 1\n"), std::string::npos) << metrics.body();
   binary->send_signal(SIGTERM);
   EXPECT_EQ(binary->wait_for_exit(10s), 0);
   const std::string output = binary->output();

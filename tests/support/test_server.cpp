@@ -17,6 +17,7 @@ test_server::test_server(config::server_config config, std::string sip_target, c
       server_(std::move(config),
               app::router(std::move(sip_target), readiness_, metrics_,
                           twilio::request_validator({.auth_token = signing.auth_token,
+                                                     .shared_keys = twilio::parse_shared_keys(signing.shared_keys).keys,
                                                      .public_url = signing.public_url,
                                                      .trusted_proxies = signing.trusted_proxies})),
               metrics_) {

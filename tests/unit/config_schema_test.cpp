@@ -129,7 +129,8 @@ json without_nulls(const json& value) {
 const std::map<std::string, std::string> kSecretEnv = {
     {"TWILIO_AUTH_TOKEN", "tw-secret-4711"}, {"SYNTHFLOW_API_KEY", "sf-secret-0815"}, {"TRUNK_PWD_MAIN", "trunk-secret-42"},
     {"CALL_CONTEXT_TOKEN", "ctx-secret-1234"}, {"CALL_CONTEXT_REDIS_PASSWORD", "redis-secret-99"},
-    {"TWILIO_API_KEY", "SK-secret-1234"},    {"TWILIO_API_SECRET", "tw-api-secret-5678"}};
+    {"TWILIO_API_KEY", "SK-secret-1234"},    {"TWILIO_API_SECRET", "tw-api-secret-5678"},
+    {"TWILIO_SHARED_KEYS", "KSa1:shared-secret-31"}};
 
 TEST(ConfigSchema, FileKeysAreExactlyTheListedOnes) {
   ASSERT_EQ(error_of(std::string(kEveryKey), kSecretEnv), "");
@@ -162,6 +163,7 @@ TEST(ConfigSchema, FullyPopulatedDocumentRoundTripsThroughDescribe) {
   described["twilio"].erase("auth_token");
   described["twilio"].erase("api_key");
   described["twilio"].erase("api_secret");
+  described["twilio"].erase("shared_keys");
   described["synthflow"].erase("api_key");
   described["numbers"][0].erase("trunk_pwd");
   described["context"].erase("token");
@@ -302,7 +304,7 @@ TEST(ConfigSchema, DescribeNeverShowsASecret) {
     EXPECT_EQ(described.at(json::json_pointer(pointer)), "<redacted>") << pointer;
     ++secrets;
   }
-  EXPECT_EQ(secrets, 7);  // Twilio token, API key and secret; Synthflow key; trunk password; context token and Redis password
+  EXPECT_EQ(secrets, 8);  // Twilio token, shared keys, API key and secret; Synthflow key; trunk password; context token and Redis password
 }
 
 TEST(ConfigSchema, NumberVariablesAreFixedStringsWithTheirOwnNames) {

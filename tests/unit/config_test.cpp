@@ -412,7 +412,7 @@ TEST(ConfigPreconditions, EveryMissingSecretIsNamedAtOnce) {
   EXPECT_TRUE(serve.settings.empty());
   EXPECT_EQ(serve.describe("serve"),
             "serve needs these environment variables, which are not set: TWILIO_AUTH_TOKEN (twilio.require_signature "
-            "is true), SYNTHFLOW_API_KEY (a number has an agent and synthflow.provision_on_start is true), "
+            "is true; TWILIO_SHARED_KEYS also satisfies it), SYNTHFLOW_API_KEY (a number has an agent and synthflow.provision_on_start is true), "
             "TRUNK_PWD_MAIN (numbers[0].trunk_pwd_env)");
   // provision does not check signatures: it needs only what provisioning needs.
   EXPECT_EQ(preconditions_of(config, command::provision).describe("provision"),

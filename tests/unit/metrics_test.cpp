@@ -92,13 +92,6 @@ TEST_F(MetricsTest, InFlightAndConnections) {
   EXPECT_TRUE(has_line(text, "twiml_redirect_http_connections_total 2"));
 }
 
-TEST_F(MetricsTest, SignatureFailures) {
-  EXPECT_TRUE(has_line(metrics_.render(), "twiml_redirect_signature_failures_total 0"));
-  metrics_.count_signature_failure();
-  metrics_.count_signature_failure();
-  EXPECT_TRUE(has_line(metrics_.render(), "twiml_redirect_signature_failures_total 2"));
-}
-
 TEST_F(MetricsTest, ProvisioningStateAndLastError) {
   std::string text = metrics_.render();
   EXPECT_TRUE(has_line(text, R"(twiml_redirect_provisioning_state{api="synthflow",state="disabled"} 1)")) << text;

@@ -20,7 +20,7 @@ constexpr const char* kForm = "application/x-www-form-urlencoded";
 form_params voice_params() { return twiml_redirect::testing::voice_vector_params(); }
 
 validator_settings settings_for(std::string public_url = {}, std::vector<std::string> proxies = {}) {
-  return {.auth_token = kToken, .public_url = std::move(public_url), .trusted_proxies = std::move(proxies)};
+  return {.auth_token = kToken, .shared_keys = {}, .public_url = std::move(public_url), .trusted_proxies = std::move(proxies)};
 }
 
 // A form POST from a direct (unproxied) peer.
@@ -390,6 +390,121 @@ TEST(RequestValidator, ReasonIsSafeToLog) {
   EXPECT_EQ(result.reason.find('\r'), std::string::npos);
   EXPECT_EQ(result.reason.find('\n'), std::string::npos);
   EXPECT_EQ(result.reason.find("447381234567"), std::string::npos) << "the query stays out of logs";
+}
+
+// Shared keys. The expected signatures were computed outside this project, with Python's hmac over
+// the same URL and fields (voice_vector_params at https://example.com/twilio/voice):
+//   base64(hmac.new(secret, url + "".join(k + v for k, v in sorted(fields)), sha256).digest())
+constexpr const char* kKeyOne = "KS00000000000000000000000000000001";
+constexpr const char* kKeyTwo = "KS00000000000000000000000000000002";
+constexpr const char* kOneSha256 = "IVpnCvl0CMXR7sJ+TfVfsvHMmi8bU7dzm5OKjaRq++4=";  // shared-secret-one
+constexpr const char* kTwoSha256 = "q9ue3khUIE7WKartKO3Gjkt7+LwzVgIroaEmWMB7UY0=";  // shared-secret-two
+constexpr const char* kOneSha1 = "eKH8Vzp+00DoJe+SP9HhNM+OAXM=";                  // shared-secret-one, SHA-1
+constexpr const char* kTokenSha256 = "jHxHONRcaCX53TDHJCpK++GFeBOX6QLJfDpcEh5h+MQ=";  // the auth token, SHA-256
+
+validator_settings with_shared_keys() {
+  validator_settings settings = settings_for("https://example.com");
+  settings.shared_keys = {{kKeyOne, "shared-secret-one"}, {kKeyTwo, "shared-secret-two"}};
+  return settings;
+}
+
+validation_result validate_shared(const request_validator& validator, std::string signature, std::string settings) {
+  post_request request;
+  request.signature = std::move(signature);
+  request_view view = request.view();
+  view.signature_settings = settings;
+  return validator.validate(view);
+}
+
+TEST(RequestValidatorSharedKeys, EitherConfiguredKeySignsWithSha256) {
+  const request_validator validator(with_shared_keys());
+  const std::string one = std::string("key=") + kKeyOne + ",algorithm=HMAC_SHA256";
+  const std::string two = std::string("key=") + kKeyTwo + ",algorithm=HMAC_SHA256";
+  EXPECT_TRUE(validate_shared(validator, kOneSha256, one).ok);
+  EXPECT_TRUE(validate_shared(validator, kTwoSha256, two).ok);
+  // Spaces after the comma, the pairs in the other order, the algorithm in lower case.
+  EXPECT_TRUE(validate_shared(validator, kOneSha256, std::string("algorithm=hmac_sha256, key=") + kKeyOne).ok);
+  // Each key checks with its own secret only.
+  const validation_result crossed = validate_shared(validator, kTwoSha256, one);
+  EXPECT_FALSE(crossed.ok);
+  EXPECT_EQ(crossed.failure, "bad_signature");
+}
+
+TEST(RequestValidatorSharedKeys, Sha1WhenTheHeaderSaysSo) {
+  const request_validator validator(with_shared_keys());
+  EXPECT_TRUE(validate_shared(validator, kOneSha1, std::string("key=") + kKeyOne + ",algorithm=HMAC_SHA1").ok);
+  EXPECT_FALSE(validate_shared(validator, kOneSha256, std::string("key=") + kKeyOne + ",algorithm=HMAC_SHA1").ok);
+}
+
+TEST(RequestValidatorSharedKeys, WithoutTheHeaderTheAuthTokenAndSha1Apply) {
+  const request_validator validator(with_shared_keys());
+  EXPECT_TRUE(validate_shared(validator, "57Jx/zFvW+iXPb33LhmhmDvKK0Q=", {}).ok);  // vector V1
+  // The auth token never signs with SHA-256, and a shared key's signature is no auth token's.
+  EXPECT_EQ(validate_shared(validator, kTokenSha256, {}).failure, "bad_signature");
+  EXPECT_EQ(validate_shared(validator, kOneSha256, {}).failure, "bad_signature");
+}
+
+TEST(RequestValidatorSharedKeys, EachRefusalHasItsOwnReason) {
+  const request_validator validator(with_shared_keys());
+  const validation_result unknown =
+      validate_shared(validator, kOneSha256, "key=KS0000000000000000000000000000000f,algorithm=HMAC_SHA256");
+  EXPECT_EQ(unknown.failure, "unknown_key");
+  EXPECT_NE(unknown.reason.find("KS0000000000000000000000000000000f"), std::string::npos) << unknown.reason;
+  EXPECT_EQ(unknown.reason.find("shared-secret"), std::string::npos) << unknown.reason;
+
+  const validation_result algorithm =
+      validate_shared(validator, kOneSha256, std::string("key=") + kKeyOne + ",algorithm=HMAC_MD5");
+  EXPECT_EQ(algorithm.failure, "unsupported_algorithm");
+  EXPECT_NE(algorithm.reason.find("HMAC_MD5"), std::string::npos) << algorithm.reason;
+  EXPECT_EQ(validate_shared(validator, kOneSha256, std::string("key=") + kKeyOne).failure, "unsupported_algorithm");
+
+  EXPECT_EQ(validate_shared(validator, kOneSha256, "HMAC_SHA256").failure, "malformed_settings");
+  EXPECT_EQ(validate_shared(validator, kOneSha256, "algorithm=HMAC_SHA256").failure, "malformed_settings");
+  EXPECT_EQ(validate_shared(validator, "", std::string("key=") + kKeyOne + ",algorithm=HMAC_SHA256").failure,
+            "missing_signature");
+}
+
+TEST(RequestValidatorSharedKeys, NoSharedKeysConfiguredIsAnUnknownKey) {
+  const request_validator validator(settings_for("https://example.com"));
+  const validation_result result =
+      validate_shared(validator, kOneSha256, std::string("key=") + kKeyOne + ",algorithm=HMAC_SHA256");
+  EXPECT_EQ(result.failure, "unknown_key");
+  EXPECT_NE(result.reason.find("TWILIO_SHARED_KEYS is not set"), std::string::npos) << result.reason;
+}
+
+TEST(RequestValidatorSharedKeys, SharedKeysAloneEnableTheCheck) {
+  validator_settings settings = with_shared_keys();
+  settings.auth_token.clear();
+  const request_validator validator(settings);
+  EXPECT_TRUE(validator.enabled());
+  EXPECT_TRUE(validate_shared(validator, kOneSha256, std::string("key=") + kKeyOne + ",algorithm=HMAC_SHA256").ok);
+  EXPECT_EQ(validate_shared(validator, "57Jx/zFvW+iXPb33LhmhmDvKK0Q=", {}).failure, "no_auth_token");
+}
+
+// CallToken and StirVerstat: said to be added after signing. The signature covers the other fields.
+TEST(RequestValidatorUnsignedFields, AcceptedOnlyWhenTheRestIsSigned) {
+  const request_validator validator(settings_for("https://example.com"));
+  post_request request;
+  form_params fields = voice_params();
+  fields.emplace_back("CallToken", "%7B%22parentCallInfoToken%22%3A%22eyJ%22%7D");
+  fields.emplace_back("StirVerstat", "TN-Validation-Passed-A");
+  request.body = form_encode(fields);
+  request.signature = "57Jx/zFvW+iXPb33LhmhmDvKK0Q=";  // vector V1: the fields without those two
+  const validation_result result = validator.validate(request.view());
+  EXPECT_TRUE(result.ok) << result.reason;
+  EXPECT_TRUE(result.unsigned_fields_present);
+
+  // Signed with them: accepted as it is, nothing to drop.
+  request.signature = compute_signature(kToken, "https://example.com/twilio/voice", fields);
+  const validation_result signed_all = validator.validate(request.view());
+  EXPECT_TRUE(signed_all.ok);
+  EXPECT_FALSE(signed_all.unsigned_fields_present);
+
+  // Any other field that is not signed still fails the check.
+  fields.emplace_back("Called", "+19005550100");
+  request.body = form_encode(fields);
+  request.signature = "57Jx/zFvW+iXPb33LhmhmDvKK0Q=";
+  EXPECT_EQ(validator.validate(request.view()).failure, "bad_signature");
 }
 
 TEST(RequestValidator, InvalidTrustedProxyThrows) {

@@ -201,15 +201,20 @@ TEST(MethodSet, AllowIsDerivedFromTheSet) {
 }
 
 twilio::validator_settings signing(std::string public_url = {}) {
-  return {.auth_token = kToken, .public_url = std::move(public_url), .trusted_proxies = {}};
+  return {.auth_token = kToken, .shared_keys = {}, .public_url = std::move(public_url), .trusted_proxies = {}};
 }
 
+// Signature failures of every reason, added up.
 std::uint64_t signature_failures(const util::metrics& metrics) {
   const std::string text = metrics.render();
-  const std::string name = "\ntwiml_redirect_signature_failures_total ";
-  const std::size_t at = text.find(name);
-  if (at == std::string::npos) return ~std::uint64_t{0};
-  return std::stoull(text.substr(at + name.size()));
+  const std::string name = "\ntwiml_redirect_signature_failures_total{";
+  std::uint64_t total = 0;
+  for (std::size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
+    const std::size_t value = text.find("} ", at);
+    if (value == std::string::npos) return ~std::uint64_t{0};
+    total += std::stoull(text.substr(value + 2));
+  }
+  return total;
 }
 
 // A table as a test builds it: two Twilio-called routes (the real /redirect_call and a
@@ -430,7 +435,7 @@ TEST(ServiceRouter, PrefixedPublicUrl) {
   readiness ready{"x"};
   util::metrics metrics{router::paths("/voice")};
   const router r("sipin.synthflow.ai:32681", ready, metrics,
-                 twilio::request_validator({.auth_token = {}, .public_url = "https://example.com/voice", .trusted_proxies = {}}));
+                 twilio::request_validator({.auth_token = {}, .shared_keys = {}, .public_url = "https://example.com/voice", .trusted_proxies = {}}));
   http::request req{verb::get, "/voice/redirect_call?Called=%2B14155550100&CallSid=" + std::string(kSid), 11};
   http::request_context ctx;
   EXPECT_EQ(r(req, ctx).body(), kExpectedTwiml);

@@ -32,10 +32,20 @@ inline constexpr std::string_view kExampleCallSid = "CA0000000000000000000000000
 int run_twiml(const config::service_config& config, std::string_view called, std::string_view call_sid,
               std::ostream& out, std::ostream& err);
 
+// What `sign` signs with: the auth token (HMAC-SHA1), or, with a key SID, that shared key's secret
+// from `shared_keys` (TWILIO_SHARED_KEYS) and HMAC-SHA256, as a Webhook Rule signs. Secrets are
+// never printed.
+struct sign_secrets {
+  std::string_view auth_token;
+  std::string_view shared_keys;
+  std::string_view shared_key_sid;  // empty: sign with the auth token
+};
+
 // Prints the X-Twilio-Signature header Twilio would send with a POST of `fields` ("Name=value",
-// decoded) to `url` (GET: the query in `url`, no fields), signed with `auth_token`: a signed request
-// for curl, to try a deployment that checks signatures. 2 with the problem on `err` for bad input.
-int run_sign(std::string_view auth_token, std::string_view url, const std::vector<std::string>& fields,
+// decoded) to `url` (GET: the query in `url`, no fields), and for a shared key the
+// X-Twilio-Webhooks-Signature-Settings header too: a signed request for curl, to try a deployment
+// that checks signatures. 2 with the problem on `err` for bad input.
+int run_sign(const sign_secrets& secrets, std::string_view url, const std::vector<std::string>& fields,
              std::ostream& out, std::ostream& err);
 
 // Asks this host's /healthz (on the configured port) and returns 0 when it answers 200, else 1.

@@ -52,8 +52,8 @@ using twilio_handler = std::function<http::response(const twilio_request& req, h
 
 class twilio_guard {
  public:
-  // `metrics` must outlive the guard: rejections are counted there. Without an auth token in
-  // `validator`, requests go unchecked (serve warns about that at startup).
+  // `metrics` must outlive the guard: rejections are counted there. Without an auth token or a
+  // shared key in `validator`, requests go unchecked (serve warns about that at startup).
   twilio_guard(twilio::request_validator validator, util::metrics& metrics);
 
   // The path of the public URL ("/voice"), empty when it has none: routes Twilio calls answer both
@@ -68,8 +68,9 @@ class twilio_guard {
                             http::request_context& ctx, const twilio_handler& handle) const;
 
   // The checks alone, on a request decoded by the caller: the answer to give instead of calling the
-  // handler, or nullopt to call it.
-  std::optional<http::response> check(const twilio_request& req, std::string_view route,
+  // handler, or nullopt to call it. Removes from `req` the form fields the signature turned out not
+  // to cover (twilio::kFieldsAddedAfterSigning).
+  std::optional<http::response> check(twilio_request& req, std::string_view route,
                                       const http::request_context& ctx) const;
 
  private:
@@ -87,7 +88,8 @@ class twilio_guard {
   };
 
   twilio::request_validator validator_;
-  util::metrics& metrics_;
+  util::labelled_counter& signature_failures_;
+  util::labelled_counter& unsigned_fields_dropped_;
   std::shared_ptr<shared_log_throttle> rejection_log_ = std::make_shared<shared_log_throttle>();
 };
 

@@ -70,6 +70,11 @@ struct twilio_config : api_transport {
   std::string public_url;
   std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-* headers are believed
   std::string auth_token;                 // from TWILIO_AUTH_TOKEN only; never logged
+  // Webhook shared keys, "KSaaa:secret,KSbbb:secret" (twilio::parse_shared_keys); from
+  // TWILIO_SHARED_KEYS only; never logged.
+  std::string shared_keys;
+  // True when some secret can check a webhook's signature.
+  bool checks_signatures() const { return !auth_token.empty() || !shared_keys.empty(); }
   // The REST API, for pointing numbers at the service.
   std::string account_sid;  // AC + 32 hex digits; not a secret
   number_management manage_numbers = number_management::when_account_sid;

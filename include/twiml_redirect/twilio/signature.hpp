@@ -1,6 +1,7 @@
 #pragma once
-// Twilio's X-Twilio-Signature: HMAC-SHA1, keyed with the account's auth token, over the URL Twilio
-// requested followed by the POST form fields. Pure functions; no I/O, no clocks.
+// Twilio's X-Twilio-Signature: an HMAC over the URL Twilio requested followed by the POST form
+// fields, keyed with the account's auth token (HMAC-SHA1) or, when a Webhook Rule says so, with a
+// shared key's secret (HMAC-SHA1 or HMAC-SHA256). Pure functions; no I/O, no clocks.
 
 #include <memory>
 #include <string>
@@ -41,14 +42,18 @@ bool constant_time_equals(std::string_view a, std::string_view b);
 // only itself.
 std::vector<std::string> candidate_urls(std::string_view url);
 
-// An auth token ready to sign with: HMAC-SHA1's key set-up done once, at construction. Const
-// member functions may run on several threads at once; copies share the set-up.
+// The hash under the HMAC. The auth token always signs with SHA-1; a shared key signs with the
+// algorithm its X-Twilio-Webhooks-Signature-Settings header names.
+enum class hmac_algorithm { sha1, sha256 };
+
+// A secret ready to sign with: the HMAC key set-up done once, at construction. Const member
+// functions may run on several threads at once; copies share the set-up.
 class signing_key {
  public:
-  // Throws std::runtime_error if OpenSSL cannot provide SHA-1 (a broken installation).
-  explicit signing_key(std::string_view auth_token);
+  // Throws std::runtime_error if OpenSSL cannot provide the hash (a broken installation).
+  explicit signing_key(std::string_view secret, hmac_algorithm algorithm = hmac_algorithm::sha1);
 
-  // Base64 HMAC-SHA1 of message_start followed by message_rest (two parts, so that a URL and the
+  // Base64 HMAC of message_start followed by message_rest (two parts, so that a URL and the
   // fields' signing text need not be joined first).
   std::string sign(std::string_view message_start, std::string_view message_rest) const;
 

@@ -1,6 +1,6 @@
 #pragma once
 // The service's Prometheus metrics: requests by route, method and status, a latency histogram,
-// requests in flight, open connections, signature failures, the provisioning state and build info.
+// requests in flight, open connections, the provisioning state and build info.
 //
 // Recording happens on every request, so it must cost next to nothing: each server thread gets a
 // recorder of its own, whose counters only that thread writes (a plain load and store, no locked
@@ -125,9 +125,6 @@ class metrics {
   // Thread-safe.
   recorder& add_recorder();
 
-  // A webhook was refused because its X-Twilio-Signature did not verify. Thread-safe.
-  void count_signature_failure() { signature_failures_.fetch_add(1, std::memory_order_relaxed); }
-
   // A call to a number that is not configured was answered <Reject> (routing.unknown_numbers is
   // "reject"). Calls that are routed are not counted here: the request counters show them, and the
   // webhook's hot path stays free of shared writes. Thread-safe.
@@ -164,7 +161,6 @@ class metrics {
   mutable std::mutex mutex_;  // guards recorders_ (the list, not the counts) and provisioning
   std::vector<std::unique_ptr<recorder>> recorders_;
   std::vector<std::unique_ptr<labelled_counter>> counters_;  // guarded by mutex_ (the list, not the counts)
-  std::atomic<std::uint64_t> signature_failures_{0};
   std::atomic<std::uint64_t> calls_rejected_{0};
   std::atomic<std::uint64_t> config_reloads_ok_{0};
   std::atomic<std::uint64_t> config_reloads_failed_{0};
