@@ -11,6 +11,8 @@ include(GNUInstallDirs)
 set(TWIML_CONFIG_DIR ${CMAKE_INSTALL_FULL_SYSCONFDIR}/twiml-redirect)
 set(TWIML_CONFIG_FILE ${TWIML_CONFIG_DIR}/twiml-redirect.json)
 set(TWIML_BINARY ${CMAKE_INSTALL_FULL_BINDIR}/twiml-redirect)
+# Named after the package (Debian policy), not the CMake project (GNUInstallDirs' default).
+set(TWIML_DOC_DIR ${CMAKE_INSTALL_DATAROOTDIR}/doc/twiml-redirect)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/install_paths.hpp.in
                ${PROJECT_BINARY_DIR}/generated/twiml_redirect/install_paths.hpp @ONLY)
 configure_file(${PROJECT_SOURCE_DIR}/deploy/systemd/twiml-redirect.service.in
@@ -21,10 +23,10 @@ install(FILES ${PROJECT_SOURCE_DIR}/config/twiml-redirect.json DESTINATION ${TWI
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/env DESTINATION ${TWIML_CONFIG_DIR}
         PERMISSIONS OWNER_READ OWNER_WRITE)
 install(FILES ${PROJECT_BINARY_DIR}/twiml-redirect.service DESTINATION lib/systemd/system)
-install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${TWIML_DOC_DIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${TWIML_DOC_DIR}/docs)
 install(FILES ${PROJECT_SOURCE_DIR}/config/example-with-number.json ${PROJECT_SOURCE_DIR}/config/example-two-regions.json
-        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+        DESTINATION ${TWIML_DOC_DIR}/examples)
 
 # The .deb. Depends comes from dpkg-shlibdeps (the libraries the binary links), so it cannot drift.
 set(CPACK_PACKAGE_NAME twiml-redirect)
