@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <future>
 
@@ -81,21 +82,50 @@ bool call_context::authorized(const http::request& req) const {
   return same_secret(util::trim(value.substr(kScheme.size())), token_);
 }
 
-http::response call_context::answer(const context::lookup_result& result) const {
+http::response call_context::answer(const context::lookup_result& result, const context::named_call& named,
+                                    const std::string& found_sid) const {
   switch (result.result) {
     case context::lookup_result::outcome::found: {
+      // Ties Synthflow's call to Twilio's in the log; no caller data.
+      spdlog::info("call context served call_sid={} synthflow_call_id={}", found_sid,
+                   named.synthflow_call_id.empty() ? "-" : named.synthflow_call_id);
       const auto it = variables_.find(result.record.called_number());
       static const std::vector<std::pair<std::string, std::string>> kNone;
       return json_response(status::ok, result.record.to_json(it == variables_.end() ? kNone : it->second));
     }
-    case context::lookup_result::outcome::unknown:
-      return json_error(status::not_found, "unknown call");
+    case context::lookup_result::outcome::unknown: {
+      std::string tried;
+      for (const std::string& field : named.fields) tried += (tried.empty() ? "" : ", ") + field;
+      return json_error(status::not_found, "unknown call (looked up the CallSid of: " + tried + ")");
+    }
     case context::lookup_result::outcome::unavailable:
       break;
   }
   http::response res = json_error(status::service_unavailable, "call context store unavailable");
   res.set(field::retry_after, "1");
   return res;
+}
+
+http::response call_context::probe_answer() const {
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& [number, variables] : variables_) {
+    for (const auto& variable : variables) {
+      const bool listed = std::any_of(keys.begin(), keys.end(), [&](const auto& key) { return key.first == variable.first; });
+      if (!listed) keys.emplace_back(variable.first, "");
+    }
+  }
+  return json_response(status::ok, context::call_record{}.to_json(keys));
+}
+
+void call_context::lookup_from(std::shared_ptr<const context::named_call> named, std::size_t next,
+                               std::function<void(context::lookup_result, const std::string&)> done) const {
+  std::string call_sid = named->candidates[next];
+  store_->get(call_sid, [this, named = std::move(named), next, done = std::move(done),
+                         call_sid](context::lookup_result result) mutable {
+    if (result.result == context::lookup_result::outcome::unknown && next + 1 < named->candidates.size())
+      return lookup_from(std::move(named), next + 1, std::move(done));
+    done(std::move(result), call_sid);
+  });
 }
 
 http::response call_context::lookup(const http::request& req, http::request_context& ctx) const {
@@ -118,33 +148,43 @@ http::response call_context::lookup(const http::request& req, http::request_cont
   const util::decoded_form query =
       util::decode_form(query_start == std::string_view::npos ? std::string_view{} : target.substr(query_start + 1));
   const util::form_param* query_call_sid = query.ok() ? util::find_param(query.params, "call_sid") : nullptr;
-  context::named_call named =
-      context::find_named_call(req.body(), query_call_sid ? &query_call_sid->value : nullptr);
-  if (!named.error.empty()) {
+  auto named = std::make_shared<context::named_call>(
+      context::find_named_call(req.body(), query_call_sid ? &query_call_sid->value : nullptr));
+  if (!named->error.empty()) {
     bad_requests_.fetch_add(1, std::memory_order_relaxed);
-    spdlog::info("/call_context: 400 from {}: {}", ctx.peer.to_string(), named.error);
-    return json_error(status::bad_request, named.error);
+    spdlog::info("/call_context: 400 from {}: {}", ctx.peer.to_string(), named->error);
+    return json_error(status::bad_request, named->error);
   }
-  ctx.call_sid = named.call_sid;
+  if (named->probe) {
+    spdlog::info("/call_context: Initialize probe from {} answered with the keys", ctx.peer.to_string());
+    return probe_answer();
+  }
+  ctx.call_sid = named->candidates.front();
 
   if (store_->answers_inline()) {
     http::response res;
-    store_->get(std::move(named.call_sid), [&](context::lookup_result result) { res = answer(result); });
+    lookup_from(named, 0, [&](context::lookup_result result, const std::string& sid) { res = answer(result, *named, sid); });
     return res;
   }
   if (ctx.defer) {
     http::responder respond = ctx.defer();
-    store_->get(std::move(named.call_sid),
-                [this, respond = std::move(respond)](context::lookup_result result) { respond(answer(result)); });
+    lookup_from(named, 0, [this, named, respond = std::move(respond)](context::lookup_result result, const std::string& sid) {
+      respond(answer(result, *named, sid));
+    });
     return {};  // ignored: the responder answers
   }
   // No server to defer to (a test calling the handler): wait here, never past the deadline.
-  auto promise = std::make_shared<std::promise<context::lookup_result>>();
+  using found = std::pair<context::lookup_result, std::string>;
+  auto promise = std::make_shared<std::promise<found>>();
   auto future = promise->get_future();
-  store_->get(std::move(named.call_sid), [promise](context::lookup_result result) { promise->set_value(std::move(result)); });
-  if (future.wait_for(lookup_timeout_ + std::chrono::milliseconds(100)) != std::future_status::ready)
-    return answer({context::lookup_result::outcome::unavailable, {}});
-  return answer(future.get());
+  lookup_from(named, 0, [promise](context::lookup_result result, const std::string& sid) {
+    promise->set_value({std::move(result), sid});
+  });
+  const auto deadline = lookup_timeout_ * static_cast<long>(named->candidates.size()) + std::chrono::milliseconds(100);
+  if (future.wait_for(deadline) != std::future_status::ready)
+    return answer({context::lookup_result::outcome::unavailable, {}}, *named, {});
+  auto [result, sid] = future.get();
+  return answer(result, *named, sid);
 }
 
 }  // namespace twiml_redirect::app

@@ -15,6 +15,7 @@
 #include "twiml_redirect/outbound/http_client.hpp"
 #include "twiml_redirect/outbound/sip_options.hpp"
 #include "twiml_redirect/outbound/stop_signal.hpp"
+#include "twiml_redirect/context/call_record.hpp"
 #include "twiml_redirect/synthflow/actions.hpp"
 #include "twiml_redirect/synthflow/api.hpp"
 #include "twiml_redirect/twilio_api/api.hpp"
@@ -285,7 +286,8 @@ std::vector<check_row> check_synthflow_action(const doctor_inputs& in, check_con
   auto opened = open_synthflow(in, id, control);
   if (auto* skipped = std::get_if<check_row>(&opened)) return {*skipped};
   auto& sf = *std::get<std::unique_ptr<synthflow_handle>>(opened);
-  const synthflow::context_action_settings settings{in.config.twilio.public_url + "/call_context", in.config.context.token};
+  const synthflow::context_action_settings settings{in.config.twilio.public_url + "/call_context", in.config.context.token,
+                                                    std::string(context::kInitializeProbe)};
   const std::string fingerprint = synthflow::context_action_fingerprint(settings);
   std::vector<check_row> rows;
   for (const config::number_config& number : config::provisioned_numbers(in.config.numbers)) {
@@ -296,31 +298,28 @@ std::vector<check_row> check_synthflow_action(const doctor_inputs& in, check_con
       rows.push_back(row(id, e164, check_result::skip, "no linked agent to look at (see synthflow.agent)"));
       continue;
     }
-    auto actions = sf.api->get_agent_actions((*state)->assistants->front());
-    if (!actions) {
-      rows.push_back(row(id, e164, check_result::fail, actions.error().describe(),
-                         api_failure_fix(actions.error(), "Synthflow", "SYNTHFLOW_API_KEY", "synthflow.api_url")));
+    auto found = synthflow::context_actions_of(*sf.api, (*state)->assistants->front(), fingerprint);
+    if (!found) {
+      rows.push_back(row(id, e164, check_result::fail, found.error().describe(),
+                         api_failure_fix(found.error(), "Synthflow", "SYNTHFLOW_API_KEY", "synthflow.api_url")));
       continue;
     }
-    std::vector<const synthflow::attached_action*> ours;
-    for (const auto& action : *actions)
-      if (action.name == synthflow::kContextActionName) ours.push_back(&action);
+    const std::vector<synthflow::attached_action>& ours = *found;
     if (ours.size() != 1) {
       rows.push_back(row(id, e164, check_result::fail,
                          std::to_string(ours.size()) + " pre-call actions named \"" +
                              std::string(synthflow::kContextActionName) + "\" are attached; exactly one should be",
                          ours.empty() ? std::string(kProvisionFix)
-                                      : "detach the extra actions in Synthflow's dashboard (Agent, Actions), then " +
-                                            std::string(kProvisionFix)));
+                                      : std::string(kProvisionFix) + ": it keeps one and deletes the others"));
       continue;
     }
-    if (ours.front()->description.find(fingerprint) == std::string::npos) {
+    if (ours.front().description.find(fingerprint) == std::string::npos) {
       rows.push_back(row(id, e164, check_result::fail,
                          "the attached action was made for another PUBLIC_URL or CALL_CONTEXT_TOKEN (its fingerprint differs)",
-                         std::string(kProvisionFix) + ": it makes a new action and detaches the old one"));
+                         std::string(kProvisionFix) + ": it updates the action in place"));
       continue;
     }
-    auto initialized = sf.api->initialize_action(ours.front()->action_id);
+    auto initialized = sf.api->initialize_action(ours.front().action_id, synthflow::initialize_variables(settings));
     if (!initialized) {
       rows.push_back(row(id, e164, check_result::fail, "the action does not initialize: " + initialized.error().describe(),
                          "check that PUBLIC_URL/call_context is reachable from the internet (see public_url)"));

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "twiml_redirect/config/preconditions.hpp"
+#include "twiml_redirect/context/call_record.hpp"
 #include "twiml_redirect/synthflow/actions.hpp"
 #include "twiml_redirect/synthflow/api.hpp"
 #include "twiml_redirect/synthflow/provisioner.hpp"
@@ -36,7 +37,8 @@ std::vector<std::string> secrets_of(const config::synthflow_config& config,
 // checked that PUBLIC_URL and CALL_CONTEXT_TOKEN are set then).
 std::optional<synthflow::context_action_settings> context_action_of(const config::service_config& service) {
   if (!service.context.synthflow_action) return std::nullopt;
-  return synthflow::context_action_settings{service.twilio.public_url + "/call_context", service.context.token};
+  return synthflow::context_action_settings{service.twilio.public_url + "/call_context", service.context.token,
+                                            std::string(context::kInitializeProbe)};
 }
 
 // Checks what the config loader may not have (these entry points are also called from tests).
@@ -110,8 +112,7 @@ provisioning_target synthflow_target(const config::synthflow_config& config,
                                      std::optional<synthflow::context_action_settings> context_action) {
   auto numbers = config::provisioned_numbers(all_numbers);
   auto target = target_for(config, numbers, kSynthflowTarget);
-  target.reconcile = [config, numbers, context_action](http_client& client, const outbound::endpoint& where,
-                                                       bool dry_run, stop_signal& stop) {
+  const auto api_settings = [config, numbers, context_action](const outbound::endpoint& where) {
     synthflow::api_settings settings;
     settings.base_path = where.base_path;
     settings.workspace_id = config.workspace_id;
@@ -119,12 +120,30 @@ provisioning_target synthflow_target(const config::synthflow_config& config,
     settings.secrets = secrets_of(config, numbers);
     if (context_action) settings.secrets.push_back(context_action->token);
     settings.retry = {config.max_attempts, config.initial_backoff, config.max_backoff};
-    synthflow::synthflow_api api(client, std::move(settings), stop);
+    return settings;
+  };
+  target.reconcile = [config, numbers, context_action, api_settings](http_client& client, const outbound::endpoint& where,
+                                                                     bool dry_run, stop_signal& stop) {
+    synthflow::synthflow_api api(client, api_settings(where), stop);
     auto report = synthflow::provision(api, config, numbers, dry_run, stop);
     // The pre-call action goes on the agents, so only once they match.
     if (context_action && report.ok()) synthflow::provision_context_action(api, *context_action, dry_run, stop, report);
     return report;
   };
+  if (context_action) {
+    target.after_ready = [context_action, api_settings](http_client& client, const outbound::endpoint& where,
+                                                        const std::vector<std::string>& pending, stop_signal& stop) {
+      synthflow::synthflow_api api(client, api_settings(where), stop);
+      provision_report report;
+      for (const std::string& action_id : pending) {
+        if (auto done = api.initialize_action(action_id, synthflow::initialize_variables(*context_action)); !done) {
+          report.warnings.push_back(done.error());
+          report.initialize_pending.push_back(action_id);
+        }
+      }
+      return report;
+    };
+  }
   return target;
 }
 
@@ -279,6 +298,7 @@ void background_provisioning::run(runner& job) {
       for (std::string line; std::getline(table, line);) spdlog::info("{}: {}", target.name, line);
       set_reason({});
       if (events_.on_succeeded) events_.on_succeeded(target);
+      retry_after_ready(job, **client, where, report.initialize_pending);
       return;
     }
     if (report.has_permanent_failure()) return give_up(report.failure_summary());
@@ -289,6 +309,35 @@ void background_provisioning::run(runner& job) {
     if (events_.on_round_failed) events_.on_round_failed(target, report.failure_summary());
     if (!stop_.wait_for(delay)) return;
   }
+}
+
+void background_provisioning::retry_after_ready(runner& job, http_client& client, const outbound::endpoint& where,
+                                               std::vector<std::string> pending) {
+  const auto& target = job.target;
+  if (!target.after_ready || pending.empty()) return;
+  // Ready now, so PUBLIC_URL can reach this instance (or another ready one): a few tries, spaced
+  // out, since a load balancer may take a while to route to a newly ready pod.
+  constexpr unsigned kAttempts = 20;
+  constexpr std::chrono::seconds kSpacing{15};
+  for (unsigned attempt = 1; attempt <= kAttempts && !pending.empty(); ++attempt) {
+    if (!stop_.wait_for(attempt == 1 ? std::chrono::seconds(1) : kSpacing)) return;
+    const auto report = target.after_ready(client, where, pending, stop_);
+    if (stop_.stop_requested()) return;
+    pending = report.initialize_pending;
+    if (pending.empty()) {
+      spdlog::info("{}: Initialize of the pre-call action succeeded (attempt {} after becoming ready)", target.name,
+                   attempt);
+      return;
+    }
+    std::string reasons;
+    for (const auto& warning : report.warnings) reasons += (reasons.empty() ? "" : "; ") + warning.describe();
+    spdlog::warn("{}: Initialize of the pre-call action failed ({}/{} after becoming ready): {}", target.name, attempt,
+                 kAttempts, reasons);
+  }
+  if (!pending.empty())
+    spdlog::error("{}: Initialize of the pre-call action still fails; check that PUBLIC_URL/call_context is "
+                  "reachable from the internet (twiml-redirect doctor, check synthflow.action)",
+                  target.name);
 }
 
 }  // namespace twiml_redirect::app

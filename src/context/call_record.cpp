@@ -1,5 +1,7 @@
 #include "twiml_redirect/context/call_record.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "twiml_redirect/twilio/call_params.hpp"
@@ -93,12 +95,50 @@ std::optional<std::string> parse_call_id(std::string_view value) {
   return std::nullopt;
 }
 
+namespace {
+
+// A value Synthflow sends for a variable it has no value for, or left unsubstituted.
+bool absent_value(std::string_view value) {
+  return value.empty() || value == "None" || value == "null" || value == "undefined" || value.starts_with('<') ||
+         value.starts_with('{');
+}
+
+// Synthflow's call id as a log and metrics can carry it: letters, digits, '-' and '_', at most 64.
+bool well_formed_call_id(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+  });
+}
+
+named_call refused(std::string error) {
+  named_call named;
+  named.error = std::move(error);
+  return named;
+}
+
+}  // namespace
+
 named_call find_named_call(std::string_view json_body, const std::string* query_call_sid) {
-  const bool has_body = json_body.find_first_not_of(" \t\r\n") != std::string_view::npos;
+  named_call named;
   std::string malformed_field;
+  const auto consider = [&](std::string_view field, std::string_view value) {
+    if (absent_value(value)) return;
+    if (value == kInitializeProbe) {
+      named.probe = true;
+      return;
+    }
+    named.fields.emplace_back(field);
+    if (auto call_sid = parse_call_id(value)) {
+      if (std::find(named.candidates.begin(), named.candidates.end(), *call_sid) == named.candidates.end())
+        named.candidates.push_back(std::move(*call_sid));
+    } else if (malformed_field.empty()) {
+      malformed_field = field;
+    }
+  };
+  const bool has_body = json_body.find_first_not_of(" \t\r\n") != std::string_view::npos;
   if (has_body) {
     const json body = json::parse(json_body, nullptr, /*allow_exceptions=*/false);
-    if (!body.is_object()) return {{}, "The body must be a JSON object with a call_sid, twilio_call_sid or external_id field"};
+    if (!body.is_object()) return refused("The body must be a JSON object with a call_sid, twilio_call_sid or external_id field");
     for (const std::string_view field : kCallIdFields) {
       const auto it = body.find(field);
       if (it == body.end() || it->is_null()) continue;
@@ -106,20 +146,18 @@ named_call find_named_call(std::string_view json_body, const std::string* query_
         if (malformed_field.empty()) malformed_field = field;
         continue;
       }
-      const std::string& value = it->get_ref<const std::string&>();
-      // Empty, or a placeholder Synthflow left unfilled: another field may hold the id.
-      if (value.empty() || value.starts_with('<') || value.starts_with('{')) continue;
-      if (auto call_sid = parse_call_id(value)) return {std::move(*call_sid), {}};
-      if (malformed_field.empty()) malformed_field = field;
+      consider(field, it->get_ref<const std::string&>());
+    }
+    if (const auto it = body.find("synthflow_call_id"); it != body.end() && it->is_string()) {
+      const std::string& id = it->get_ref<const std::string&>();
+      if (!absent_value(id) && well_formed_call_id(id)) named.synthflow_call_id = id;
     }
   }
-  if (query_call_sid) {
-    if (auto call_sid = parse_call_id(*query_call_sid)) return {std::move(*call_sid), {}};
-    if (malformed_field.empty()) malformed_field = "call_sid (query)";
-  }
+  if (query_call_sid) consider("call_sid (query)", *query_call_sid);
+  if (named.probe || !named.candidates.empty()) return named;
   if (!malformed_field.empty())
-    return {{}, "Field \"" + malformed_field + "\" is not a Twilio CallSid (\"CA…\") or an X-EI token \"E.CA…;\""};
-  return {{}, "Missing call id: send call_sid, twilio_call_sid or external_id in a JSON body, or ?call_sid="};
+    return refused("Field \"" + malformed_field + "\" is not a Twilio CallSid (\"CA…\") or an X-EI token \"E.CA…;\"");
+  return refused("Missing call id: send call_sid, twilio_call_sid or external_id in a JSON body, or ?call_sid=");
 }
 
 }  // namespace twiml_redirect::context

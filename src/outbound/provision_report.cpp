@@ -35,6 +35,8 @@ std::string provision_report::failure_summary() const {
 void provision_report::append(provision_report other) {
   std::move(other.rows.begin(), other.rows.end(), std::back_inserter(rows));
   std::move(other.failures.begin(), other.failures.end(), std::back_inserter(failures));
+  std::move(other.warnings.begin(), other.warnings.end(), std::back_inserter(warnings));
+  std::move(other.initialize_pending.begin(), other.initialize_pending.end(), std::back_inserter(initialize_pending));
 }
 
 std::string format_report(const provision_report& report) {
@@ -60,6 +62,7 @@ std::string format_report(const provision_report& report) {
     while (!text.empty() && text.back() == ' ') text.pop_back();
     out << text << '\n';
   }
+  for (const auto& f : report.warnings) out << "warning: " << f.describe() << '\n';
   for (const auto& f : report.failures) out << "error: " << f.describe() << '\n';
   return out.str();
 }

@@ -177,18 +177,53 @@ api_result<std::string> synthflow_api::create_action(const json& body) {
   return api_result<std::string>(boost::system::in_place_value, std::move(id));
 }
 
-api_result<void> synthflow_api::initialize_action(const std::string& action_id) {
+namespace {
+
+// What an operation on an action id answers once the action is deleted: 404, or 400, the only error
+// status the reference documents for the actions operations.
+bool action_gone(const failure& error) { return error.http_status == 404 || error.http_status == 400; }
+
+}  // namespace
+
+api_result<std::optional<attached_action>> synthflow_api::get_action(const std::string& action_id) {
+  auto answer = call(http::verb::get, "/actions/" + encode_component(action_id), {}, std::nullopt, repeat::safe);
+  if (!answer) {
+    // Gone (deleted by another replica meanwhile): 404, or the reference's one error status, 400.
+    if (action_gone(answer.error())) return std::optional<attached_action>{};
+    return answer.error();
+  }
+  auto action = parse_action(*answer, action_id);
+  if (!action)
+    return failure{"GET /actions/{action_id}", 200, "answer has no response.actions[] item with this action_id", false,
+                   false, false};
+  return std::optional<attached_action>(std::move(*action));
+}
+
+api_result<void> synthflow_api::update_action(const std::string& action_id, const json& body) {
+  auto answer = call(http::verb::put, "/actions/" + encode_component(action_id), {}, body, repeat::safe);
+  if (!answer) return answer.error();
+  return {};
+}
+
+api_result<void> synthflow_api::delete_action(const std::string& action_id) {
+  auto answer = call(http::verb::delete_, "/actions/" + encode_component(action_id), {}, std::nullopt, repeat::safe);
+  if (!answer && !action_gone(answer.error())) return answer.error();
+  return {};
+}
+
+api_result<void> synthflow_api::initialize_action(const std::string& action_id,
+                                                  const std::vector<std::pair<std::string, std::string>>& variables) {
+  json listed = json::array();
+  for (const auto& [key, value] : variables) listed.push_back({{"key", key}, {"value", value}});
   auto answer = call(http::verb::post, "/actions/initialize", {},
-                     json{{"action_id", action_id}, {"variables", json::array()}}, repeat::safe);
+                     json{{"action_id", action_id}, {"variables", std::move(listed)}}, repeat::safe);
   if (!answer) return answer.error();
   return {};
 }
 
 api_result<void> synthflow_api::attach_action(const std::string& model_id, const std::string& action_id) {
-  // Both documented forms at once: whether a pre-call action also needs attachment_type "before"
-  // besides run_action_before_call_start is not documented.
+  // `items` rather than `actions`: only it can say "before" (attachment_type defaults to "during").
   const json body{{"model_id", model_id},
-                  {"actions", json::array({action_id})},
                   {"items", json::array({{{"action_id", action_id}, {"attachment_type", "before"}}})}};
   auto answer = call(http::verb::post, "/actions/attach", {}, body, repeat::safe);
   if (!answer) return answer.error();
@@ -198,7 +233,8 @@ api_result<void> synthflow_api::attach_action(const std::string& model_id, const
 api_result<void> synthflow_api::detach_action(const std::string& model_id, const std::string& action_id) {
   auto answer = call(http::verb::post, "/actions/detach", {},
                      json{{"model_id", model_id}, {"actions", json::array({action_id})}}, repeat::safe);
-  if (!answer) return answer.error();
+  // Gone already (another replica deleted it) is what detaching wants.
+  if (!answer && !action_gone(answer.error())) return answer.error();
   return {};
 }
 

@@ -285,6 +285,24 @@ std::vector<std::string> assistant_drift(const config::number_config& number,
   return drift;
 }
 
+namespace {
+
+attached_action action_of(const json& item) {
+  attached_action action;
+  action.action_id = string_or_empty(item, "action_id");
+  if (action.action_id.empty()) action.action_id = string_or_empty(item, "id");
+  action.name = string_or_empty(item, "name");
+  action.description = string_or_empty(item, "description");
+  // The custom action's fields may sit under its type's key, as the create body has them.
+  if (const auto custom = item.find("CUSTOM_ACTION"); custom != item.end() && custom->is_object()) {
+    if (action.name.empty()) action.name = string_or_empty(*custom, "name");
+    if (action.description.empty()) action.description = string_or_empty(*custom, "description");
+  }
+  return action;
+}
+
+}  // namespace
+
 std::vector<attached_action> parse_agent_actions(const json& body, const std::string& model_id) {
   std::vector<attached_action> out;
   const json& payload = unwrap(body);
@@ -305,19 +323,28 @@ std::vector<attached_action> parse_agent_actions(const json& body, const std::st
     if (item.is_string()) {
       action.action_id = item.get<std::string>();
     } else if (item.is_object()) {
-      action.action_id = string_or_empty(item, "action_id");
-      if (action.action_id.empty()) action.action_id = string_or_empty(item, "id");
-      action.name = string_or_empty(item, "name");
-      action.description = string_or_empty(item, "description");
-      // The custom action's fields may sit under its type's key, as the create body has them.
-      if (const auto custom = item.find("CUSTOM_ACTION"); custom != item.end() && custom->is_object()) {
-        if (action.name.empty()) action.name = string_or_empty(*custom, "name");
-        if (action.description.empty()) action.description = string_or_empty(*custom, "description");
-      }
+      action = action_of(item);
     }
     if (!action.action_id.empty()) out.push_back(std::move(action));
   }
   return out;
+}
+
+
+std::optional<attached_action> parse_action(const json& body, const std::string& action_id) {
+  const json& payload = unwrap(body);
+  if (!payload.is_object()) return std::nullopt;
+  if (const auto list = payload.find("actions"); list != payload.end() && list->is_array()) {
+    for (const json& item : *list) {
+      if (!item.is_object()) continue;
+      attached_action action = action_of(item);
+      if (action.action_id == action_id) return action;
+    }
+    return std::nullopt;
+  }
+  attached_action action = action_of(payload);
+  if (action.action_id != action_id) return std::nullopt;
+  return action;
 }
 
 std::string parse_created_action_id(const json& body) { return string_or_empty(unwrap(body), "action_id"); }

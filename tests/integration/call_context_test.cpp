@@ -77,6 +77,50 @@ test_response lookup(test_connection& connection, const std::string& body, std::
 
 std::string external_id(const std::string& call_sid) { return R"({"external_id":"E.)" + call_sid + R"(;"})"; }
 
+// What Synthflow fills in on a call it did not place is undocumented (its examples show null or
+// None for twilio_call_sid): every field holding a CallSid is tried, in order, until one is found.
+TEST(CallContext, EveryCandidateIsTriedAndTheSynthflowCallIdIsLogged) {
+  service svc(R"({"store":"memory"})");
+  test_connection connection(svc.port());
+  ASSERT_EQ(webhook(connection, sid_of(3)).result_int(), 200);
+  const test_response none = lookup(
+      connection, R"({"call_sid":"{external_id}","twilio_call_sid":"None","external_id":"E.)" + sid_of(3) +
+                      R"(;","synthflow_call_id":"sf-call-0042"})");
+  ASSERT_EQ(none.result_int(), 200) << none.body();
+  EXPECT_EQ(json::parse(none.body())["call_sid"], sid_of(3));
+  // A well-formed CallSid the store does not know comes first: the next field still answers.
+  const test_response second =
+      lookup(connection, R"({"twilio_call_sid":")" + sid_of(4) + R"(","external_id":"E.)" + sid_of(3) + R"(;"})");
+  ASSERT_EQ(second.result_int(), 200) << second.body();
+  EXPECT_EQ(json::parse(second.body())["call_sid"], sid_of(3));
+  // None known: the 404 names the fields tried, not their values.
+  const test_response unknown =
+      lookup(connection, R"({"twilio_call_sid":")" + sid_of(4) + R"(","external_id":"E.)" + sid_of(5) + R"(;"})");
+  EXPECT_EQ(unknown.result_int(), 404);
+  EXPECT_EQ(unknown.body(), R"x({"error":"unknown call (looked up the CallSid of: twilio_call_sid, external_id)"})x");
+  EXPECT_TRUE(svc.process().wait_for_output("call context served call_sid=" + sid_of(3) + " synthflow_call_id=sf-call-0042", 5s))
+      << svc.process().output();
+  EXPECT_EQ(svc.process().output().find("Ada Lovelace"), std::string::npos) << "caller data in the log";
+}
+
+// Synthflow's Initialize substitutes the variables it is given and calls the URL once: the probe
+// value provisioning gives it is answered 200 with every key and empty values, only with the token.
+TEST(CallContext, InitializeProbeIsAnsweredWithEveryKeyEmpty) {
+  service svc(R"({"store":"memory"})");
+  test_connection connection(svc.port());
+  const std::string probe = R"({"external_id":"twiml-redirect-initialize-probe","call_sid":"{external_id}",)"
+                            R"("twilio_call_sid":"twiml-redirect-initialize-probe","synthflow_call_id":"twiml-redirect-initialize-probe"})";
+  const test_response answered = lookup(connection, probe);
+  ASSERT_EQ(answered.result_int(), 200) << answered.body();
+  const json keys = json::parse(answered.body());
+  for (const char* key : {"call_sid", "called_number", "caller_number", "caller_name", "caller_city", "business_name"}) {
+    ASSERT_TRUE(keys.contains(key)) << key << " " << answered.body();
+    EXPECT_EQ(keys[key], "") << key;
+  }
+  EXPECT_EQ(lookup(connection, probe, "Authorization: Bearer wrong\r\n").result_int(), 401);
+  EXPECT_EQ(lookup(connection, R"({"external_id":"twiml-redirect-initialize-probe-2"})").result_int(), 404);
+}
+
 TEST(CallContext, MemoryStoreAnswersTheRecordedCall) {
   service svc(R"({"store":"memory"})");
   test_connection connection(svc.port());
@@ -102,7 +146,7 @@ TEST(CallContext, MemoryStoreAnswersTheRecordedCall) {
 
   const test_response unknown = lookup(connection, external_id(sid_of(2)));
   EXPECT_EQ(unknown.result_int(), 404);
-  EXPECT_EQ(unknown.body(), R"({"error":"unknown call"})");
+  EXPECT_EQ(unknown.body(), R"x({"error":"unknown call (looked up the CallSid of: external_id)"})x");
 
   const test_response bad = lookup(connection, R"({"external_id":"<external_id>","call_sid":"S.abc;"})");
   EXPECT_EQ(bad.result_int(), 400);

@@ -120,8 +120,8 @@ struct fake_synthflow::impl {
   json make_number(const std::string& e164, const std::string& friendly_name) const {
     return {{"slug", slug_of(e164)}, {"address_requirement", "none"}, {"phone_number", e164},
             {"friendly_name", friendly_name}, {"is_sms_capable", false}, {"is_voice_capable", true},
-            {"iso_country", nullptr}, {"sip_auth_username", nullptr}, {"sip_outbound_proxy", nullptr},
-            {"sip_term_uri", nullptr}, {"sid", nullptr}, {"provider_name", "custom"},
+            {"iso_country", "US"}, {"sip_auth_username", nullptr}, {"sip_outbound_proxy", nullptr},
+            {"sip_term_uri", ""}, {"sid", ""}, {"provider_name", "custom"},
             {"is_available", true}, {"agency_workspace_id", nullptr},
             {"workspace_id", options.workspace_id}, {"created_at", "2026-01-22T10:00:00Z"},
             {"updated_at", nullptr}, {"uac_enabled", false}, {"uac_register_expires", nullptr},
@@ -271,8 +271,9 @@ struct fake_synthflow::impl {
     if (rel == "/actions/initialize") {
       if (method != "POST") return error(405, "Method Not Allowed");
       const auto found = body_ok ? actions.find(body.value("action_id", "")) : actions.end();
-      if (found == actions.end()) return error(404, "Not Found");
+      if (found == actions.end()) return error(400, "Action not found");
       found->second["_initialized"] = true;
+      found->second["_initialize_variables"] = body.value("variables", json::array());
       return ok({{"status", "ok"}, {"response", {{"answer", "{}"}}}});
     }
     if (rel == "/actions/attach" || rel == "/actions/detach") {
@@ -280,13 +281,21 @@ struct fake_synthflow::impl {
       if (!body_ok || !assistants.count(body.value("model_id", ""))) return error(400, "model_id is not an agent");
       const auto model_id = body.value("model_id", "");
       std::vector<std::string> ids;
+      // The reference documents `actions` and `items` as two forms of the body: one at a time.
+      if (rel == "/actions/attach" && body.contains("actions") && body.contains("items"))
+        return error(400, "send either actions or items, not both");
       if (body.contains("actions") && body["actions"].is_array())
         for (const auto& action_id : body["actions"]) ids.push_back(action_id.get<std::string>());
       if (body.contains("items") && body["items"].is_array())
         for (const auto& item : body["items"]) ids.push_back(item.value("action_id", ""));
       auto& list = attached[model_id];
+      if (rival && rel == "/actions/attach") {  // another replica got there first
+        actions[rival->first] = rival->second;
+        list.push_back(rival->first);
+        rival.reset();
+      }
       for (const auto& action_id : ids) {
-        if (!actions.count(action_id)) return error(404, "action " + action_id + " not found");
+        if (!actions.count(action_id)) return error(400, "action " + action_id + " not found");
         const auto at = std::find(list.begin(), list.end(), action_id);
         if (rel == "/actions/attach" && at == list.end()) list.push_back(action_id);
         if (rel == "/actions/detach" && at != list.end()) list.erase(at);
@@ -294,16 +303,36 @@ struct fake_synthflow::impl {
       return ok({{"status", "ok"}, {"response", json::object()}});
     }
     if (rel.rfind("/actions/", 0) == 0) {
-      if (method != "GET") return error(405, "Method Not Allowed");
       const auto found = actions.find(rel.substr(9));
-      if (found == actions.end()) return error(404, "Not Found");
-      json shown = found->second;
-      json attachments = json::array();
-      for (const auto& [model_id, ids] : attached)
-        if (std::find(ids.begin(), ids.end(), found->first) != ids.end())
-          attachments.push_back({{"model_id", model_id}, {"attachment_type", "before"}});
-      shown["assistants"] = attachments;
-      return ok({{"status", "ok"}, {"response", shown}});
+      // 400, the reference's only error status for these operations.
+      if (found == actions.end()) return error(400, "Action not found");
+      const std::string action_id = found->first;
+      if (method == "GET") {
+        // As the reference answers: response.actions[] with the action's id, type, name, description.
+        json shown{{"action_id", action_id},
+                   {"action_type", "CUSTOM_ACTION"},
+                   {"name", found->second.value("name", "")},
+                   {"description", found->second.value("description", "")}};
+        return ok({{"status", "ok"}, {"response", {{"actions", json::array({shown})}}}});
+      }
+      if (method == "PUT") {
+        // The same body as the create, replacing the action's fields.
+        if (!body_ok || !body.contains("CUSTOM_ACTION") || !body["CUSTOM_ACTION"].is_object())
+          return error(400, "CUSTOM_ACTION is required");
+        json action = body["CUSTOM_ACTION"];
+        action["action_id"] = action_id;
+        action["action_type"] = "CUSTOM_ACTION";
+        action["_initialized"] = false;
+        action["_updates"] = found->second.value("_updates", 0) + 1;
+        found->second = action;
+        return ok({{"status", "ok"}, {"response", {{"action_id", action_id}}}});
+      }
+      if (method == "DELETE") {
+        actions.erase(found);
+        for (auto& [model_id, ids] : attached) ids.erase(std::remove(ids.begin(), ids.end(), action_id), ids.end());
+        return ok({{"status", "ok"}, {"response", {{"answer", "Action deleted"}}}});
+      }
+      return error(405, "Method Not Allowed");
     }
 
     if (rel.rfind("/assistants/", 0) == 0) {
@@ -317,8 +346,9 @@ struct fake_synthflow::impl {
         shown["actions"] = json::array();
         shown["input_variables"] = json::array();
         const auto include = query.find("include_actions");
+        // "Action IDs attached to this assistant": bare ids, as the reference has them.
         if (include != query.end() && include->second == "true")
-          for (const auto& action_id : attached[id]) shown["actions"].push_back(actions.at(action_id));
+          for (const auto& action_id : attached[id]) shown["actions"].push_back(action_id);
         if (options.assistant_as_object) {
           return ok({{"status", "success"}, {"response", {{"pagination", pagination}, {"assistants", shown}}}});
         }
@@ -398,6 +428,7 @@ struct fake_synthflow::impl {
   unsigned long long next_id = 0;
   std::map<std::string, json> actions;                   // custom actions by action_id
   std::map<std::string, std::vector<std::string>> attached;  // model_id -> attached action_ids
+  std::optional<std::pair<std::string, json>> rival;  // attached just before the next attach
   std::unique_ptr<fake_api_server> server;  // last: it calls into the state above until stopped
 };
 
@@ -440,6 +471,25 @@ std::string fake_synthflow::seed_assistant(json assistant) {
   impl_->order.push_back(id);
   impl_->link(assistant);
   return id;
+}
+
+std::string fake_synthflow::seed_action(json custom_action, const std::string& model_id) {
+  std::lock_guard lock(impl_->mutex);
+  const auto id = "act_" + impl_->new_model_id();
+  custom_action["action_id"] = id;
+  custom_action["action_type"] = "CUSTOM_ACTION";
+  custom_action["_initialized"] = true;
+  impl_->actions[id] = custom_action;
+  impl_->attached[model_id].push_back(id);
+  return id;
+}
+
+void fake_synthflow::rival_on_next_attach(json custom_action, const std::string& action_id) {
+  std::lock_guard lock(impl_->mutex);
+  custom_action["action_id"] = action_id;
+  custom_action["action_type"] = "CUSTOM_ACTION";
+  custom_action["_initialized"] = true;
+  impl_->rival = std::make_pair(action_id, std::move(custom_action));
 }
 
 json fake_synthflow::number(const std::string& e164) const {

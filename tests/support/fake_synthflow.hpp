@@ -27,7 +27,9 @@ struct fake_synthflow_options {
   std::string workspace_id = "1710107690998x536152705164378100";
   bool wrap_number = false;           // GET /numbers/{slug} in {"status","response"} (docs: flat)
   bool assistant_as_object = false;   // GET /assistants/{id} with "assistants" as an object
-  unsigned unknown_number_status = 404;  // what GET /numbers/{unknown} answers: 404 or 400
+  // What GET /numbers/{unknown} answers: 400, the documented error status, or 404 (undocumented, as
+  // a real server might answer anyway).
+  unsigned unknown_number_status = 400;
   bool gateway_errors = false;        // errors as {"error","message"} instead of {"detail"}
 };
 
@@ -59,6 +61,12 @@ class fake_synthflow {
   void seed_number(const std::string& e164, const std::string& friendly_name);
   // Seeds an agent; links it to its phone_number when that number exists. Returns the model_id.
   std::string seed_assistant(nlohmann::json assistant);
+  // Seeds a custom action (the CUSTOM_ACTION object of a create body) attached to agent `model_id`,
+  // as an earlier version or another replica would have left it. Returns the action_id.
+  std::string seed_action(nlohmann::json custom_action, const std::string& model_id);
+  // Just before the next POST /actions/attach is applied, attaches `custom_action` (made with id
+  // `action_id`) to the same agent: another replica that created and attached its own at that moment.
+  void rival_on_next_attach(nlohmann::json custom_action, const std::string& action_id);
   // The stored number (by E.164) or agent (by model_id); null when absent.
   nlohmann::json number(const std::string& e164) const;
   nlohmann::json assistant(const std::string& model_id) const;

@@ -93,23 +93,55 @@ TEST(CallId, AcceptsTheCallSidAndXEiTokenForms) {
   EXPECT_FALSE(parse_call_id("E.CA1\r\nX: y;"));
 }
 
+// The first candidate a request names (the one looked up first).
+std::string first_candidate(const named_call& named) { return named.candidates.empty() ? "" : named.candidates.front(); }
+
 TEST(CallId, FindsTheFirstFieldThatNamesACall) {
   const std::string sid(kSid);
-  EXPECT_EQ(find_named_call(R"({"call_sid":")" + sid + "\"}", nullptr).call_sid, sid);
-  EXPECT_EQ(find_named_call(R"({"twilio_call_sid":")" + sid + "\"}", nullptr).call_sid, sid);
-  EXPECT_EQ(find_named_call(R"({"external_id":"E.)" + sid + ";\"}", nullptr).call_sid, sid);
-  // Synthflow may send twilio_call_sid null or empty on a direct SIP call, or leave a placeholder
-  // unfilled: the next field counts.
-  EXPECT_EQ(find_named_call(R"({"twilio_call_sid":null,"external_id":"E.)" + sid + ";\"}", nullptr).call_sid, sid);
-  EXPECT_EQ(find_named_call(R"({"call_sid":"","external_id":")" + sid + "\"}", nullptr).call_sid, sid);
-  EXPECT_EQ(find_named_call(R"({"call_sid":"<external_id>","twilio_call_sid":")" + sid + "\"}", nullptr).call_sid, sid);
-  EXPECT_EQ(find_named_call("", &sid).call_sid, sid);
-  EXPECT_EQ(find_named_call("{}", &sid).call_sid, sid);
+  EXPECT_EQ(first_candidate(find_named_call(R"({"call_sid":")" + sid + "\"}", nullptr)), sid);
+  EXPECT_EQ(first_candidate(find_named_call(R"({"twilio_call_sid":")" + sid + "\"}", nullptr)), sid);
+  EXPECT_EQ(first_candidate(find_named_call(R"({"external_id":"E.)" + sid + ";\"}", nullptr)), sid);
+  // Synthflow may send twilio_call_sid null, empty or None on a direct SIP call, or leave a
+  // placeholder unfilled: the next field counts.
+  EXPECT_EQ(first_candidate(find_named_call(R"({"twilio_call_sid":null,"external_id":"E.)" + sid + ";\"}", nullptr)), sid);
+  EXPECT_EQ(first_candidate(find_named_call(R"({"twilio_call_sid":"None","external_id":")" + sid + "\"}", nullptr)), sid);
+  EXPECT_EQ(first_candidate(find_named_call(R"({"twilio_call_sid":"null","external_id":")" + sid + "\"}", nullptr)), sid);
+  EXPECT_EQ(first_candidate(find_named_call(R"({"call_sid":"","external_id":")" + sid + "\"}", nullptr)), sid);
+  EXPECT_EQ(first_candidate(find_named_call(R"({"call_sid":"<external_id>","twilio_call_sid":")" + sid + "\"}", nullptr)), sid);
+  EXPECT_EQ(first_candidate(find_named_call("", &sid)), sid);
+  EXPECT_EQ(first_candidate(find_named_call("{}", &sid)), sid);
+}
+
+TEST(CallId, EveryFieldHoldingACallSidIsACandidateInFieldOrder) {
+  const std::string sid(kSid);
+  const std::string other = "CAffffffffffffffffffffffffffffffff";
+  const named_call named = find_named_call(
+      R"({"external_id":"E.)" + sid + R"(;","twilio_call_sid":")" + other + R"(","call_sid":")" + sid + "\"}", nullptr);
+  EXPECT_EQ(named.candidates, (std::vector<std::string>{sid, other}));  // call_sid, twilio_call_sid; the repeat once
+  EXPECT_EQ(named.fields, (std::vector<std::string>{"call_sid", "twilio_call_sid", "external_id"}));
+  // A field that is not a CallSid is absent when another one is.
+  const named_call mixed = find_named_call(R"({"twilio_call_sid":"not a sid","external_id":")" + sid + "\"}", nullptr);
+  EXPECT_TRUE(mixed.error.empty()) << mixed.error;
+  EXPECT_EQ(mixed.candidates, (std::vector<std::string>{sid}));
+}
+
+TEST(CallId, InitializeProbeAndSynthflowCallId) {
+  const named_call probe = find_named_call(
+      R"({"external_id":"twiml-redirect-initialize-probe","twilio_call_sid":"twiml-redirect-initialize-probe"})", nullptr);
+  EXPECT_TRUE(probe.probe);
+  EXPECT_TRUE(probe.error.empty());
+  EXPECT_TRUE(probe.candidates.empty());
+  const std::string sid(kSid);
+  const named_call with_id = find_named_call(R"({"call_sid":")" + sid + R"(","synthflow_call_id":"a1b2-c3_d4"})", nullptr);
+  EXPECT_EQ(with_id.synthflow_call_id, "a1b2-c3_d4");
+  // Unfilled, or not something a log line may carry: left out.
+  EXPECT_EQ(find_named_call(R"({"call_sid":")" + sid + R"(","synthflow_call_id":"{call_id}"})", nullptr).synthflow_call_id, "");
+  EXPECT_EQ(find_named_call(R"({"call_sid":")" + sid + R"(","synthflow_call_id":"a b\nc"})", nullptr).synthflow_call_id, "");
 }
 
 TEST(CallId, NamesTheFieldThatIsWrong) {
   const named_call malformed = find_named_call(R"({"external_id":"S.abc;"})", nullptr);
-  EXPECT_TRUE(malformed.call_sid.empty());
+  EXPECT_TRUE(malformed.candidates.empty());
   EXPECT_NE(malformed.error.find("\"external_id\""), std::string::npos) << malformed.error;
   const named_call not_a_string = find_named_call(R"({"call_sid":42})", nullptr);
   EXPECT_NE(not_a_string.error.find("\"call_sid\""), std::string::npos) << not_a_string.error;

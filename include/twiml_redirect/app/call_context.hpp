@@ -5,6 +5,8 @@
 // it goes to the store and to the authenticated caller of /call_context, never to a log or a label.
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -14,6 +16,7 @@
 
 #include "twiml_redirect/app/twilio_guard.hpp"
 #include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/context/call_record.hpp"
 #include "twiml_redirect/context/store.hpp"
 #include "twiml_redirect/http/types.hpp"
 #include "twiml_redirect/util/log_throttle.hpp"
@@ -47,7 +50,15 @@ class call_context {
 
  private:
   bool authorized(const http::request& req) const;
-  http::response answer(const context::lookup_result& result) const;
+  // The answer to `result` for the call `named` names. `found_sid` is the candidate the store knew.
+  http::response answer(const context::lookup_result& result, const context::named_call& named,
+                        const std::string& found_sid) const;
+  // Initialize's probe: every key the answer can have, with empty values.
+  http::response probe_answer() const;
+  // Looks named->candidates up in order from `next`, stopping at the first the store knows (or at a
+  // store failure); `done` gets that result and the candidate it was for.
+  void lookup_from(std::shared_ptr<const context::named_call> named, std::size_t next,
+                   std::function<void(context::lookup_result, const std::string&)> done) const;
 
   std::string token_;
   std::chrono::milliseconds lookup_timeout_;

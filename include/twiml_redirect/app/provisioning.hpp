@@ -43,6 +43,12 @@ struct provisioning_target {
   std::function<outbound::provision_report(outbound::http_client& client, const outbound::endpoint& target,
                                            bool dry_run, outbound::stop_signal& stop)>
       reconcile;
+  // What serve retries once it is ready, for the reconcile's report.initialize_pending: Synthflow's
+  // Initialize calls PUBLIC_URL, which may reach no ready instance before. Answers the ids still
+  // pending (with warnings). Unset for APIs with nothing to retry.
+  std::function<outbound::provision_report(outbound::http_client& client, const outbound::endpoint& target,
+                                           const std::vector<std::string>& pending, outbound::stop_signal& stop)>
+      after_ready;
 };
 
 // Synthflow's numbers and agents: those of `numbers` with an agent; with `context_action`, also the
@@ -91,6 +97,9 @@ class background_provisioning {
  private:
   struct runner;
   void run(runner& job);
+  // After a successful reconcile: the after_ready retries of what it left pending.
+  void retry_after_ready(runner& job, outbound::http_client& client, const outbound::endpoint& where,
+                         std::vector<std::string> pending);
   // Sets readiness from every runner's state; caller holds mutex_.
   void update_readiness();
 

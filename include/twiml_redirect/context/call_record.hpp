@@ -42,20 +42,29 @@ struct call_record {
   static call_record unpack(std::string_view packed);
 };
 
-// The call a /call_context request names: its CallSid, or the answer to give instead.
+// The call id provisioning gives Synthflow's Initialize for every placeholder of the action's body:
+// a request naming it is the Initialize, answered with every key and empty values.
+inline constexpr std::string_view kInitializeProbe = "twiml-redirect-initialize-probe";
+
+// The call a /call_context request names: the CallSids to look up in order, or the answer to give
+// instead. Which field Synthflow fills on a call it did not place is undocumented, so every field
+// that holds a CallSid is a candidate, and the first one the store knows answers.
 struct named_call {
-  std::string call_sid;  // valid when error is empty
-  std::string error;     // why the request names no call, naming the field; for a 400
+  std::vector<std::string> candidates;  // distinct CallSids in field order; not empty unless probe or error
+  std::vector<std::string> fields;      // the names of the fields tried, for a 404's message
+  bool probe = false;                   // Initialize's probe (kInitializeProbe)
+  std::string synthflow_call_id;        // Synthflow's own id of the call ({call_id}), when well formed
+  std::string error;                    // why the request names no call, naming the field; for a 400
 };
 
 // The CallSid in one field's value: "CA…", or an X-EI token list as Synthflow fills <external_id>
 // ("E.CA…;", "S.abc;E.CA…;"). nullopt when it holds no valid CallSid.
 std::optional<std::string> parse_call_id(std::string_view value);
 
-// The call a /call_context request names: the JSON body's call_sid, twilio_call_sid or external_id
-// (the first that holds a call id; empty, null or unfilled "<external_id>" ones are skipped, since
-// Synthflow may leave some of them empty), else the `call_sid` query parameter (`query_call_sid`,
-// null when absent).
+// The call a /call_context request names: the JSON body's call_sid, twilio_call_sid and external_id,
+// then the `call_sid` query parameter (`query_call_sid`, null when absent). Empty, null, "None",
+// "null" and unfilled "<...>"/"{...}" values are absent, and so is a value that is not a CallSid
+// when another field holds one; only when none does is a malformed field a 400 naming it.
 named_call find_named_call(std::string_view json_body, const std::string* query_call_sid);
 
 }  // namespace twiml_redirect::context

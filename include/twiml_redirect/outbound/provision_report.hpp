@@ -28,6 +28,11 @@ struct report_row {
 struct provision_report {
   std::vector<report_row> rows;
   std::vector<call_failure> failures;
+  // Calls that failed without making the reconcile fail (printed as warnings): Synthflow's
+  // Initialize of an action whose URL does not answer yet.
+  std::vector<call_failure> warnings;
+  // Synthflow actions whose Initialize failed, for serve to retry once it is ready.
+  std::vector<std::string> initialize_pending;
 
   // True when every object matches (or, in a dry run, could be read).
   bool ok() const { return failures.empty(); }
@@ -35,7 +40,7 @@ struct provision_report {
   bool has_permanent_failure() const;
   // The failures, "; "-joined, for logs and /readyz.
   std::string failure_summary() const;
-  // Appends another report's rows and failures.
+  // Appends another report's rows, failures, warnings and pending initializes.
   void append(provision_report other);
 };
 

@@ -64,13 +64,25 @@ class synthflow_api {
   // PUT /assistants/{id}.
   api_result<void> update_assistant(const std::string& model_id, const nlohmann::json& body);
 
-  // The custom actions attached to an agent (GET /assistants/{id}?include_actions=true).
+  // The custom actions attached to an agent (GET /assistants/{id}?include_actions=true). The
+  // reference lists them as bare ids: name and description stay empty unless the answer has them
+  // (get_action reads them).
   api_result<std::vector<attached_action>> get_agent_actions(const std::string& model_id);
+  // GET /actions/{id}: its name and description; std::nullopt on 404 (deleted meanwhile). A 200
+  // without the action is an error naming the field.
+  api_result<std::optional<attached_action>> get_action(const std::string& action_id);
   // POST /actions; the new action_id. Not repeated blindly.
   api_result<std::string> create_action(const nlohmann::json& body);
-  // POST /actions/initialize with no test variables, as the dashboard's Initialize button does.
-  api_result<void> initialize_action(const std::string& action_id);
-  // POST /actions/attach as a before-call action; POST /actions/detach.
+  // PUT /actions/{id} with the same body as the create: changes it in place.
+  api_result<void> update_action(const std::string& action_id, const nlohmann::json& body);
+  // DELETE /actions/{id}; a 404 (already gone) counts as done.
+  api_result<void> delete_action(const std::string& action_id);
+  // POST /actions/initialize with `variables` ({key, value} pairs substituted into the action's
+  // body before Synthflow calls its URL once), as the dashboard's Initialize does.
+  api_result<void> initialize_action(const std::string& action_id,
+                                     const std::vector<std::pair<std::string, std::string>>& variables);
+  // POST /actions/attach with `items` [{action_id, attachment_type: "before"}] (one documented form,
+  // not both); POST /actions/detach.
   api_result<void> attach_action(const std::string& model_id, const std::string& action_id);
   api_result<void> detach_action(const std::string& model_id, const std::string& action_id);
 

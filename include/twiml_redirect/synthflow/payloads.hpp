@@ -108,6 +108,10 @@ struct attached_action {
 // may be an action object (action_id or id) or a bare id.
 std::vector<attached_action> parse_agent_actions(const nlohmann::json& body, const std::string& model_id);
 
+// The action `action_id` in a GET /actions/{id} answer (response.actions[], as the reference has it,
+// or the action object itself); nullopt when the answer does not hold it.
+std::optional<attached_action> parse_action(const nlohmann::json& body, const std::string& action_id);
+
 // The action_id in a POST /actions answer; empty when it has none.
 std::string parse_created_action_id(const nlohmann::json& body);
 
