@@ -86,8 +86,24 @@ api_result<std::optional<number_state>> synthflow_api::get_number(const std::str
   return std::optional<number_state>{std::move(*number)};
 }
 
+namespace {
+
+// Paging ends: far beyond any workspace (Synthflow's pages hold at most 100 items), and short of what
+// a server answering full pages forever could make this process hold.
+constexpr std::size_t kMaxPages = 200;
+constexpr std::size_t kMaxListedItems = 20'000;
+
+failure endless_paging(std::string operation, std::string what) {
+  return failure{std::move(operation), 200, std::move(what) + ": stopped paging (at most " + std::to_string(kMaxPages) +
+                                                " pages, " + std::to_string(kMaxListedItems) + " items)",
+                 false, false, false};
+}
+
+}  // namespace
+
 api_result<bool> synthflow_api::number_listed(const std::string& e164) {
-  for (std::size_t offset = 0;;) {
+  std::string previous_first;
+  for (std::size_t offset = 0, pages = 1;; ++pages) {
     auto answer = call(http::verb::get, "/numbers",
                        "workspace=" + encode_component(settings_.workspace_id) +
                            "&limit=" + std::to_string(settings_.page_size) + "&offset=" + std::to_string(offset),
@@ -95,6 +111,11 @@ api_result<bool> synthflow_api::number_listed(const std::string& e164) {
     if (!answer) return answer.error();
     const auto numbers = parse_number_list(*answer);
     if (std::find(numbers.begin(), numbers.end(), e164) != numbers.end()) return true;
+    if (!numbers.empty() && numbers.front() == previous_first)
+      return endless_paging("GET /numbers", "offset " + std::to_string(offset) + " answered the previous page again");
+    if (pages >= kMaxPages || offset + numbers.size() > kMaxListedItems)
+      return endless_paging("GET /numbers", "the listing does not end");
+    if (!numbers.empty()) previous_first = numbers.front();
     const auto page = parse_pagination(*answer);
     offset += numbers.size();
     // Without pagination, a short page is the last one.
@@ -135,7 +156,8 @@ api_result<std::optional<assistant_state>> synthflow_api::get_assistant(const st
 
 api_result<std::vector<assistant_state>> synthflow_api::list_assistants() {
   std::vector<assistant_state> all;
-  for (std::size_t offset = 0;;) {
+  std::string previous_first;
+  for (std::size_t offset = 0, pages = 1;; ++pages) {
     // The spec's path has the trailing slash.
     auto answer = call(http::verb::get, "/assistants/",
                        "limit=" + std::to_string(settings_.page_size) + "&offset=" + std::to_string(offset),
@@ -143,6 +165,11 @@ api_result<std::vector<assistant_state>> synthflow_api::list_assistants() {
     if (!answer) return answer.error();
     auto page_items = parse_assistants(*answer);
     const auto count = page_items.size();
+    if (count > 0 && page_items.front().model_id == previous_first)
+      return endless_paging("GET /assistants/", "offset " + std::to_string(offset) + " answered the previous page again");
+    if (pages >= kMaxPages || all.size() + count > kMaxListedItems)
+      return endless_paging("GET /assistants/", "the listing does not end");
+    if (count > 0) previous_first = page_items.front().model_id;
     std::move(page_items.begin(), page_items.end(), std::back_inserter(all));
     const auto page = parse_pagination(*answer);
     offset += count;
