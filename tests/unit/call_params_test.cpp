@@ -49,5 +49,22 @@ TEST(CheckSipTarget, RejectsBadHostsAndPorts) {
   EXPECT_EQ(check_sip_target(std::string(151, 'a')), "is longer than 150 characters");
 }
 
+TEST(CheckSipTarget, HostsAreRfc3261HostsWithTheExactProblem) {
+  EXPECT_EQ(check_sip_target("-bad.example.com"), "host label 1 \"-bad\" starts or ends with '-'");
+  EXPECT_EQ(check_sip_target("bad-.example.com:5060"), "host label 1 \"bad-\" starts or ends with '-'");
+  EXPECT_EQ(check_sip_target("a..b.com"), "host has an empty label (two dots in a row, or a leading dot)");
+  EXPECT_EQ(check_sip_target(".a.com"), "host has an empty label (two dots in a row, or a leading dot)");
+  EXPECT_EQ(check_sip_target(std::string(64, 'a') + ".com"), "host label 1 is longer than 63 characters");
+  EXPECT_EQ(check_sip_target("sip.synthflow.ai."), std::nullopt);  // fully qualified
+  EXPECT_EQ(check_sip_target("my-pbx.example.com"), std::nullopt);
+  // A scheme in front is a common slip: say what to write instead of a port error.
+  EXPECT_EQ(check_sip_target("sip:sip.us.synthflow.ai:32681"),
+            "write the host without the scheme (\"sip:\"): host or host:port, e.g. sip.us.synthflow.ai:32681");
+  EXPECT_EQ(check_sip_target("https://sip.us.synthflow.ai"),
+            "write the host without the scheme (\"https://\"): host or host:port, e.g. sip.us.synthflow.ai:32681");
+  EXPECT_EQ(check_sip_target("SIPS:pbx.example.com"),
+            "write the host without the scheme (\"sips:\"): host or host:port, e.g. sip.us.synthflow.ai:32681");
+}
+
 }  // namespace
 }  // namespace twiml_redirect::twilio
