@@ -103,11 +103,11 @@ TWIML_FUZZ_TARGET(http_request) {
   static const app::router unsigned_router("sipin.synthflow.ai:32681", ready, metrics);
   static const app::router signed_router(
       "sipin.synthflow.ai:32681", ready, metrics,
-      twilio::request_validator({.auth_token = "fuzz-token", .shared_keys = {}, .public_url = {}, .trusted_proxies = {"127.0.0.0/8"}}));
+      twilio::request_validator({.auth_token = "fuzz-token", .shared_keys = {}, .basic_user = {}, .basic_password = {}, .public_url = {}, .trusted_proxies = {"127.0.0.0/8"}}));
   // Unsigned, with a public URL that has a path: Twilio-called routes answer under it too.
   static const app::router prefixed_router(
       "sipin.synthflow.ai:32681", ready, metrics,
-      twilio::request_validator({.auth_token = {}, .shared_keys = {}, .public_url = "https://voice.example.com/voice", .trusted_proxies = {}}));
+      twilio::request_validator({.auth_token = {}, .shared_keys = {}, .basic_user = {}, .basic_password = {}, .public_url = "https://voice.example.com/voice", .trusted_proxies = {}}));
 
   std::string_view rest = input;
   // Pipelined requests: each gets a fresh parser, like each request on a connection.

@@ -19,6 +19,7 @@
 #include "twiml_redirect/synthflow/actions.hpp"
 #include "twiml_redirect/synthflow/api.hpp"
 #include "twiml_redirect/twilio_api/api.hpp"
+#include "twiml_redirect/twilio_api/payloads.hpp"
 #include "twiml_redirect/util/url.hpp"
 
 namespace twiml_redirect::app {
@@ -382,8 +383,19 @@ std::vector<check_row> check_twilio_numbers(const doctor_inputs& in, check_contr
       const twilio_api::incoming_number& n = **found;
       const std::string fallback =
           number.voice_fallback_url.empty() ? in.config.twilio.voice_fallback_url : number.voice_fallback_url;
-      rows.push_back(judge_webhook(e164, {in.config.twilio.public_url + "/redirect_call", "POST", fallback},
-                                   {n.voice_url, n.voice_method, n.voice_fallback_url}));
+      const config::twilio_config& twilio = in.config.twilio;
+      check_row judged = judge_webhook(
+          e164, {twilio_api::webhook_url(twilio.public_url, twilio.webhook_user, twilio.webhook_password), "POST", fallback},
+          {n.voice_url, n.voice_method, n.voice_fallback_url});
+      // The VoiceUrl carries the webhook password when Basic credentials are set: never shown.
+      if (!twilio.webhook_password.empty()) {
+        for (std::string* text : {&judged.detail, &judged.fix}) {
+          for (std::size_t at = text->find(twilio.webhook_password); at != std::string::npos;
+               at = text->find(twilio.webhook_password, at))
+            text->replace(at, twilio.webhook_password.size(), "<redacted>");
+        }
+      }
+      rows.push_back(std::move(judged));
     }
   }
   if (rows.empty()) rows.push_back(row(id, kWholeSetUp, check_result::skip, "no numbers configured"));

@@ -159,6 +159,7 @@ provisioning_target twilio_target(const config::twilio_config& twilio,
     settings.credentials = twilio.api_key.empty() ? outbound::basic_auth{twilio.account_sid, twilio.auth_token}
                                                   : outbound::basic_auth{twilio.api_key, twilio.api_secret};
     settings.retry = {twilio.max_attempts, twilio.initial_backoff, twilio.max_backoff};
+    if (!twilio.webhook_password.empty()) settings.secrets.push_back(twilio.webhook_password);
     twilio_api::twilio_api api(client, std::move(settings), stop);
     return twilio_api::provision(api, twilio, numbers, dry_run, stop);
   };

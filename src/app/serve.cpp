@@ -91,6 +91,8 @@ int run_serve(const config::service_config& config, const config_loader& reload)
   readiness ready_state("starting");
   twilio::request_validator validator({.auth_token = config.twilio.auth_token,
                                        .shared_keys = twilio::parse_shared_keys(config.twilio.shared_keys).keys,
+                                       .basic_user = config.twilio.webhook_user,
+                                       .basic_password = config.twilio.webhook_password,
                                        .public_url = config.twilio.public_url,
                                        .trusted_proxies = config.twilio.trusted_proxies});
   util::metrics metrics(router::paths(validator.public_path()), provisioned_api_names());

@@ -371,6 +371,8 @@ class in_process_transport final : public webhook_transport {
         // simulate signs with the auth token only, so shared keys have nothing to check here.
         validator_settings_{.auth_token = config.twilio.auth_token,
                             .shared_keys = {},
+                            .basic_user = {},
+                            .basic_password = {},
                             .public_url = config.twilio.public_url,
                             .trusted_proxies = config.twilio.trusted_proxies},
         metrics_(router::paths(twilio::request_validator(validator_settings_).public_path())),
@@ -420,6 +422,9 @@ class http_transport final : public webhook_transport {
         (config_.twilio.public_url.empty() ? base_url_ : config_.twilio.public_url) + path_and_query;
     if (std::string signature = signature_for(config_, signed_url, form); !signature.empty())
       request.headers.push_back({"X-Twilio-Signature", std::move(signature), true});
+    // As Twilio does with the credentials of a user:password@ webhook URL.
+    if (!config_.twilio.webhook_user.empty())
+      request.auth = outbound::basic_auth{config_.twilio.webhook_user, config_.twilio.webhook_password};
     request.body = outbound::form_body(form);
     const outbound::http_result result = client_->send(request);
     if (!result.ok()) return {0, {}, result.error_message};

@@ -71,11 +71,31 @@ twilio_guard::twilio_guard(twilio::request_validator validator, util::metrics& m
           "twiml_redirect_signature_unsigned_params_total",
           "Webhooks whose signature matched only without CallToken and StirVerstat: accepted, with those "
           "fields dropped unread. Nonzero means Twilio adds them after signing.",
-          {})) {}
+          {})),
+      basic_failures_(metrics.counter(
+          "twiml_redirect_webhook_basic_auth_failures_total",
+          "Requests to Twilio-called routes without the configured HTTP Basic credentials (twilio.webhook_user), "
+          "answered 401 with a challenge: missing (Twilio's first try, before it answers the challenge) or wrong.",
+          {{"reason", {"missing", "wrong"}}})) {}
 
 std::optional<http::response> twilio_guard::check(twilio_request& req, std::string_view route,
                                                   const http::request_context& ctx) const {
   const http::request& raw = req.http;
+  // Basic first: Twilio sends its first request without credentials and answers only a 401 with a
+  // challenge, so the challenge must come before any other refusal.
+  if (validator_.requires_basic()) {
+    const std::string_view authorization = raw[field::authorization];
+    if (!validator_.basic_matches(authorization)) {
+      basic_failures_.increment({authorization.empty() ? "missing" : "wrong"});
+      if (!authorization.empty())
+        if (const auto refused = rejection_log_->note())
+          spdlog::warn("rejected {} from {}: wrong HTTP Basic credentials ({} rejected since the last such line)", route,
+                       ctx.peer.to_string(), refused);
+      http::response challenge = text_response(status::unauthorized, "HTTP Basic credentials required");
+      challenge.set(field::www_authenticate, "Basic realm=\"twiml-redirect\"");
+      return challenge;
+    }
+  }
   // Checked before the parameters are even looked at: an unauthenticated request learns nothing
   // about what the handler would have accepted, not even whether its encoding was valid.
   if (validator_.enabled()) {

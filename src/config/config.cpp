@@ -65,6 +65,11 @@ void move_deprecated_numbers(service_config& config) {
 // schema.cpp. Runs after the environment overrides, so it sees the effective values.
 // `numbers_key` is where the numbers were read from, for messages.
 void validate_across_keys(const service_config& config, const std::string& numbers_key) {
+  if (config.twilio.webhook_user.empty() != config.twilio.webhook_password.empty())
+    fail(config.twilio.webhook_user.empty() ? "twilio.webhook_user" : "TWILIO_WEBHOOK_PASSWORD (environment)",
+         "is required with " +
+             std::string(config.twilio.webhook_user.empty() ? "TWILIO_WEBHOOK_PASSWORD" : "twilio.webhook_user") +
+             " (Basic credentials are a user and a password; set TWILIO_WEBHOOK_USER or the key)");
   if (config.twilio.api_key.empty() != config.twilio.api_secret.empty())
     fail(config.twilio.api_key.empty() ? "TWILIO_API_KEY (environment)" : "TWILIO_API_SECRET (environment)",
          "is required with " + std::string(config.twilio.api_key.empty() ? "TWILIO_API_SECRET" : "TWILIO_API_KEY") +

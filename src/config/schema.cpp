@@ -578,6 +578,17 @@ std::optional<std::string> check_account_sid(const std::string& sid) {
   return "must be AC followed by 32 hexadecimal digits (the Account SID on the Twilio Console's home page)";
 }
 
+// Twilio's docs warn against special characters in webhook credentials (they travel in the URL):
+// RFC 3986 unreserved characters only, so no escaping can differ between the two ends.
+std::optional<std::string> check_webhook_credential(const std::string& text) {
+  const bool unreserved = std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~';
+  });
+  if (unreserved) return std::nullopt;
+  return "may contain only letters, digits, '-', '.', '_' and '~' (Twilio sends it inside the webhook URL)";
+}
+
 std::optional<std::string> check_shared_keys(const std::string& text) {
   twilio::shared_keys_parse parsed = twilio::parse_shared_keys(text);
   if (parsed.error.empty()) return std::nullopt;
@@ -796,6 +807,13 @@ const table& twilio_table() {
                 .help = "webhook shared keys, `KSxxx:secret,KSyyy:secret2`: a webhook whose "
                         "`X-Twilio-Webhooks-Signature-Settings` names one of them is checked with its secret "
                         "(HMAC-SHA1 or HMAC-SHA256); several at once let a key rotate"})
+          .add("webhook_user", &twilio_config::webhook_user,
+               {.env = "TWILIO_WEBHOOK_USER", .check = check_webhook_credential,
+                .help = "with `TWILIO_WEBHOOK_PASSWORD`: HTTP Basic credentials the Twilio-called routes require "
+                        "(401 and a Basic challenge without them); `provision` puts them in the VoiceUrl"})
+          .add("webhook_password", &twilio_config::webhook_password,
+               {.env = "TWILIO_WEBHOOK_PASSWORD", .secret = true, .check = check_webhook_credential,
+                .help = "the password of `twilio.webhook_user`"})
           .add("account_sid", &twilio_config::account_sid,
                {.env = "TWILIO_ACCOUNT_SID", .check = check_account_sid,
                 .help = "the account that owns the numbers (`AC...`); turns on `twilio.manage_numbers` (`auto`)"})

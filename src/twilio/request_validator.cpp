@@ -70,6 +70,8 @@ std::string_view query_of(std::string_view target) {
 request_validator::request_validator(const validator_settings& settings)
     : public_url_(settings.public_url) {
   if (!settings.auth_token.empty()) key_.emplace(settings.auth_token);
+  if (!settings.basic_user.empty() || !settings.basic_password.empty())
+    basic_expected_ = base64_of(settings.basic_user + ":" + settings.basic_password);
   for (const shared_key& key : settings.shared_keys) {
     shared_keys_.push_back({key.sid, signing_key(key.secret, hmac_algorithm::sha1),
                             signing_key(key.secret, hmac_algorithm::sha256)});
@@ -81,6 +83,14 @@ request_validator::request_validator(const validator_settings& settings)
     if (!network) throw std::invalid_argument("twilio.trusted_proxies: not a CIDR: " + text);
     trusted_proxies_.push_back(*network);
   }
+}
+
+bool request_validator::basic_matches(std::string_view authorization) const {
+  authorization = trim(authorization);
+  constexpr std::string_view kScheme = "Basic ";
+  if (authorization.size() < kScheme.size() || !iequals(authorization.substr(0, kScheme.size()), kScheme)) return false;
+  // Base64 of a given text is one string (standard alphabet, padded): compare the encodings.
+  return constant_time_equals(trim(authorization.substr(kScheme.size())), basic_expected_);
 }
 
 bool request_validator::is_trusted_proxy(const boost::asio::ip::address& peer) const {

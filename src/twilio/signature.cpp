@@ -149,6 +149,10 @@ std::string compute_signature(std::string_view auth_token, std::string_view url,
   return signing_key(auth_token).sign(url, signing_string({}, params));
 }
 
+std::string base64_of(std::string_view text) {
+  return base64(reinterpret_cast<const unsigned char*>(text.data()), text.size());
+}
+
 std::string body_sha256_hex(std::string_view body) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   unsigned int digest_size = 0;

@@ -12,6 +12,7 @@ constexpr unsigned kMaxPages = 1000;
 
 outbound::api_profile twilio_profile(const api_settings& settings) {
   auto profile = outbound::json_api_profile("twilio", settings.retry, settings.jitter);
+  profile.secrets = settings.secrets;
   profile.error_message = [](const outbound::http_response& answer) { return error_message_from_body(answer.body); };
   return profile;
 }

@@ -76,7 +76,16 @@ std::string error_message_from_body(std::string_view body) {
   return shorten(message.empty() ? details : message + " (" + details + ")");
 }
 
-std::string webhook_url(std::string_view public_url) { return std::string(public_url) + "/redirect_call"; }
+std::string webhook_url(std::string_view public_url, std::string_view user, std::string_view password) {
+  std::string url(public_url);
+  // Twilio authenticates with the credentials of the URL (https://user:password@host/...). Config
+  // allows only unreserved characters in both, so nothing needs escaping.
+  if (!user.empty()) {
+    if (const std::size_t authority = url.find("://"); authority != std::string::npos)
+      url.insert(authority + 3, std::string(user) + ":" + std::string(password) + "@");
+  }
+  return url + "/redirect_call";
+}
 
 outbound::form_fields voice_drift(const voice_settings& wanted, const incoming_number& live) {
   outbound::form_fields drift;

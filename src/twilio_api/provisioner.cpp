@@ -6,7 +6,7 @@ using outbound::step_result;
 
 voice_settings wanted_settings(const config::twilio_config& twilio, const config::number_config& number) {
   voice_settings wanted;
-  wanted.voice_url = webhook_url(twilio.public_url);
+  wanted.voice_url = webhook_url(twilio.public_url, twilio.webhook_user, twilio.webhook_password);
   wanted.voice_fallback_url = number.voice_fallback_url.empty() ? twilio.voice_fallback_url : number.voice_fallback_url;
   return wanted;
 }

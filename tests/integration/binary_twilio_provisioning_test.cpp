@@ -164,6 +164,22 @@ TEST_F(BinaryTwilioProvision, FreshRunUpdatesRerunWritesNothingDriftIsPutBack) {
   EXPECT_EQ(twilio_.number(kFrontDesk)["voice_url"], kWebhook);
 }
 
+// With Basic credentials, the VoiceUrl carries them (Twilio authenticates with those of the URL),
+// and neither the table nor the log shows the password.
+TEST_F(BinaryTwilioProvision, BasicCredentialsGoIntoTheVoiceUrl) {
+  json config = config_for(synthflow_, twilio_);
+  config["twilio"]["webhook_user"] = "twilio-hook";
+  const auto result = provision_config(config, {{"TWILIO_WEBHOOK_PASSWORD", "hook-pass-77aa"}});
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(twilio_.number(kFrontDesk)["voice_url"], "https://twilio-hook:hook-pass-77aa@voice.example.com/redirect_call");
+  EXPECT_EQ(result.output.find("hook-pass-77aa"), std::string::npos) << result.output;
+  // A rerun compares with the same URL: nothing to write.
+  twilio_.server().clear_calls();
+  const auto rerun = provision_config(config, {{"TWILIO_WEBHOOK_PASSWORD", "hook-pass-77aa"}});
+  EXPECT_EQ(rerun.exit_code, 0) << rerun.output;
+  EXPECT_TRUE(twilio_.server().writes().empty()) << rerun.output;
+}
+
 TEST_F(BinaryTwilioProvision, MissingNumberIsAnErrorAndTheOtherIsStillDone) {
   auto config = config_for(synthflow_, twilio_);
   config["numbers"][0]["phone_number"] = "+15550003333";

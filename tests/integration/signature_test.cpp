@@ -312,6 +312,53 @@ TEST(SignatureBinary, FieldsAddedAfterSigningAreDroppedAndCounted) {
   EXPECT_EQ(binary.wait_for_exit(10s), 0);
 }
 
+// HTTP Basic credentials (twilio.webhook_user / TWILIO_WEBHOOK_PASSWORD): Twilio's first request
+// carries none and gets the 401 challenge it needs; its retry carries the URL's credentials and must
+// also be signed. Wrong credentials are refused the same way and never logged.
+TEST(SignatureBinary, BasicCredentialsAreChallengedThenCheckedWithTheSignature) {
+  temp_file config("config.json", R"({"server":{"host":"127.0.0.1","port":0,"threads":1},
+                                      "twilio":{"webhook_user":"twilio-hook"}})");
+  auto env = binary_env(kToken);
+  env["TWILIO_WEBHOOK_PASSWORD"] = "hook-pass-9f3e";
+  child_process binary(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()}, env);
+  const std::uint16_t port = binary.wait_for_listening_port();
+  ASSERT_NE(port, 0) << binary.output();
+  test_connection connection(port);
+  const std::string body = form_encode(post_params());
+  const std::string signature =
+      signature_header(compute_signature(kToken, kDirectBase + "/redirect_call", post_params()));
+  // base64("twilio-hook:hook-pass-9f3e") and base64("twilio-hook:wrong"), computed with coreutils' base64.
+  const std::string good = "Authorization: Basic dHdpbGlvLWhvb2s6aG9vay1wYXNzLTlmM2U=\r\n";
+  const std::string wrong = "Authorization: Basic dHdpbGlvLWhvb2s6d3Jvbmc=\r\n";
+
+  const test_response first = connection.request("POST", "/redirect_call", body, kForm, signature);
+  EXPECT_EQ(first.result_int(), 401u);
+  EXPECT_EQ(first[boost::beast::http::field::www_authenticate], R"(Basic realm="twiml-redirect")");
+  expect_dial(connection.request("POST", "/redirect_call", body, kForm, signature + good));
+  EXPECT_EQ(connection.request("POST", "/redirect_call", body, kForm, signature + wrong).result_int(), 401u);
+  // The credentials do not replace the signature.
+  expect_forbidden(connection.request("POST", "/redirect_call", body, kForm, good));
+  EXPECT_EQ(connection.request("GET", "/healthz").result_int(), 200u);  // health needs no credentials
+
+  const std::string metrics = connection.request("GET", "/metrics").body();
+  EXPECT_EQ(metric_value(metrics, R"(twiml_redirect_webhook_basic_auth_failures_total{reason="missing"})"), 1.0) << metrics;
+  EXPECT_EQ(metric_value(metrics, R"(twiml_redirect_webhook_basic_auth_failures_total{reason="wrong"})"), 1.0);
+  binary.send_signal(SIGTERM);
+  EXPECT_EQ(binary.wait_for_exit(10s), 0);
+  EXPECT_EQ(binary.output().find("hook-pass-9f3e"), std::string::npos) << binary.output();
+  EXPECT_NE(binary.output().find("wrong HTTP Basic credentials"), std::string::npos) << binary.output();
+}
+
+TEST(SignatureBinary, BasicCredentialsNeedBothHalves) {
+  temp_file config("config.json", R"({"server":{"host":"127.0.0.1","port":0,"threads":1},
+                                      "twilio":{"webhook_user":"twilio-hook"}})");
+  child_process binary(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()}, binary_env(kToken));
+  EXPECT_EQ(binary.wait_for_exit(10s), 2);
+  EXPECT_NE(binary.output().find("TWILIO_WEBHOOK_PASSWORD (environment): is required with twilio.webhook_user"),
+            std::string::npos)
+      << binary.output();
+}
+
 // `sign` prints the header a real server with the same token accepts, and another token's is refused.
 TEST(SignatureBinary, SignPrintsTheHeaderTheServerAccepts) {
   temp_file config("config.json", kLoopbackConfig);

@@ -18,6 +18,8 @@ test_server::test_server(config::server_config config, std::string sip_target, c
               app::router(std::move(sip_target), readiness_, metrics_,
                           twilio::request_validator({.auth_token = signing.auth_token,
                                                      .shared_keys = twilio::parse_shared_keys(signing.shared_keys).keys,
+                                                     .basic_user = signing.webhook_user,
+                                                     .basic_password = signing.webhook_password,
                                                      .public_url = signing.public_url,
                                                      .trusted_proxies = signing.trusted_proxies})),
               metrics_) {

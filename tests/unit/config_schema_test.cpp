@@ -78,7 +78,7 @@ constexpr std::string_view kEveryKey = R"({
             "max_connections":50,"header_limit_bytes":4096,"body_limit_bytes":2048},
   "sip":{"target":"sip.eu.synthflow.ai:32681","x_ei":"tokens","headers":{"X-Tenant":"acme","X-City":"{FromCity}"}},
   "log":{"level":"debug","format":"json","access_log":false},
-  "twilio":{"require_signature":true,"public_url":"https://example.com/voice/","trusted_proxies":["10.0.0.0/8","::1"],
+  "twilio":{"require_signature":true,"webhook_user":"twilio-hook","public_url":"https://example.com/voice/","trusted_proxies":["10.0.0.0/8","::1"],
             "account_sid":"AC0123456789abcdef0123456789abcdef","api_url":"https://api.dublin.ie1.twilio.com",
             "manage_numbers":"true","voice_fallback_url":"https://fallback.example.com/twiml?x=1",
             "ca_file":"/tmp/twilio-ca.pem","monitor_url":"https://monitor.example.com","request_timeout_ms":2500,"max_attempts":3,"initial_backoff_ms":100,
@@ -130,7 +130,7 @@ const std::map<std::string, std::string> kSecretEnv = {
     {"TWILIO_AUTH_TOKEN", "tw-secret-4711"}, {"SYNTHFLOW_API_KEY", "sf-secret-0815"}, {"TRUNK_PWD_MAIN", "trunk-secret-42"},
     {"CALL_CONTEXT_TOKEN", "ctx-secret-1234"}, {"CALL_CONTEXT_REDIS_PASSWORD", "redis-secret-99"},
     {"TWILIO_API_KEY", "SK-secret-1234"},    {"TWILIO_API_SECRET", "tw-api-secret-5678"},
-    {"TWILIO_SHARED_KEYS", "KSa1:shared-secret-31"}};
+    {"TWILIO_SHARED_KEYS", "KSa1:shared-secret-31"}, {"TWILIO_WEBHOOK_PASSWORD", "hook-secret-52"}};
 
 TEST(ConfigSchema, FileKeysAreExactlyTheListedOnes) {
   ASSERT_EQ(error_of(std::string(kEveryKey), kSecretEnv), "");
@@ -164,6 +164,7 @@ TEST(ConfigSchema, FullyPopulatedDocumentRoundTripsThroughDescribe) {
   described["twilio"].erase("api_key");
   described["twilio"].erase("api_secret");
   described["twilio"].erase("shared_keys");
+  described["twilio"].erase("webhook_password");
   described["synthflow"].erase("api_key");
   described["numbers"][0].erase("trunk_pwd");
   described["context"].erase("token");
@@ -304,7 +305,7 @@ TEST(ConfigSchema, DescribeNeverShowsASecret) {
     EXPECT_EQ(described.at(json::json_pointer(pointer)), "<redacted>") << pointer;
     ++secrets;
   }
-  EXPECT_EQ(secrets, 8);  // Twilio token, shared keys, API key and secret; Synthflow key; trunk password; context token and Redis password
+  EXPECT_EQ(secrets, 9);  // Twilio token, shared keys, webhook password, API key and secret; Synthflow key; trunk password; context token and Redis password
 }
 
 TEST(ConfigSchema, NumberVariablesAreFixedStringsWithTheirOwnNames) {

@@ -20,7 +20,7 @@ constexpr const char* kForm = "application/x-www-form-urlencoded";
 form_params voice_params() { return twiml_redirect::testing::voice_vector_params(); }
 
 validator_settings settings_for(std::string public_url = {}, std::vector<std::string> proxies = {}) {
-  return {.auth_token = kToken, .shared_keys = {}, .public_url = std::move(public_url), .trusted_proxies = std::move(proxies)};
+  return {.auth_token = kToken, .shared_keys = {}, .basic_user = {}, .basic_password = {}, .public_url = std::move(public_url), .trusted_proxies = std::move(proxies)};
 }
 
 // A form POST from a direct (unproxied) peer.

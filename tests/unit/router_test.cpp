@@ -201,7 +201,7 @@ TEST(MethodSet, AllowIsDerivedFromTheSet) {
 }
 
 twilio::validator_settings signing(std::string public_url = {}) {
-  return {.auth_token = kToken, .shared_keys = {}, .public_url = std::move(public_url), .trusted_proxies = {}};
+  return {.auth_token = kToken, .shared_keys = {}, .basic_user = {}, .basic_password = {}, .public_url = std::move(public_url), .trusted_proxies = {}};
 }
 
 // Signature failures of every reason, added up.
@@ -435,7 +435,7 @@ TEST(ServiceRouter, PrefixedPublicUrl) {
   readiness ready{"x"};
   util::metrics metrics{router::paths("/voice")};
   const router r("sipin.synthflow.ai:32681", ready, metrics,
-                 twilio::request_validator({.auth_token = {}, .shared_keys = {}, .public_url = "https://example.com/voice", .trusted_proxies = {}}));
+                 twilio::request_validator({.auth_token = {}, .shared_keys = {}, .basic_user = {}, .basic_password = {}, .public_url = "https://example.com/voice", .trusted_proxies = {}}));
   http::request req{verb::get, "/voice/redirect_call?Called=%2B14155550100&CallSid=" + std::string(kSid), 11};
   http::request_context ctx;
   EXPECT_EQ(r(req, ctx).body(), kExpectedTwiml);

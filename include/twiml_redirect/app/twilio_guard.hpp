@@ -61,7 +61,7 @@ class twilio_guard {
   const std::string& mount_prefix() const { return validator_.public_path(); }
 
   // Decodes `req` once, checks it, and calls `handle` with the decoded parameters, or answers:
-  // 403 when the signature is wrong, 400 for a malformed query or form body, 415 for a body that is
+  // 401 with a Basic challenge without the configured credentials, 403 when the signature is wrong, 400 for a malformed query or form body, 415 for a body that is
   // neither a form nor JSON. `target` is req.target() without the mount prefix; `route` names the
   // route in the log (the raw path may carry anything).
   http::response operator()(const http::request& req, std::string_view target, std::string_view route,
@@ -90,6 +90,7 @@ class twilio_guard {
   twilio::request_validator validator_;
   util::labelled_counter& signature_failures_;
   util::labelled_counter& unsigned_fields_dropped_;
+  util::labelled_counter& basic_failures_;
   std::shared_ptr<shared_log_throttle> rejection_log_ = std::make_shared<shared_log_throttle>();
 };
 

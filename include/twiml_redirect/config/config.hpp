@@ -73,6 +73,11 @@ struct twilio_config : api_transport {
   // Webhook shared keys, "KSaaa:secret,KSbbb:secret" (twilio::parse_shared_keys); from
   // TWILIO_SHARED_KEYS only; never logged.
   std::string shared_keys;
+  // HTTP Basic credentials Twilio must present on the routes it calls (it puts them in the webhook
+  // URL as user:password@); both empty: not required. The password from TWILIO_WEBHOOK_PASSWORD
+  // only; never logged.
+  std::string webhook_user;
+  std::string webhook_password;
   // True when some secret can check a webhook's signature.
   bool checks_signatures() const { return !auth_token.empty() || !shared_keys.empty(); }
   // The REST API, for pointing numbers at the service.

@@ -23,6 +23,10 @@ struct validator_settings {
   // Shared keys Twilio may sign with instead (a Webhook Rule); with neither these nor an auth token,
   // no signature can be checked (enabled() is false). Never logged.
   std::vector<shared_key> shared_keys;
+  // HTTP Basic credentials Twilio must present as well (from the webhook URL's user:password@); both
+  // empty: none required. Never logged.
+  std::string basic_user;
+  std::string basic_password;
   // The URL Twilio calls, e.g. "https://voice.example.com" or, with a path, "https://example.com/voice";
   // empty: derived per request from the Host (or trusted forwarded) headers.
   std::string public_url;
@@ -97,6 +101,11 @@ class request_validator {
   // closed); callers that accept unsigned requests check enabled() first.
   validation_result validate(const request_view& request) const;
 
+  // True when Basic credentials are required, and whether an Authorization header carries them
+  // (compared in constant time).
+  bool requires_basic() const { return !basic_expected_.empty(); }
+  bool basic_matches(std::string_view authorization) const;
+
   // The path of public_url without a trailing '/' ("/voice" for "https://example.com/voice/"), as
   // sent on the wire; empty when it has none. Routes Twilio calls are mounted under it too.
   const std::string& public_path() const { return public_path_; }
@@ -121,6 +130,7 @@ class request_validator {
 
   std::optional<signing_key> key_;  // from the auth token, when there is one
   std::vector<shared_signer> shared_keys_;
+  std::string basic_expected_;  // base64 of "user:password", what a matching header carries; never logged
   std::string public_url_;  // without a trailing '/'
   std::string public_path_;
   std::vector<util::cidr> trusted_proxies_;

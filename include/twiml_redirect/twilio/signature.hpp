@@ -28,6 +28,9 @@ std::string signing_string_of_views(std::string_view url, field_views fields);
 // what Twilio puts in X-Twilio-Signature.
 std::string compute_signature(std::string_view auth_token, std::string_view url, const form_params& params);
 
+// Standard base64 (with '=' padding) of `text`.
+std::string base64_of(std::string_view text);
+
 // Lower-case hex SHA-256 of `body`: what Twilio puts in the bodySHA256 query parameter of a
 // request whose body is not form-encoded (JSON).
 std::string body_sha256_hex(std::string_view body);

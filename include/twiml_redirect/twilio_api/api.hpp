@@ -27,6 +27,7 @@ struct api_settings {
   std::string base_path;    // from api_url; empty for Twilio's own hosts
   std::string account_sid;  // the account whose numbers are looked up; also the Basic user with an auth token
   outbound::basic_auth credentials;  // API key SID + secret, or account SID + auth token; never logged
+  std::vector<std::string> secrets;  // scrubbed from every message too (the webhook password in VoiceUrl)
   outbound::retry_policy retry;
   std::size_t page_size = 50;
   std::function<double()> jitter;  // uniform [0,1); default: a seeded PRNG

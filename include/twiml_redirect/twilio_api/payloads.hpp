@@ -55,8 +55,9 @@ struct voice_settings {
   std::string voice_fallback_method = "POST";
 };
 
-// The webhook for `public_url` (no trailing '/'): public_url + "/redirect_call".
-std::string webhook_url(std::string_view public_url);
+// The webhook for `public_url` (no trailing '/'): public_url + "/redirect_call", with "user:password@"
+// after the scheme when Basic credentials are set (Twilio authenticates with those of the URL).
+std::string webhook_url(std::string_view public_url, std::string_view user = {}, std::string_view password = {});
 
 // The fields (Twilio's PascalCase form names and wanted values) in which `live` differs from
 // `wanted`, in a stable order: VoiceUrl, VoiceMethod, VoiceFallbackUrl, VoiceFallbackMethod. URLs
