@@ -10,6 +10,7 @@
 
 #include "schema.hpp"
 #include "twiml_redirect/util/text.hpp"
+#include "twiml_redirect/util/url.hpp"
 #include "twiml_redirect/util/utf8.hpp"
 
 namespace twiml_redirect::config {
@@ -239,7 +240,44 @@ env_lookup utf8_only(const env_lookup& env) {
 // would make reading it a memory problem.
 constexpr std::uintmax_t kMaxConfigBytes = 16 * 1024 * 1024;
 
+// Every "auto" SIP target becomes the region's host of synthflow.api_url, or the guide's host with a
+// warning when that URL is not Synthflow's.
+void resolve_auto_sip_targets(service_config& config) {
+  std::vector<std::string*> targets{&config.sip.target};
+  for (failover_step& step : config.failover)
+    if (step.sip_target) targets.push_back(&*step.sip_target);
+  for (number_config& number : config.numbers) {
+    if (number.sip_target) targets.push_back(&*number.sip_target);
+    if (number.failover)
+      for (failover_step& step : *number.failover)
+        if (step.sip_target) targets.push_back(&*step.sip_target);
+  }
+  if (std::none_of(targets.begin(), targets.end(), [](const std::string* t) { return *t == "auto"; })) return;
+  const std::optional<std::string> regional = sip_target_of_synthflow_api(config.synthflow.api_url);
+  if (!regional)
+    config.warnings.push_back("sip target \"auto\": synthflow.api_url is not one of Synthflow's API hosts, so its "
+                              "region is unknown; dialling the guide's host sipin.synthflow.ai:32681");
+  else if (regional->starts_with("sip.synthflow.ai"))
+    config.warnings.push_back("sip target \"auto\": synthflow.api_url is the legacy Global cluster "
+                              "(api.synthflow.ai), which Synthflow retires by the end of 2026; once the workspace "
+                              "has moved, set synthflow.api_url to its region (api.us or api.eu.synthflow.ai)");
+  for (std::string* target : targets)
+    if (*target == "auto") *target = regional.value_or("sipin.synthflow.ai:32681");
+}
+
 }  // namespace
+
+std::optional<std::string> sip_target_of_synthflow_api(std::string_view api_url) {
+  const auto url = util::parse_http_url(api_url);
+  if (!url) return std::nullopt;
+  std::string host = url->host;
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
+  if (host == "api.synthflow.ai") return "sip.synthflow.ai:32681";
+  if (host == "api.us.synthflow.ai") return "sip.us.synthflow.ai:32681";
+  if (host == "api.eu.synthflow.ai") return "sip.eu.synthflow.ai:32681";
+  return std::nullopt;
+}
 
 service_config parse_config(std::string_view json_text, const env_lookup& env) {
   // nlohmann stops reading at a NUL byte and would ignore whatever follows it.
@@ -258,6 +296,7 @@ service_config parse_config(std::string_view json_text, const env_lookup& env) {
   schema::apply_env(config, utf8_only(env));
   const std::string numbers_key = config.synthflow.numbers.empty() ? "numbers" : "synthflow.numbers";
   move_deprecated_numbers(config);
+  resolve_auto_sip_targets(config);
   validate_across_keys(config, numbers_key);
   warn_about_transfers(config, numbers_key);
   return config;

@@ -763,7 +763,8 @@ const table& sip_table() {
   static const table sip = builder<sip_config>("sip")
                                .add("target", &sip_config::target,
                                     {.env = "SIP_TARGET", .check = check_sip_target,
-                                     .help = "Synthflow SIP `host[:port]` that Twilio dials"})
+                                     .help = "Synthflow SIP `host[:port]` that Twilio dials; `auto`: the region's "
+                                             "host of `synthflow.api_url` (e.g. `sip.us.synthflow.ai:32681`)"})
                                .add("x_ei", &sip_config::x_ei, {.allowed = {"call_sid", "tokens"}, .help = kXEiHelp})
                                .add("headers", &sip_config::headers,
                                     {.check = check_sip_header_value, .key_check = check_sip_header_name,

@@ -112,6 +112,12 @@ sip_uri_result sip_uri_template::build(std::string_view called, std::string_view
     } else {
       const std::string* sent = params.find(h.param);
       if (!sent || sent->empty()) continue;
+      // Synthflow documents header values without CR, LF or NUL: such a value is left out whole
+      // (reported as omitted), never escaped into the URI.
+      if (sent->find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+        result.omitted.push_back(h.name);
+        continue;
+      }
       uri.append(h.prefix);
       append_sip_header_value(uri, *sent);  // escaped in place: taken back below if it does not fit
     }

@@ -404,6 +404,35 @@ TEST(Config, ProvisioningInputsAreCheckedSeparately) {
 
 // Secrets are not the file's business: a config that needs them parses without them, and
 // preconditions_of names every one that is missing, for the command that needs it.
+// sip target "auto": the SIP host of the region whose API synthflow.api_url names.
+TEST(ConfigSipTarget, AutoFollowsTheApiRegion) {
+  const service_config us = parse_config(R"({"synthflow":{"api_url":"https://api.us.synthflow.ai/v2"},
+      "sip":{"target":"auto"},"failover":[{"sip_target":"auto"}],
+      "numbers":[{"phone_number":"+14155550100","sip_target":"auto"},{"phone_number":"+14155550101"}]})",
+                                         fake_env());
+  EXPECT_EQ(us.sip.target, "sip.us.synthflow.ai:32681");
+  EXPECT_EQ(us.failover.at(0).sip_target, "sip.us.synthflow.ai:32681");
+  EXPECT_EQ(us.numbers.at(0).sip_target, "sip.us.synthflow.ai:32681");
+  EXPECT_TRUE(us.warnings.empty());
+  const service_config eu =
+      parse_config(R"({"synthflow":{"api_url":"https://API.EU.synthflow.ai/v2"},"sip":{"target":"auto"}})", fake_env());
+  EXPECT_EQ(eu.sip.target, "sip.eu.synthflow.ai:32681");
+  // The legacy Global cluster: its host, and a warning that it is being retired.
+  const service_config global = parse_config(R"({"sip":{"target":"auto"}})", fake_env());
+  EXPECT_EQ(global.sip.target, "sip.synthflow.ai:32681");
+  ASSERT_EQ(global.warnings.size(), 1u);
+  EXPECT_NE(global.warnings[0].find("retires by the end of 2026"), std::string::npos) << global.warnings[0];
+  // Not Synthflow's API: the guide's host, with a warning.
+  const service_config private_setup =
+      parse_config(R"({"synthflow":{"api_url":"https://synthflow.internal.example/v2"},"sip":{"target":"auto"}})",
+                   fake_env());
+  EXPECT_EQ(private_setup.sip.target, "sipin.synthflow.ai:32681");
+  ASSERT_EQ(private_setup.warnings.size(), 1u);
+  EXPECT_NE(private_setup.warnings[0].find("region is unknown"), std::string::npos);
+  // An explicit host stays as written.
+  EXPECT_EQ(parse_config(R"({"sip":{"target":"pbx.example.com:5060"}})", fake_env()).sip.target, "pbx.example.com:5060");
+}
+
 TEST(ConfigPreconditions, EveryMissingSecretIsNamedAtOnce) {
   const std::string json = R"({"twilio":{"require_signature":true},"numbers":[{"phone_number":"+14155550100",
     "trunk_pwd_env":"TRUNK_PWD_MAIN","agent":{"name":"Reception"}}],"synthflow":{"workspace_id":"W1"}})";

@@ -102,6 +102,17 @@ TEST(SipUriTemplate, CallerTextCannotAddHeadersOrParameters) {
   EXPECT_EQ(build(uri, {&body, nullptr}).uri, kBase + "&X-Name=Eve%26X-EI%3DCAevil%3Btransport%3Dtcp%3Fx%3D%3Cb%3E");
 }
 
+TEST(SipUriTemplate, ValuesWithLineBreaksOrNulAreLeftOutWholeAndReported) {
+  const sip_uri_template uri(x_ei_form::call_sid, {{"X-City", "{FromCity}"}, {"X-Name", "{CallerName}"}});
+  for (const std::string& bad : {std::string("Eve\r\nX-Evil: 1"), std::string("Eve\nBob"), std::string("Eve\0Bob", 7)}) {
+    const util::decoded_form body = form({{"CallerName", bad}, {"FromCity", "PARIS"}});
+    const sip_uri_result result = build(uri, {&body, nullptr});
+    EXPECT_EQ(result.uri, kBase + "&X-City=PARIS");
+    ASSERT_EQ(result.omitted.size(), 1u);
+    EXPECT_EQ(result.omitted[0], "X-Name");
+  }
+}
+
 TEST(SipUriTemplate, EmptyFixedValueIsNotSent) {
   EXPECT_EQ(build(sip_uri_template(x_ei_form::call_sid, {{"X-A", ""}, {"X-B", "2"}})).uri, kBase + "&X-B=2");
 }

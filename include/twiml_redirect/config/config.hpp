@@ -33,7 +33,9 @@ struct sip_headers_config {
 };
 
 struct sip_config {
-  // host[:port] of Synthflow's SIP ingress that Twilio dials.
+  // host[:port] of Synthflow's SIP ingress that Twilio dials; "auto" (here and in a number's or a
+  // failover step's sip_target): the SIP host of the region whose API synthflow.api_url names,
+  // resolved when the configuration is read (resolve_auto_sip_target).
   std::string target = "sipin.synthflow.ai:32681";
   // X-EI=CA… ("call_sid", the bytes from before the option) or Synthflow's token X-EI=E.CA…%3B ("tokens").
   std::string x_ei = "call_sid";
@@ -240,6 +242,11 @@ std::optional<std::string> check_provisioning_inputs(const synthflow_config& syn
                                                      const std::vector<number_config>& numbers);
 
 // The numbers provisioning manages: those with an agent.
+// The SIP ingress ("host:32681") of the Synthflow region whose API `api_url` names: api.us… →
+// sip.us.synthflow.ai, api.eu… → sip.eu…, api.synthflow.ai (the legacy Global cluster) →
+// sip.synthflow.ai; nullopt for a host that is not one of Synthflow's.
+std::optional<std::string> sip_target_of_synthflow_api(std::string_view api_url);
+
 std::vector<number_config> provisioned_numbers(const std::vector<number_config>& numbers);
 
 // The keys a reload (SIGHUP) puts in force: call handling. Everything else (listen address, threads,
