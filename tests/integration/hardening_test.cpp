@@ -301,10 +301,11 @@ TEST(HardeningLogFlood, ForgedSignaturesAreAllCountedButLoggedAtMostOnceASecond)
 // VmRSS of a process in KiB.
 long rss_kib(pid_t pid) { return proc_status_kb(pid, "VmRSS"); }
 
-#if defined(__SANITIZE_ADDRESS__)
+// ASan and TSan replace glibc's allocator (GCC defines these macros; clang answers __has_feature).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kAddressSanitizer = true;
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 constexpr bool kAddressSanitizer = true;
 #else
 constexpr bool kAddressSanitizer = false;
@@ -315,7 +316,7 @@ constexpr bool kAddressSanitizer = false;
 
 TEST(HardeningMemory, PartialBodiesGiveTheirMemoryBackWhenTheConnectionsGo) {
   // ASan's allocator keeps freed memory in quarantine on purpose; glibc's behaviour is the subject.
-  if (kAddressSanitizer) GTEST_SKIP() << "measures glibc's allocator, which ASan replaces";
+  if (kAddressSanitizer) GTEST_SKIP() << "measures glibc's allocator, which ASan and TSan replace";
   // Each connection announces a 64 KB body and sends all but its last byte: the server holds the
   // whole body for each. Once they close, the memory must go back to the system, not stay at the peak.
   constexpr int kConnections = 800;
