@@ -41,19 +41,81 @@ unsigned port_number(std::string_view port) {
   return value;
 }
 
-std::variant<refer_target, std::string> parse_tel(std::string_view body) {
-  body = body.substr(0, body.find(';'));  // phone-context and other parameters do not change the number
-  if (body.empty() || body.front() != '+') return std::string("tel: number must be global, starting with '+'");
-  std::string number = "+";
-  for (const char c : body.substr(1)) {
+// The value of tel: parameter `name` among ";name=value" parameters (case-insensitive name).
+std::optional<std::string_view> tel_parameter(std::string_view parameters, std::string_view name) {
+  while (!parameters.empty()) {
+    parameters.remove_prefix(1);  // the ';'
+    const std::size_t end = parameters.find(';');
+    const std::string_view parameter = parameters.substr(0, end);
+    const std::size_t equals = parameter.find('=');
+    if (equals != std::string_view::npos && equal_ignoring_case(parameter.substr(0, equals), name))
+      return parameter.substr(equals + 1);
+    if (end == std::string_view::npos) break;
+    parameters.remove_prefix(end);
+  }
+  return std::nullopt;
+}
+
+// Appends the digits of `text` to `number`, skipping visual separators; false at any other character.
+bool append_digits(std::string_view text, std::string& number) {
+  for (const char c : text) {
     if (is_digit(c)) {
       number.push_back(c);
     } else if (!is_visual_separator(c)) {
-      return std::string("tel: number may contain only digits and the separators - . ( ) after '+'");
+      return false;
     }
+  }
+  return true;
+}
+
+std::variant<refer_target, std::string> parse_tel(std::string_view body) {
+  const std::size_t parameters_start = std::min(body.find(';'), body.size());
+  const std::string_view parameters = body.substr(parameters_start);
+  body = body.substr(0, parameters_start);
+  std::string number = "+";
+  if (!body.empty() && body.front() == '+') {
+    // A global number: phone-context and other parameters do not change it.
+    if (!append_digits(body.substr(1), number))
+      return std::string("tel: number may contain only digits and the separators - . ( ) after '+'");
+  } else {
+    // A local number (RFC 3966) is a number only in its phone-context: global when that context is a
+    // country code ("+1"), ambiguous when it is a domain name or absent.
+    const std::optional<std::string_view> context = tel_parameter(parameters, "phone-context");
+    if (!context || context->empty() || context->front() != '+')
+      return std::string("tel: number must be global, starting with '+', or local with phone-context=+<country code>");
+    if (!append_digits(context->substr(1), number) || number.size() == 1)
+      return std::string("tel: phone-context must be '+' and the digits of a country code");
+    if (body.empty() || !append_digits(body, number))
+      return std::string("tel: local number may contain only digits and the separators - . ( )");
   }
   if (auto problem = check_called(number)) return "tel: number " + *problem;
   return refer_target{refer_phone{std::move(number)}};
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// RFC 3261 lets a user part escape any character as %XX ("%2B1415…" for "+1415…"); nullopt for a
+// '%' not followed by two hex digits.
+std::optional<std::string> percent_decoded(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    const int high = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
+    const int low = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+    if (high < 0 || low < 0) return std::nullopt;
+    out.push_back(static_cast<char>(high * 16 + low));
+    i += 2;
+  }
+  return out;
 }
 
 std::variant<refer_target, std::string> parse_sip(std::string_view body) {
@@ -61,14 +123,16 @@ std::variant<refer_target, std::string> parse_sip(std::string_view body) {
   body = body.substr(0, body.find_first_of(";?"));
   const std::size_t at = body.find('@');
   if (at == std::string_view::npos) return std::string("sip: address must be user@host");
-  const std::string_view user = body.substr(0, at);
+  const std::optional<std::string> decoded = percent_decoded(body.substr(0, at));
+  if (!decoded) return std::string("sip: user has a '%' that is not followed by two hex digits");
+  const std::string& user = *decoded;
   const std::string_view host_port = body.substr(at + 1);
   if (user.empty()) return std::string("sip: address has an empty user");
   if (auto problem = check_sip_user(user)) return "sip: user " + *problem;
   if (user == "*") return std::string("sip: user must name someone, not *");
   if (auto problem = check_sip_target(host_port)) return "sip: host " + *problem;
   const auto [host, port] = split_host_port(host_port);
-  return refer_target{refer_sip{std::string(user), std::string(host), std::string(port)}};
+  return refer_target{refer_sip{user, std::string(host), std::string(port)}};
 }
 
 }  // namespace
@@ -86,10 +150,24 @@ std::variant<refer_target, std::string> parse_refer_target(std::string_view text
     return "is " + std::to_string(text.size()) + " characters long, at most " +
            std::to_string(kMaxReferTargetLength) + " are allowed";
   text = trim(text);
-  // name-addr form: [display name] <uri>. Only the URI counts.
-  if (const std::size_t open = text.find('<'); open != std::string_view::npos) {
-    if (text.back() != '>') return std::string("has '<' without a closing '>' at the end");
-    text = trim(text.substr(open + 1, text.size() - open - 2));
+  // name-addr form (RFC 3261): [display name] <uri> [;header parameters]. Only the URI counts. A
+  // quoted display name may hold '<' and '>' (and \-escaped quotes), so it is skipped first.
+  std::string_view rest = text;
+  const bool quoted_name = rest.starts_with('"');
+  if (quoted_name) {
+    std::size_t i = 1;
+    while (i < rest.size() && rest[i] != '"') i += rest[i] == '\\' ? 2 : 1;
+    if (i >= rest.size()) return std::string("has a quoted display name without its closing quote");
+    rest = rest.substr(i + 1);
+  }
+  if (const std::size_t open = rest.find('<'); open != std::string_view::npos) {
+    const std::size_t close = rest.find('>', open);
+    if (close == std::string_view::npos) return std::string("has '<' without a closing '>'");
+    const std::string_view after = trim(rest.substr(close + 1));
+    if (!after.empty() && after.front() != ';') return std::string("has text after '>' that is not a ;parameter");
+    text = trim(rest.substr(open + 1, close - open - 1));
+  } else if (quoted_name) {
+    return std::string("has a display name but no <uri>");
   }
   if (text.find_first_of("<>") != std::string_view::npos) return std::string("has unbalanced angle brackets");
   if (text.empty()) return std::string("is empty");

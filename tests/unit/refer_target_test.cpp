@@ -75,6 +75,42 @@ TEST(ReferTarget, HostileOrMalformedAreRefusedWithoutEchoingThem) {
   EXPECT_NE(problem_of(std::string("sip:desk\0x@pbx.example.com", 26)).find("user"), std::string::npos);
 }
 
+// Valid RFC 3261 / RFC 3966 forms that real REFERs carry.
+TEST(ReferTarget, NameAddrWithParametersAfterTheBracket) {
+  EXPECT_EQ(describe(parsed("<sip:desk@pbx.example.com>;tag=a6c85cf")), "sip:desk@pbx.example.com");
+  EXPECT_EQ(describe(parsed("\"Desk\" <sip:desk@pbx.example.com> ;x=1;y")), "sip:desk@pbx.example.com");
+  EXPECT_NE(problem_of("<sip:desk@pbx.example.com> trailing words").find("after '>'"), std::string::npos);
+}
+
+TEST(ReferTarget, QuotedDisplayNameMayHoldBracketsAndEscapedQuotes) {
+  EXPECT_EQ(describe(parsed("\"Sales <main line>\" <sip:sales@pbx.example.com>")), "sip:sales@pbx.example.com");
+  EXPECT_EQ(describe(parsed("\"The \\\"desk\\\"\" <tel:+14155550199>")), "tel:+14155550199");
+  EXPECT_NE(problem_of("\"Unclosed <sip:a@pbx.example.com>").find("closing quote"), std::string::npos);
+  EXPECT_NE(problem_of("\"Name only\"").find("no <uri>"), std::string::npos);
+}
+
+TEST(ReferTarget, PercentEscapedUserIsDecoded) {
+  const refer_target target = parsed("<sip:%2B14155550199@sip.example.com>");
+  EXPECT_EQ(std::get<refer_sip>(target).user, "+14155550199");
+  EXPECT_TRUE(std::get<refer_sip>(target).user_is_phone_number());
+  EXPECT_EQ(describe(parsed("sip:front%2Ddesk@pbx.example.com")), "sip:front-desk@pbx.example.com");
+  EXPECT_NE(problem_of("sip:desk%4@pbx.example.com").find("two hex digits"), std::string::npos);
+  EXPECT_NE(problem_of("sip:desk%@pbx.example.com").find("two hex digits"), std::string::npos);
+  // Decoded, it must still be a user we can dial: no '@', no control characters.
+  EXPECT_NE(problem_of("sip:desk%40evil.example.com@pbx.example.com").find("user"), std::string::npos);
+  EXPECT_NE(problem_of("sip:desk%0D%0A@pbx.example.com").find("user"), std::string::npos);
+}
+
+TEST(ReferTarget, LocalTelNumberWithACountryCodeContextIsNormalised) {
+  EXPECT_EQ(describe(parsed("<tel:415-555-0199;phone-context=+1>")), "tel:+14155550199");
+  EXPECT_EQ(describe(parsed("tel:2071234567;Phone-Context=+44")), "tel:+442071234567");
+  // A domain context, or none, leaves the number ambiguous: refused.
+  EXPECT_NE(problem_of("<tel:5550199;phone-context=example.com>").find("phone-context=+<country code>"),
+            std::string::npos);
+  EXPECT_NE(problem_of("<tel:4155550199>").find("global"), std::string::npos);
+  EXPECT_NE(problem_of("tel:4155550199;phone-context=+").find("country code"), std::string::npos);
+}
+
 TEST(ReferTarget, LengthLimitIs256) {
   const std::string user(256 - std::string_view("sip:@h.example").size(), 'a');
   const std::string at_limit = "sip:" + user + "@h.example";
