@@ -72,7 +72,7 @@ void check_callback(std::string_view path, std::string_view query, std::string_v
           "dial": {"answer_on_bridge": true},
           "failover": [{"sip_target": "sip.eu.synthflow.ai:32681"}, {"dial_number": "+14155550111"},
                        {"say": "Sorry", "voice": "alice", "language": "en-US"}, {"redirect": "https://example.com/vm"}],
-          "transfer": {"allow": ["+1415", "sip:*@pbx.example.com", "sip:desk@desk.example.com:5080"]}})",
+          "transfer": {"allow": ["+14155*", "sip:*@pbx.example.com", "sip:desk@desk.example.com:5080"]}})",
       [](const std::string&) -> std::optional<std::string> { return std::nullopt; }));
   const bool refer = path == "refer";
   http::request req{content_type.empty() ? http::beast_http::verb::get : http::beast_http::verb::post,

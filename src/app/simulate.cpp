@@ -147,12 +147,13 @@ constexpr std::string_view kExampleNumber = "+14155550100";  // --all when no nu
 
 bool is_dialling(const config::failover_step& step) { return step.sip_target || step.dial_number; }
 
-// A target the allow-list entry `pattern` lets through: the number itself, a number with that
-// prefix, the SIP address, or a user at a "sip:*@host" host.
+// A target the allow-list entry `pattern` lets through: the number itself, a number with the
+// prefix before '*', the SIP address, or a user at a "sip:*@host" host.
 std::string allowed_example(std::string_view pattern) {
   if (pattern.starts_with("sip:*@")) return "sip:desk@" + std::string(pattern.substr(6));
   if (pattern.starts_with("sip:")) return std::string(pattern);
-  std::string number(pattern);
+  if (!pattern.ends_with('*')) return "tel:" + std::string(pattern);  // a whole number
+  std::string number(pattern.substr(0, pattern.size() - 1));
   static constexpr std::string_view kFill = "5550123456789";
   for (std::size_t i = 0; number.size() < 12 && i < kFill.size(); ++i) number += kFill[i];
   return "tel:" + number;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "schema.hpp"
+#include "twiml_redirect/twilio/transfer.hpp"
 #include "twiml_redirect/util/text.hpp"
 #include "twiml_redirect/util/url.hpp"
 #include "twiml_redirect/util/utf8.hpp"
@@ -65,7 +66,29 @@ void move_deprecated_numbers(service_config& config) {
 // Rules between keys, or between a key and the environment; each key's own rules are in its row in
 // schema.cpp. Runs after the environment overrides, so it sees the effective values.
 // `numbers_key` is where the numbers were read from, for messages.
+// Short prefixes ("+1*") only where transfer.allow_short_prefixes says so (a number's own value wins).
+void validate_transfer_prefixes(const service_config& config, const std::string& numbers_key) {
+  const auto check = [](const std::string& where, const transfer_config& transfer, bool short_ok) {
+    if (!transfer.allow || short_ok) return;
+    for (std::size_t i = 0; i < transfer.allow->size(); ++i) {
+      const std::string& pattern = (*transfer.allow)[i];
+      if (twilio::is_short_prefix(pattern))
+        fail(where + "transfer.allow[" + std::to_string(i) + "]",
+             "\"" + pattern + "\" has fewer than " + std::to_string(twilio::kMinPrefixDigits) +
+                 " digits before '*': it would allow premium-rate and far-away numbers (toll fraud); name the "
+                 "numbers or a longer prefix, or set " + where + "transfer.allow_short_prefixes: true");
+    }
+  };
+  const bool top_short_ok = config.transfer.allow_short_prefixes.value_or(false);
+  check("", config.transfer, top_short_ok);
+  for (std::size_t i = 0; i < config.numbers.size(); ++i) {
+    const transfer_config& own = config.numbers[i].transfer;
+    check(numbers_key + "[" + std::to_string(i) + "].", own, own.allow_short_prefixes.value_or(top_short_ok));
+  }
+}
+
 void validate_across_keys(const service_config& config, const std::string& numbers_key) {
+  validate_transfer_prefixes(config, numbers_key);
   if (config.twilio.webhook_user.empty() != config.twilio.webhook_password.empty())
     fail(config.twilio.webhook_user.empty() ? "twilio.webhook_user" : "TWILIO_WEBHOOK_PASSWORD (environment)",
          "is required with " +

@@ -683,8 +683,10 @@ const table& transfer_table() {
       builder<transfer_config>("transfer")
           .add("allow", &transfer_config::allow,
                {.check = check_transfer_pattern,
-                .help = "where the agent may transfer a caller: `+E164` numbers or prefixes, `sip:user@host`, "
-                        "`sip:*@host`; non-empty adds a `referUrl`"})
+                .help = "where the agent may transfer a caller: `+E164` numbers, prefixes written `+1415555*`, "
+                        "`sip:user@host`, `sip:*@host`; non-empty adds a `referUrl`"})
+          .add("allow_short_prefixes", &transfer_config::allow_short_prefixes,
+               {.help = "allow prefixes with fewer than 5 digits (`+1*`): they reach premium-rate numbers"})
           .build();
   return transfer;
 }

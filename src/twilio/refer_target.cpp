@@ -208,7 +208,9 @@ transfer_dial match_transfer(const refer_target& target, const std::vector<std::
   }
   if (const auto number = phone_number_of(target)) {
     for (const std::string& pattern : allow)
-      if (pattern.starts_with('+') && number->starts_with(pattern)) return transfer_dial::number;
+      if (pattern.starts_with('+') && (pattern.ends_with('*') ? number->starts_with(pattern.substr(0, pattern.size() - 1))
+                                                               : *number == pattern))
+        return transfer_dial::number;
   }
   return transfer_dial::refused;
 }

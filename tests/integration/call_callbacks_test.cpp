@@ -34,7 +34,7 @@ const std::string kConfig = R"({
     {"say": "All agents are busy.", "voice": "alice", "language": "en-US"},
     {"redirect": "https://example.com/voicemail"}
   ],
-  "transfer": {"allow": ["+1415", "sip:desk@pbx.example.com", "sip:*@team.example.com:5080"]}
+  "transfer": {"allow": ["+14155*", "sip:desk@pbx.example.com", "sip:*@team.example.com:5080"]}
 })";
 
 class CallCallbacksBinary : public ::testing::Test {

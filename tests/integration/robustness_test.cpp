@@ -180,7 +180,7 @@ TEST(Robustness, SurvivesTenThousandHostileRequestsWithFlatMemory) {
                    R"({"server":{"host":"127.0.0.1","port":0,"threads":2,"idle_timeout_ms":1000,"drain_timeout_ms":2000},
                        "log":{"level":"info","access_log":false},
                        "dial":{"answer_on_bridge":true},"failover":[{"say":"Sorry"}],
-                       "transfer":{"allow":["+1415","sip:*@pbx.example.com"]}})");
+                       "transfer":{"allow":["+14155*","sip:*@pbx.example.com"]}})");
   child_process binary(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()},
                        {{"PORT", ""}, {"HOST", ""}, {"TWILIO_AUTH_TOKEN", ""}, {"LOG_FORMAT", "text"}, {"LOG_LEVEL", ""}});
   const std::uint16_t port = binary.wait_for_listening_port();

@@ -91,7 +91,7 @@ TEST(SimulateBinary, UrlPlaysARunningInstanceSigned) {
     "server": {"host": "127.0.0.1", "port": 0, "threads": 1},
     "twilio": {"require_signature": true, "public_url": "https://voice.example.com/voice"},
     "failover": [{"dial_number": "+14155550199"}],
-    "transfer": {"allow": ["+1415"]},
+    "transfer": {"allow": ["+14155*"]},
     "numbers": [{"phone_number": "+14155550100"}]
   })");
   child_process server(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()},

@@ -21,7 +21,7 @@ std::shared_ptr<const routing::route_table> routes() {
     "sip": {"target": "sip.us.synthflow.ai:32681"},
     "numbers": [{"phone_number": "+14155550100",
                  "failover": [{"sip_target": "sip.eu.synthflow.ai:32681"}, {"say": "Goodbye"}],
-                 "transfer": {"allow": ["+1415", "sip:desk@pbx.example.com"]}}],
+                 "transfer": {"allow": ["+14155*", "sip:desk@pbx.example.com"]}}],
     "routing": {"unknown_numbers": "reject"}
   })";
   return std::make_shared<const routing::route_table>(

@@ -99,14 +99,14 @@ constexpr std::string_view kEveryKey = R"({
               "failover":[{"sip_target":"sip.eu.synthflow.ai:32681"},{"dial_number":"+14155550123"},
                           {"say":"Please hold.","voice":"alice","language":"en-GB"},
                           {"redirect":"https://example.com/twiml?x=1"}],
-              "transfer":{"allow":["+1415","sip:desk@pbx.example.com"]},
+              "transfer":{"allow":["+14155*","sip:desk@pbx.example.com"],"allow_short_prefixes":false},
               "variables":{"business_name":"Acme","opening_hours":"9-5"}}],
   "routing":{"unknown_numbers":"reject"},
   "dial":{"timeout_s":30,"answer_on_bridge":false,"time_limit_s":600,"record":"do-not-record","ring_tone":"us"},
   "failover":[{"sip_target":"sip.us.synthflow.ai:32681"},{"dial_number":"+14155550124"},
               {"say":"Sorry, please call back later.","voice":"Polly.Joanna","language":"en-US"},
               {"redirect":"https://example.com/voicemail"}],
-  "transfer":{"allow":["sip:*@pbx.example.com"]},
+  "transfer":{"allow":["sip:*@pbx.example.com"],"allow_short_prefixes":true},
   "context":{"store":"redis","ttl_s":600,"max_entries":5000,"lookup_timeout_ms":250,
              "redis_url":"redis://app@cache:6380/1","synthflow_action":true}})";
 

@@ -218,7 +218,7 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"routing":{"unknown_numbers":"drop"}})", {},
                  "routing.unknown_numbers: must be \"default\" or \"reject\" (got \"drop\")"},
         bad_case{R"({"transfer":{"allow":["1415"]}})", {},
-                 "transfer.allow[0]: must be an E.164 number or prefix (\"+1415\") or a SIP address "
+                 "transfer.allow[0]: must be an E.164 number or prefix (\"+1415555*\") or a SIP address "
                  "(\"sip:desk@pbx.example.com\", \"sip:*@pbx.example.com\") (got \"1415\")"},
         bad_case{R"({"numbers":[{"phone_number":"+14155550100","transfer":{"allow":["sip:@pbx.example.com"]}}]})", {},
                  "numbers[0].transfer.allow[0]: has an empty user; use sip:*@host for any user"},
@@ -405,6 +405,34 @@ TEST(Config, ProvisioningInputsAreCheckedSeparately) {
 // Secrets are not the file's business: a config that needs them parses without them, and
 // preconditions_of names every one that is missing, for the command that needs it.
 // sip target "auto": the SIP host of the region whose API synthflow.api_url names.
+// Prefixes under 5 digits reach premium-rate numbers: refused unless allow_short_prefixes says so,
+// top level or per number (a number's own value wins).
+TEST(ConfigTransfer, ShortPrefixesNeedAnExplicitYes) {
+  const auto error_of = [](const std::string& json) {
+    try {
+      parse_config(json, fake_env());
+    } catch (const config_error& error) {
+      return std::string(error.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error_of(R"({"transfer":{"allow":["+1*"]}})").find("transfer.allow[0]: \"+1*\" has fewer than 5 digits"),
+            std::string::npos);
+  EXPECT_EQ(error_of(R"({"transfer":{"allow":["+1*"],"allow_short_prefixes":true}})"), "");
+  EXPECT_NE(error_of(R"({"numbers":[{"phone_number":"+14155550100","transfer":{"allow":["+44*"]}}]})")
+                .find("numbers[0].transfer.allow[0]"),
+            std::string::npos);
+  EXPECT_EQ(error_of(R"({"transfer":{"allow_short_prefixes":true},
+                        "numbers":[{"phone_number":"+14155550100","transfer":{"allow":["+44*"]}}]})"),
+            "");
+  EXPECT_NE(error_of(R"({"transfer":{"allow_short_prefixes":true},
+                        "numbers":[{"phone_number":"+14155550100","transfer":{"allow":["+44*"],"allow_short_prefixes":false}}]})")
+                .find("fewer than 5 digits"),
+            std::string::npos);
+  EXPECT_EQ(error_of(R"({"transfer":{"allow":["+44207*"]}})"), "");
+  EXPECT_NE(error_of(R"({"transfer":{"allow":["+1"]}})").find("too short to be a whole number"), std::string::npos);
+}
+
 TEST(ConfigSipTarget, AutoFollowsTheApiRegion) {
   const service_config us = parse_config(R"({"synthflow":{"api_url":"https://api.us.synthflow.ai/v2"},
       "sip":{"target":"auto"},"failover":[{"sip_target":"auto"}],
@@ -528,15 +556,15 @@ TEST(Config, DescribeRedactsSecrets) {
 }
 
 TEST(Config, TransfersWithoutAnswerOnBridgeAreWarnedAbout) {
-  const service_config top = parse_config(R"({"transfer": {"allow": ["+1415"]}})", fake_env());
+  const service_config top = parse_config(R"({"transfer": {"allow": ["+14155*"]}})", fake_env());
   ASSERT_EQ(top.warnings.size(), 1u);
   EXPECT_EQ(top.warnings[0], "transfer.allow is set but dial.answer_on_bridge is not true: a refused or unanswered "
                              "transfer drops the caller instead of returning them to the agent");
-  EXPECT_TRUE(parse_config(R"({"transfer": {"allow": ["+1415"]}, "dial": {"answer_on_bridge": true}})", fake_env())
+  EXPECT_TRUE(parse_config(R"({"transfer": {"allow": ["+14155*"]}, "dial": {"answer_on_bridge": true}})", fake_env())
                   .warnings.empty());
   const service_config numbers = parse_config(R"({"dial": {"answer_on_bridge": true}, "numbers": [
-      {"phone_number": "+14155550100", "transfer": {"allow": ["+1415"]}},
-      {"phone_number": "+14155550101", "transfer": {"allow": ["+1415"]}, "dial": {"answer_on_bridge": false}}]})",
+      {"phone_number": "+14155550100", "transfer": {"allow": ["+14155*"]}},
+      {"phone_number": "+14155550101", "transfer": {"allow": ["+14155*"]}, "dial": {"answer_on_bridge": false}}]})",
                                               fake_env());
   ASSERT_EQ(numbers.warnings.size(), 1u);
   EXPECT_TRUE(numbers.warnings[0].starts_with("numbers[1].transfer.allow is set but numbers[1].dial.answer_on_bridge"))

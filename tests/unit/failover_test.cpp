@@ -22,7 +22,7 @@ config::service_config plan_config() {
       {"say": "Sorry & goodbye <now>", "voice": "Polly.Joanna", "language": "en-US"},
       {"redirect": "https://example.com/voicemail?x=1&y=2"}
     ],
-    "transfer": {"allow": ["+1415", "sip:*@pbx.example.com"]}
+    "transfer": {"allow": ["+14155*", "sip:*@pbx.example.com"]}
   })";
   return config::parse_config(json, [](const std::string&) -> std::optional<std::string> { return std::nullopt; });
 }

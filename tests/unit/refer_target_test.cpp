@@ -1,4 +1,5 @@
 #include "twiml_redirect/twilio/refer_target.hpp"
+#include "twiml_redirect/twilio/transfer.hpp"
 
 #include <gtest/gtest.h>
 
@@ -119,21 +120,39 @@ TEST(ReferTarget, LengthLimitIs256) {
   EXPECT_NE(problem_of(at_limit + "m").find("at most 256"), std::string::npos);
 }
 
+TEST(TransferPattern, NumbersExactPrefixesMarkedShortOnesNamed) {
+  EXPECT_EQ(check_transfer_pattern("+14155550199"), std::nullopt);
+  EXPECT_EQ(check_transfer_pattern("+1415555*"), std::nullopt);
+  EXPECT_EQ(check_transfer_pattern("+1*"), std::nullopt);  // refused later unless allow_short_prefixes
+  EXPECT_TRUE(is_short_prefix("+1*"));
+  EXPECT_TRUE(is_short_prefix("+4420*"));
+  EXPECT_FALSE(is_short_prefix("+44207*"));
+  EXPECT_FALSE(is_short_prefix("+14155550199"));
+  EXPECT_EQ(check_transfer_pattern("+1415"),
+            "\"+1415\" is too short to be a whole number: write \"+1415*\" to allow the numbers that start with it");
+  EXPECT_EQ(check_transfer_pattern("+1"),
+            "\"+1\" is too short to be a whole number: write \"+1*\" to allow the numbers that start with it");
+  EXPECT_NE(check_transfer_pattern("+*"), std::nullopt);
+  EXPECT_NE(check_transfer_pattern("+14*15"), std::nullopt);
+}
+
 TEST(TransferMatch, NumberPrefixes) {
-  const std::vector<std::string> allow = {"+1415", "+442071234567"};
+  const std::vector<std::string> allow = {"+14155*", "+442071234567"};
   EXPECT_EQ(match_transfer(parsed("tel:+14155550199"), allow), transfer_dial::number);
   EXPECT_EQ(match_transfer(parsed("tel:+442071234567"), allow), transfer_dial::number);
-  EXPECT_EQ(match_transfer(parsed("tel:+4420712345678"), allow), transfer_dial::number);  // a prefix matches longer
+  // A whole number matches itself only; a longer one needs a prefix entry ('*').
+  EXPECT_EQ(match_transfer(parsed("tel:+4420712345678"), allow), transfer_dial::refused);
+  EXPECT_EQ(match_transfer(parsed("tel:+4420712345678"), {"+442071234567*"}), transfer_dial::number);
   EXPECT_EQ(match_transfer(parsed("tel:+14165550199"), allow), transfer_dial::refused);
   EXPECT_EQ(match_transfer(parsed("tel:+1900555"), allow), transfer_dial::refused);
   EXPECT_EQ(match_transfer(parsed("tel:+14155550199"), {}), transfer_dial::refused);
 }
 
 TEST(TransferMatch, SipUserWhoseUserIsANumberMatchesNumberPatterns) {
-  EXPECT_EQ(match_transfer(parsed("<sip:+14155550199@sip.example.com>"), {"+1415"}), transfer_dial::number);
+  EXPECT_EQ(match_transfer(parsed("<sip:+14155550199@sip.example.com>"), {"+14155*"}), transfer_dial::number);
   EXPECT_EQ(match_transfer(parsed("<sip:+14155550199@sip.example.com>"), {"+1416"}), transfer_dial::refused);
   // A SIP pattern that names the host wins: the operator allowed that host, not the PSTN.
-  EXPECT_EQ(match_transfer(parsed("<sip:+14155550199@pbx.example.com>"), {"+1415", "sip:*@pbx.example.com"}),
+  EXPECT_EQ(match_transfer(parsed("<sip:+14155550199@pbx.example.com>"), {"+14155*", "sip:*@pbx.example.com"}),
             transfer_dial::sip);
 }
 

@@ -79,7 +79,7 @@ config::service_config two_numbers() {
   person.dial_number = "+14155550199";
   message.say = "Sorry";
   person_then_message.failover = std::vector<config::failover_step>{person, message};
-  person_then_message.transfer.allow = std::vector<std::string>{"+1415", "sip:*@pbx.example.com"};
+  person_then_message.transfer.allow = std::vector<std::string>{"+14155*", "sip:*@pbx.example.com"};
   config::number_config plain;
   plain.phone_number = "+14155550100";
   config.numbers = {person_then_message, plain};
@@ -103,7 +103,7 @@ TEST(SimulateScenariosTest, EveryChainToItsEndEveryAllowEntryAndOneRefusal) {
       "+14155550101 completed -",
       "+14155550101 busy:486 completed -",
       "+14155550101 busy:486 no-answer -",
-      "+14155550101 completed tel:+14155550123",
+      "+14155550101 completed tel:+14155555012",
       "+14155550101 completed sip:desk@pbx.example.com",
       "+14155550101 completed tel:+19005550199",
   };
@@ -112,10 +112,10 @@ TEST(SimulateScenariosTest, EveryChainToItsEndEveryAllowEntryAndOneRefusal) {
 
 TEST(SimulateScenariosTest, TheRefusedTargetIsOneTheListRefuses) {
   config::service_config config = two_numbers();
-  config.numbers[1].transfer.allow = std::vector<std::string>{"+1"};
+  config.numbers[1].transfer.allow = std::vector<std::string>{"+1*"};
   const std::vector<scenario> calls = all_scenarios(config);
   ASSERT_EQ(calls.size(), 10u);
-  EXPECT_EQ(calls[2].refer.value_or(""), "tel:+15550123456");  // allowed by "+1"
+  EXPECT_EQ(calls[2].refer.value_or(""), "tel:+15550123456");  // allowed by "+1*"
   EXPECT_EQ(calls[3].refer.value_or(""), "sip:someone@refused.invalid");
 }
 

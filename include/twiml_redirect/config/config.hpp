@@ -136,8 +136,12 @@ struct failover_step {
 // Where the agent may send a caller with a SIP REFER. An empty list: no referUrl, transfers refused
 // by Twilio as before.
 struct transfer_config {
-  // "+14155550199" (exact number), "+1415" (prefix), "sip:desk@pbx.example.com", "sip:*@pbx.example.com"
+  // "+14155550199" (that number), "+1415555*" (numbers starting with it), "sip:desk@pbx.example.com",
+  // "sip:*@pbx.example.com"
   std::optional<std::vector<std::string>> allow;
+  // Lets prefixes with fewer than 5 digits ("+1*", "+44*") into `allow`: they cover premium-rate
+  // and far-away numbers (toll fraud). A number's own value wins over the top level's.
+  std::optional<bool> allow_short_prefixes;
 };
 
 struct number_config {

@@ -44,8 +44,9 @@ std::variant<refer_target, std::string> parse_refer_target(std::string_view text
 enum class transfer_dial { refused, number, sip };
 
 // Whether the allow-list lets `target` be dialled, and how:
-//   "+1415…" patterns: a phone number (a tel: target, or a sip: target whose user is E.164) that
-//     starts with the pattern → dialled as that number (<Number>);
+//   "+14155550199" and "+1415555*" patterns: a phone number (a tel: target, or a sip: target whose
+//     user is E.164) equal to the number, or starting with the prefix before '*' → dialled as that
+//     number (<Number>);
 //   "sip:user@host[:port]": the same user (case-sensitive), host (case-insensitive) and, when the
 //     pattern names a port, that port → dialled as the SIP address (<Sip>); "sip:*@host": any user.
 // A sip: target allowed by a SIP pattern is dialled as SIP even when a number pattern matches too:
