@@ -337,9 +337,11 @@ class call_player {
     }
     outbound::form_fields form = base_fields();
     form.emplace_back("CallStatus", "in-progress");
-    form.emplace_back("ReferTransferTarget", "<" + *call_.refer + ">");
-    scenario_result result = follow(resolve_callback(path, refer_url), form,
-                                    {{"ReferTransferTarget", "<" + *call_.refer + ">"}}, true);
+    // As Twilio passes the Refer-To on: a bare URI in angle brackets, a name-addr as it is.
+    const std::string refer_to = call_.refer->find('<') == std::string::npos ? "<" + *call_.refer + ">" : *call_.refer;
+    form.emplace_back("ReferTransferTarget", refer_to);
+    scenario_result result =
+        follow(resolve_callback(path, refer_url), form, {{"ReferTransferTarget", refer_to}}, true);
     if (!result.error && result.end == "transfer refused")
       out_ << "  the transfer is refused: the agent keeps the call\n";
     return result;
