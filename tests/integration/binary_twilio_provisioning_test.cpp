@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/contract.hpp"
 #include "support/child_process.hpp"
 #include "support/fake_synthflow.hpp"
 #include "support/fake_twilio.hpp"
@@ -63,6 +64,21 @@ class BinaryTwilioProvision : public ::testing::Test {
     twilio_.seed_number("+155500011110");
     front_desk_sid_ = twilio_.seed_number(kFrontDesk);
     support_sid_ = twilio_.seed_number(kSupport);
+  }
+
+  // Every request sent to the fake Twilio, and every answer it gave, against Twilio's published
+  // OpenAPI (twilio-oai's IncomingPhoneNumbers), and the same for Synthflow's side.
+  // Twilio's document lists only 200 for these operations, yet Twilio answers wrong credentials 401
+  // (its authentication docs): those answers are left out, their requests are not.
+  void TearDown() override {
+    auto calls = twilio_.server().calls();
+    for (auto& call : calls) call.injected = call.injected || call.status == 401;
+    if (!calls.empty()) {
+      EXPECT_TRUE(test::conforms_to_openapi(calls, "twilio"));
+    }
+    if (const auto synthflow_calls = synthflow_.calls(); !synthflow_calls.empty()) {
+      EXPECT_TRUE(test::conforms_to_openapi(synthflow_calls, "synthflow"));
+    }
   }
 
   static test::fake_synthflow_options synthflow_options() {
