@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -286,6 +288,15 @@ int main(int argc, char** argv) {
   }
   const auto cli = parse_command_line(args);
   if (!cli) return app::kExitUsage;
+  if (cli->command == "serve") {
+    // A SIGHUP (a reload sent by a config watcher) before serve has its handler would kill the
+    // process: held blocked until then, it is a reload once serve unblocks it. Threads started in
+    // between inherit the block, so the signal goes to the thread that handles it.
+    sigset_t hangup;
+    sigemptyset(&hangup);
+    sigaddset(&hangup, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &hangup, nullptr);
+  }
   try {
     return run(*cli);
   } catch (const std::exception& error) {

@@ -1,3 +1,5 @@
+#include <pthread.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -132,6 +134,11 @@ int run_serve(const config::service_config& config, const config_loader& reload)
         reload_signals.async_wait(on_reload_signal);
       };
   reload_signals.async_wait(on_reload_signal);
+  // main() blocked SIGHUP until now (see there): a pending one is delivered here, as a reload.
+  sigset_t hangup;
+  sigemptyset(&hangup);
+  sigaddset(&hangup, SIGHUP);
+  pthread_sigmask(SIG_UNBLOCK, &hangup, nullptr);
 
   // Webhooks do not depend on provisioning, so it runs beside the server; /readyz tells which.
   background_provisioning::callbacks events;

@@ -2,6 +2,7 @@
 // request smuggling through Transfer-Encoding, Host and target forms, SIGPIPE from a vanished log
 // reader, and signals that used to kill the process without a drain.
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -151,6 +152,29 @@ TEST_F(HardeningTest, SignalsThatUsedToKillAreLoggedAndIgnored) {
     ASSERT_TRUE(child_->running()) << "signal " << signal_number << " killed the server";
   }
   EXPECT_EQ(http_get(port_, "/healthz").result(), status::ok);
+}
+
+// A SIGHUP that arrives while serve is still starting (a config watcher, systemd's ExecReload at the
+// wrong moment) must not kill it: it is held until the reload handler exists, then reloads. The
+// test sends it at once, blocked in this process across fork and exec so that it cannot land before
+// the binary's main() either (a signal mask survives both).
+TEST(HardeningStartup, SighupDuringStartupIsAReloadNotADeath) {
+  temp_file config("startup.json", R"({"server":{"host":"127.0.0.1","port":0,"threads":2}})");
+  sigset_t hangup;
+  sigset_t previous;
+  sigemptyset(&hangup);
+  sigaddset(&hangup, SIGHUP);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &hangup, &previous), 0);
+  child_process child(TWIML_REDIRECT_BINARY, {"--config", config.path().string()}, clean_env());
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  child.send_signal(SIGHUP);
+  const std::uint16_t port = child.wait_for_listening_port();
+  ASSERT_NE(port, 0) << child.output();
+  EXPECT_TRUE(child.wait_for_output("config reloaded", 5s)) << child.output();
+  ASSERT_TRUE(child.running()) << child.output();
+  EXPECT_EQ(http_get(port, "/healthz").result(), status::ok);
+  child.send_signal(SIGTERM);
+  EXPECT_EQ(child.wait_for_exit(10s), 0);
 }
 
 TEST(HardeningConnectionLimit, HealthChecksAnswerWhileIdleAndDrippingClientsHoldEveryConnection) {
