@@ -63,6 +63,23 @@ void move_deprecated_numbers(service_config& config) {
                             "(same fields); it is read from there for now");
 }
 
+// numbers[].termination_uri is where the import's termination URI lived before the provider was
+// configurable, and it was always sent as provider "custom": moved, with that provider kept.
+void move_deprecated_termination_uris(service_config& config, const std::string& numbers_key) {
+  for (std::size_t i = 0; i < config.numbers.size(); ++i) {
+    number_config& number = config.numbers[i];
+    if (number.termination_uri.empty()) continue;
+    const std::string path = numbers_key + "[" + std::to_string(i) + "]";
+    if (!number.synthflow.termination_uri.empty())
+      fail(path + ".termination_uri", "cannot be used together with " + path + ".synthflow.termination_uri; keep that one");
+    number.synthflow.termination_uri = std::move(number.termination_uri);
+    number.termination_uri.clear();
+    if (!number.synthflow.provider) number.synthflow.provider = "custom";
+    config.warnings.push_back(path + ".termination_uri is deprecated: move it to " + path +
+                              ".synthflow.termination_uri (with synthflow.provider \"custom\", as it was imported)");
+  }
+}
+
 // Rules between keys, or between a key and the environment; each key's own rules are in its row in
 // schema.cpp. Runs after the environment overrides, so it sees the effective values.
 // `numbers_key` is where the numbers were read from, for messages.
@@ -319,6 +336,7 @@ service_config parse_config(std::string_view json_text, const env_lookup& env) {
   schema::apply_env(config, utf8_only(env));
   const std::string numbers_key = config.synthflow.numbers.empty() ? "numbers" : "synthflow.numbers";
   move_deprecated_numbers(config);
+  move_deprecated_termination_uris(config, numbers_key);
   resolve_auto_sip_targets(config);
   validate_across_keys(config, numbers_key);
   warn_about_transfers(config, numbers_key);
@@ -360,6 +378,12 @@ std::optional<std::string> check_twilio_provisioning_inputs(const twilio_config&
     return "TWILIO_API_KEY and TWILIO_API_SECRET (environment), or TWILIO_AUTH_TOKEN: one is required when Twilio "
            "numbers are managed (twilio.manage_numbers)";
   return std::nullopt;
+}
+
+bool number_synthflow_config::needs_termination_uri() const {
+  // Synthflow fills the SIP domain in for these three only.
+  const std::string name = provider_or_default();
+  return name != "five9" && name != "ringcx" && name != "zoom";
 }
 
 std::vector<number_config> provisioned_numbers(const std::vector<number_config>& numbers) {

@@ -29,8 +29,16 @@ preconditions preconditions_of(const service_config& config, command cmd) {
                                                               " (or set SYNTHFLOW_WORKSPACE_ID)"});
     for (std::size_t i = 0; i < config.numbers.size(); ++i) {
       const number_config& number = config.numbers[i];
+      const std::string path = "numbers[" + std::to_string(i) + "]";
       if (number.agent && !number.trunk_pwd_env.empty() && number.trunk_pwd.empty())
-        secret(number.trunk_pwd_env, "numbers[" + std::to_string(i) + "].trunk_pwd_env");
+        secret(number.trunk_pwd_env, path + ".trunk_pwd_env");
+      if (number.agent && number.synthflow.needs_termination_uri() && number.synthflow.termination_uri.empty())
+        needs.settings.push_back(
+            {path + ".synthflow.termination_uri",
+             "is required to import the number with provider \"" + number.synthflow.provider_or_default() +
+                 "\" (Synthflow answers 400 without it): the SIP domain Synthflow sends this number's outbound "
+                 "calls to, e.g. your Twilio Elastic SIP Trunk's termination URI example.pstn.twilio.com "
+                 "(docs/provisioning.md, \"Termination URI\")"});
     }
   }
   if (provisions && provisions_twilio(config) && config.twilio.api_key.empty() && config.twilio.auth_token.empty())

@@ -666,6 +666,21 @@ constexpr const char* kHeadersHelp =
     "extra SIP headers to Synthflow (prompt variables there): `{\"X-Name\": \"fixed\"}` or `\"{FromCity}\"` "
     "(a webhook parameter; not sent when Twilio sent none)";
 
+// How Synthflow imports a number: the provider names of POST /custom-numbers.
+const table& number_synthflow_table() {
+  static const table synthflow =
+      builder<number_synthflow_config>("synthflow")
+          .add("provider", &number_synthflow_config::provider,
+               {.allowed = {"twilio", "telnyx", "vonage", "ring_central", "ringcx", "custom", "zoom", "five9"},
+                .help = "Synthflow's `provider_name` for the import; unset: `twilio`"})
+          .add("termination_uri", &number_synthflow_config::termination_uri,
+               {.help = "SIP domain Synthflow sends this number's outbound calls to (your Elastic SIP Trunk's "
+                        "`example.pstn.twilio.com`); required with an `agent` unless the provider is `five9`, "
+                        "`ringcx` or `zoom`"})
+          .build();
+  return synthflow;
+}
+
 // A number's sip block: each key over the top-level `sip`'s.
 const table& number_sip_table() {
   static const table sip =
@@ -704,7 +719,9 @@ const table& number_table() {
                {.env_named_by = "trunk_pwd_env", .secret = true,
                 .help = "SIP trunk password, from the variable named by `trunk_pwd_env` only"})
           .add("termination_uri", &number_config::termination_uri,
-               {.help = "SIP domain for outbound legs; when set, the number is imported as `provider_name: \"custom\"`"})
+               {.help = "deprecated: `synthflow.termination_uri` with provider `custom`"})
+          .add("synthflow", &number_config::synthflow, number_synthflow_table(),
+               {.help = "how Synthflow imports the number (`POST /custom-numbers`)"})
           .add("agent", &number_config::agent, agent_table(),
                {.help = "the number's inbound agent, which provisioning creates; none: routed, not provisioned"})
           .add("sip_target", &number_config::sip_target,

@@ -193,7 +193,13 @@ api_result<std::vector<attached_action>> synthflow_api::get_agent_actions(const 
   auto answer = call(http::verb::get, "/assistants/" + encode_component(model_id), "include_actions=true",
                      std::nullopt, repeat::safe);
   if (!answer) return answer.error();
-  return parse_agent_actions(*answer, model_id);
+  auto actions = parse_agent_actions(*answer, model_id);
+  if (!actions)
+    return failure{"GET /assistants/{model_id}?include_actions=true", 200,
+                   "answer has no response.assistants[] item with this model_id and an actions array, so the "
+                   "attached actions are unknown (nothing is created, to avoid a duplicate)",
+                   false, false, false};
+  return std::move(*actions);
 }
 
 api_result<std::string> synthflow_api::create_action(const json& body) {

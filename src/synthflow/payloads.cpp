@@ -176,10 +176,8 @@ std::string parse_created_model_id(const json& body) {
 json make_custom_number_body(const config::number_config& number, std::string_view workspace_id) {
   json body{{"workspace_id", workspace_id}, {"phone_number", number.phone_number}};
   if (!number.friendly_name.empty()) body["friendly_name"] = number.friendly_name;
-  if (!number.termination_uri.empty()) {
-    body["provider_name"] = "custom";
-    body["termination_uri"] = number.termination_uri;
-  }
+  body["provider_name"] = number.synthflow.provider_or_default();
+  if (!number.synthflow.termination_uri.empty()) body["termination_uri"] = number.synthflow.termination_uri;
   if (!number.trunk_username.empty()) body["trunk_username"] = number.trunk_username;
   if (!number.trunk_pwd.empty()) body["trunk_pwd"] = number.trunk_pwd;
   return body;
@@ -192,12 +190,14 @@ std::vector<std::string> number_drift(const config::number_config& number, const
   if (!number.friendly_name.empty() && live.friendly_name && *live.friendly_name != number.friendly_name) {
     drift.emplace_back("friendly_name");
   }
-  if (!number.termination_uri.empty()) {
-    if (live.sip_term_uri &&
-        without_sip_scheme(*live.sip_term_uri) != without_sip_scheme(number.termination_uri)) {
-      drift.emplace_back("termination_uri");
-    }
-    if (live.provider_name && *live.provider_name != "custom") drift.emplace_back("provider_name");
+  // An empty termination URI is Synthflow's to fill in (five9, ringcx, zoom): not managed.
+  const std::string& termination_uri = number.synthflow.termination_uri;
+  if (!termination_uri.empty() && live.sip_term_uri &&
+      without_sip_scheme(*live.sip_term_uri) != without_sip_scheme(termination_uri)) {
+    drift.emplace_back("termination_uri");
+  }
+  if (live.provider_name && *live.provider_name != number.synthflow.provider_or_default()) {
+    drift.emplace_back("provider_name");
   }
   if (!number.trunk_username.empty() && live.trunk_username &&
       *live.trunk_username != number.trunk_username) {
@@ -210,9 +210,10 @@ json make_number_patch_body(const config::number_config& number, const std::vect
   json body = json::object();
   for (const auto& field : drift) {
     if (field == "friendly_name") body["friendly_name"] = number.friendly_name;
+    // Synthflow refuses a provider change without the SIP domain, so the two travel together.
     if (field == "termination_uri" || field == "provider_name") {
-      body["provider_name"] = "custom";
-      body["termination_uri"] = number.termination_uri;
+      body["provider_name"] = number.synthflow.provider_or_default();
+      if (!number.synthflow.termination_uri.empty()) body["termination_uri"] = number.synthflow.termination_uri;
     }
   }
   if (!number.trunk_username.empty()) body["trunk_username"] = number.trunk_username;
@@ -303,10 +304,10 @@ attached_action action_of(const json& item) {
 
 }  // namespace
 
-std::vector<attached_action> parse_agent_actions(const json& body, const std::string& model_id) {
+std::optional<std::vector<attached_action>> parse_agent_actions(const json& body, const std::string& model_id) {
   std::vector<attached_action> out;
   const json& payload = unwrap(body);
-  if (!payload.is_object()) return out;
+  if (!payload.is_object()) return std::nullopt;
   const json* agent = &payload;
   if (const auto it = payload.find("assistants"); it != payload.end()) {
     agent = nullptr;
@@ -315,9 +316,9 @@ std::vector<attached_action> parse_agent_actions(const json& body, const std::st
       for (const json& item : *it)
         if (string_or_empty(item, "model_id") == model_id) agent = &item;
   }
-  if (agent == nullptr || !agent->is_object()) return out;
+  if (agent == nullptr || !agent->is_object()) return std::nullopt;
   const auto actions = agent->find("actions");
-  if (actions == agent->end() || !actions->is_array()) return out;
+  if (actions == agent->end() || !actions->is_array()) return std::nullopt;
   for (const json& item : *actions) {
     attached_action action;
     if (item.is_string()) {

@@ -29,6 +29,7 @@ std::string config_for(const test::fake_synthflow& fake, bool provision_on_start
         {"numbers",
          {{{"phone_number", "+15550001111"},
            {"friendly_name", "Front desk line"},
+           {"synthflow", {{"termination_uri", "acme.pstn.twilio.com"}}},
            {"agent",
             {{"name", "Front desk"},
              {"prompt", "Be helpful"},

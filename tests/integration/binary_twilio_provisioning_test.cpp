@@ -48,10 +48,14 @@ json config_for(const test::fake_synthflow& synthflow, const test::fake_twilio& 
             {"initial_backoff_ms", 100},
             {"max_backoff_ms", 300}}},
           {"numbers",
-           {{{"phone_number", kFrontDesk}, {"friendly_name", "Front desk"}, {"agent", agent("Front desk")}},
+           {{{"phone_number", kFrontDesk},
+             {"friendly_name", "Front desk"},
+             {"synthflow", {{"termination_uri", "acme.pstn.twilio.com"}}},
+             {"agent", agent("Front desk")}},
             {{"phone_number", kSupport},
              {"friendly_name", "Support"},
              {"voice_fallback_url", "https://fallback.example.com/support"},
+             {"synthflow", {{"termination_uri", "acme.pstn.twilio.com"}}},
              {"agent", agent("Support")}}}}};
 }
 

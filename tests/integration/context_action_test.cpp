@@ -201,6 +201,28 @@ TEST_F(ContextAction, AFailedInitializeIsAWarningNotAFailure) {
   EXPECT_EQ(actions()[0]["_attached_to"].size(), 1u);  // attached all the same
 }
 
+// An agent answer without its actions array (a shape the reference does not describe) leaves the
+// attached actions unknown: a row error naming the operation and the field, and nothing created.
+TEST_F(ContextAction, AnAgentAnswerWithoutActionsIsAnErrorNotADuplicate) {
+  ASSERT_EQ(provision(), 0) << last_;
+  json agent = fake_.state()["assistants"][0];
+  for (auto it = agent.begin(); it != agent.end();) it = it.key().front() == '_' ? agent.erase(it) : std::next(it);
+  agent.erase("actions");
+  fake_fault odd;
+  odd.method = "GET";
+  odd.path_prefix = "/assistants/";
+  odd.times = 100;
+  odd.status = 200;
+  odd.body = json{{"status", "ok"}, {"response", {{"assistants", json::array({agent})}}}}.dump();
+  fake_.add_fault(odd);
+  fake_.clear_calls();
+  EXPECT_NE(provision(), 0) << last_;
+  EXPECT_TRUE(write_lines().empty()) << last_;
+  EXPECT_NE(output_.find("GET /assistants/{model_id}?include_actions=true"), std::string::npos) << output_;
+  EXPECT_NE(output_.find("actions array"), std::string::npos) << output_;
+  EXPECT_EQ(actions().size(), 1u);
+}
+
 TEST_F(ContextAction, DryRunOnlyReads) {
   ASSERT_EQ(provision(), 0) << last_;
   config_.context.token = "ctx-TOKEN-rotated-0044";

@@ -67,7 +67,7 @@ TEST(Preconditions, StrictCheckConfigFailsNamingAllMissingSecretsInOneMessage) {
 // The config check-config used to call OK while serve refused it: a number with an agent and no key.
 TEST(Preconditions, CheckConfigAndServeAgreeOnANumberWithAnAgentAndNoKey) {
   temp_file config("agent.json", R"({"server":{"host":"127.0.0.1","port":0},
-    "synthflow":{"workspace_id":"W1"},"numbers":[{"phone_number":"+14155550100","agent":{"name":"Desk"}}]})");
+    "synthflow":{"workspace_id":"W1"},"numbers":[{"phone_number":"+14155550100","synthflow":{"termination_uri":"acme.pstn.twilio.com"},"agent":{"name":"Desk"}}]})");
   const std::string missing =
       "needs this environment variable, which is not set: SYNTHFLOW_API_KEY (a number has an agent and "
       "synthflow.provision_on_start is true)";
@@ -81,7 +81,7 @@ TEST(Preconditions, CheckConfigAndServeAgreeOnANumberWithAnAgentAndNoKey) {
 
 // A setting (not a secret) that serve needs is the file's fault: exit 2 even without --strict.
 TEST(Preconditions, MissingWorkspaceIsAConfigErrorForCheckConfig) {
-  temp_file config("agent.json", R"({"numbers":[{"phone_number":"+14155550100","agent":{"name":"Desk"}}]})");
+  temp_file config("agent.json", R"({"numbers":[{"phone_number":"+14155550100","synthflow":{"termination_uri":"acme.pstn.twilio.com"},"agent":{"name":"Desk"}}]})");
   const auto result = run_binary({"check-config", "--config", config.path().string()}, no_secrets());
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("config error: synthflow.workspace_id: is required when a number has an agent"),

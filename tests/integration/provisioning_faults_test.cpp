@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/contract.hpp"
 #include "support/fake_synthflow.hpp"
 #include "support/synthflow_test_helpers.hpp"
 #include "twiml_redirect/app/provisioning.hpp"
@@ -35,6 +36,16 @@ class ProvisioningFaults : public provisioning_fixture<> {
   std::size_t count(const std::string& line) const {
     const auto lines = fake_.call_lines();
     return static_cast<std::size_t>(std::count(lines.begin(), lines.end(), line));
+  }
+
+  // Every request, and every answer but the injected faults', against Synthflow's published OpenAPI.
+  // A rejected key's 401 is skipped too: the document lists no 401 for any operation.
+  void TearDown() override {
+    provisioning_fixture::TearDown();
+    auto calls = fake_.calls();
+    if (calls.empty()) return;  // nothing listened
+    for (auto& call : calls) call.injected = call.injected || call.status == 401;
+    EXPECT_TRUE(conforms_to_openapi(calls, "synthflow"));
   }
 
 };

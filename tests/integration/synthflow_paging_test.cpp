@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/contract.hpp"
 #include "support/fake_synthflow.hpp"
 #include "twiml_redirect/outbound/http_client.hpp"
 #include "twiml_redirect/outbound/stop_signal.hpp"
@@ -45,6 +46,10 @@ class SynthflowPaging : public ::testing::Test {
     settings.page_size = 10;
     return synthflow::synthflow_api(*client_, settings, stop_);
   }
+
+  // The requests, and the fake's own answers, against Synthflow's published OpenAPI (the endless
+  // pages are injected, and conform in shape too).
+  void TearDown() override { EXPECT_TRUE(conforms_to_openapi(fake_.calls(), "synthflow")); }
 
   fake_synthflow fake_;
   std::unique_ptr<outbound::http_client> client_;

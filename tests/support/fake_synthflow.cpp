@@ -34,6 +34,18 @@ bool is_e164(const std::string& text) {
          std::all_of(text.begin() + 1, text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// POST /custom-numbers' provider_name enum.
+bool known_provider(const std::string& name) {
+  static const std::vector<std::string> known{"twilio", "telnyx", "vonage", "ring_central",
+                                              "ringcx", "custom", "zoom", "five9"};
+  return std::find(known.begin(), known.end(), name) != known.end();
+}
+
+// Synthflow fills the SIP domain in for five9, ringcx and zoom only.
+bool needs_sip_domain(const std::string& provider) {
+  return provider != "five9" && provider != "ringcx" && provider != "zoom";
+}
+
 }  // namespace
 
 struct fake_synthflow::impl {
@@ -169,6 +181,12 @@ struct fake_synthflow::impl {
         if (it == numbers.end()) return error(404, "Not Found");
         if (!body_ok) return error(400, "body must be a JSON object");
         auto& number = it->second;
+        if (body.contains("provider_name")) {
+          const auto provider = body.value("provider_name", "");
+          if (!known_provider(provider)) return error(400, "provider_name is not a known provider");
+          if (needs_sip_domain(provider) && body.value("termination_uri", body.value("sip_term_uri", "")).empty())
+            return error(400, "a SIP domain is required for provider " + provider);
+        }
         for (const char* key : {"friendly_name", "sip_auth_username", "sip_outbound_proxy", "provider_name",
                                 "uac_enabled", "uac_register_expires"}) {
           if (body.contains(key)) number[key] = body[key];
@@ -199,10 +217,11 @@ struct fake_synthflow::impl {
       }
       const auto phone = body.value("phone_number", "");
       if (!is_e164(phone)) return error(400, "phone_number must be E.164");
-      const auto provider = body.value("provider_name", "");
-      static const std::vector<std::string> needs_domain{"custom", "twilio", "telnyx", "vonage", "ring_central"};
-      if (!provider.empty() && std::find(needs_domain.begin(), needs_domain.end(), provider) != needs_domain.end() &&
-          body.value("termination_uri", "").empty()) {
+      // As the reference says: an omitted provider is "custom", and every provider Synthflow does not
+      // fill the SIP domain in for needs termination_uri or the import is a 400.
+      const auto provider = body.value("provider_name", "custom");
+      if (!known_provider(provider)) return error(400, "provider_name is not a known provider");
+      if (needs_sip_domain(provider) && body.value("termination_uri", "").empty()) {
         return error(400, "termination_uri is required for provider " + provider);
       }
       if (numbers.count(slug_of(phone))) return error(400, "Phone number already exists in this workspace");
@@ -457,9 +476,13 @@ std::vector<std::string> fake_synthflow::call_lines() const { return impl_->serv
 
 void fake_synthflow::clear_calls() { impl_->server->clear_calls(); }
 
-void fake_synthflow::seed_number(const std::string& e164, const std::string& friendly_name) {
+void fake_synthflow::seed_number(const std::string& e164, const std::string& friendly_name,
+                                 const std::string& provider_name, const std::string& sip_term_uri) {
   std::lock_guard lock(impl_->mutex);
-  impl_->numbers[slug_of(e164)] = impl_->make_number(e164, friendly_name);
+  json number = impl_->make_number(e164, friendly_name);
+  number["provider_name"] = provider_name;
+  number["sip_term_uri"] = sip_term_uri;
+  impl_->numbers[slug_of(e164)] = std::move(number);
 }
 
 std::string fake_synthflow::seed_assistant(json assistant) {

@@ -57,8 +57,10 @@ class fake_synthflow {
   std::vector<std::string> call_lines() const;
   void clear_calls();
 
-  // Seeds a custom number as if imported earlier (no agent).
-  void seed_number(const std::string& e164, const std::string& friendly_name);
+  // Seeds a number as if imported earlier (no agent), by default as the test config imports it.
+  void seed_number(const std::string& e164, const std::string& friendly_name,
+                   const std::string& provider_name = "twilio",
+                   const std::string& sip_term_uri = "sip:acme.pstn.twilio.com");
   // Seeds an agent; links it to its phone_number when that number exists. Returns the model_id.
   std::string seed_assistant(nlohmann::json assistant);
   // Seeds a custom action (the CUSTOM_ACTION object of a create body) attached to agent `model_id`,

@@ -90,6 +90,7 @@ inline config::service_config test_config(const fake_synthflow& fake) {
   number.friendly_name = "Front desk line";
   number.trunk_username = "trunk-user";
   number.trunk_pwd = kTestTrunkPassword;
+  number.synthflow.termination_uri = "acme.pstn.twilio.com";
   config::agent_config& agent = number.agent.emplace();
   agent.name = "Front desk";
   agent.prompt = "You are the front desk of a dental clinic.";

@@ -87,7 +87,7 @@ constexpr std::string_view kEveryKey = R"({
                "provision_on_start":false,"request_timeout_ms":2500,"max_attempts":3,"initial_backoff_ms":100,
                "max_backoff_ms":1000},
   "numbers":[{"phone_number":"+14155550100","friendly_name":"Front desk","trunk_username":"trunk",
-              "trunk_pwd_env":"TRUNK_PWD_MAIN","termination_uri":"pbx.example.com",
+              "trunk_pwd_env":"TRUNK_PWD_MAIN","synthflow":{"provider":"custom","termination_uri":"pbx.example.com"},"termination_uri":"",
               "voice_fallback_url":"https://fallback.example.com/desk",
               "agent":{"name":"Reception","prompt":"Be kind","greeting_message":"Hi","llm":"gpt-4.1",
                        "language":"en-US","voice_id":"v1","voice_engine_version":"2.1",

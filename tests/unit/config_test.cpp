@@ -92,13 +92,55 @@ TEST(Config, ReadsEverySection) {
   EXPECT_EQ(config.synthflow.ca_file, "/tmp/ca.pem");
 }
 
+// Synthflow's POST /custom-numbers answers 400 without a termination URI for every provider but
+// five9, ringcx and zoom: whatever provisions (check-config, provision, serve with
+// provision_on_start) is refused first, naming the key and what to put there.
+TEST(ConfigPreconditions, ProvisionedNumberNeedsTheTerminationUriItsProviderRequires) {
+  const auto missing_for = [](std::string_view synthflow) {
+    const service_config config = parse_config(
+        std::string(R"({"synthflow":{"workspace_id":"W1"},"numbers":[{"phone_number":"+14155550100",)") +
+            R"("agent":{"name":"Reception"})" + std::string(synthflow) + "}]}",
+        fake_env({{"SYNTHFLOW_API_KEY", "k"}}));
+    return preconditions_of(config, command::provision).missing_settings();
+  };
+  const std::string missing = missing_for("");
+  EXPECT_NE(missing.find("numbers[0].synthflow.termination_uri: is required"), std::string::npos) << missing;
+  EXPECT_NE(missing.find("provider \"twilio\""), std::string::npos) << missing;
+  EXPECT_NE(missing.find("pstn.twilio.com"), std::string::npos) << missing;
+  EXPECT_NE(missing_for(R"(,"synthflow":{"provider":"vonage"})").find("provider \"vonage\""), std::string::npos);
+  EXPECT_EQ(missing_for(R"(,"synthflow":{"provider":"zoom"})"), "") << "Synthflow fills zoom's in";
+  EXPECT_EQ(missing_for(R"(,"synthflow":{"termination_uri":"acme.pstn.twilio.com"})"), "");
+  const std::string unknown = error_of(
+      R"({"numbers":[{"phone_number":"+14155550100","synthflow":{"provider":"skype","termination_uri":"x.example.com"}}]})");
+  EXPECT_NE(unknown.find("numbers[0].synthflow.provider"), std::string::npos) << unknown;
+  const service_config config = parse_config(
+      R"({"numbers":[{"phone_number":"+14155550100","synthflow":{"termination_uri":"acme.pstn.twilio.com"}}]})",
+      fake_env());
+  EXPECT_EQ(config.numbers[0].synthflow.provider_or_default(), "twilio");
+}
+
+TEST(Config, DeprecatedTerminationUriIsMovedWithAWarning) {
+  const service_config config = parse_config(
+      R"({"numbers":[{"phone_number":"+14155550100","termination_uri":"pbx.example.com","agent":{"name":"R"}}]})",
+      fake_env());
+  EXPECT_EQ(config.numbers[0].synthflow.termination_uri, "pbx.example.com");
+  ASSERT_EQ(config.warnings.size(), 1u);
+  EXPECT_NE(config.warnings[0].find("numbers[0].synthflow.termination_uri"), std::string::npos) << config.warnings[0];
+  const std::string both = error_of(
+      R"({"numbers":[{"phone_number":"+14155550100","termination_uri":"a.example.com",
+          "synthflow":{"termination_uri":"b.example.com"}}]})");
+  EXPECT_NE(both.find("numbers[0].termination_uri"), std::string::npos) << both;
+}
+
 TEST(Config, ReadsNumbersAndResolvesTrunkPasswordFromEnv) {
   const service_config config = parse_config(kOneNumber, fake_env({{"TRUNK_PWD_MAIN", "s3cret"}}));
   ASSERT_EQ(config.numbers.size(), 1u);
   const number_config& number = config.numbers[0];
   EXPECT_EQ(number.phone_number, "+14155550100");
   EXPECT_EQ(number.trunk_pwd, "s3cret");
-  EXPECT_EQ(number.termination_uri, "pbx.example.com");
+  EXPECT_EQ(number.synthflow.termination_uri, "pbx.example.com") << "moved from the deprecated place";
+  EXPECT_EQ(number.synthflow.provider_or_default(), "custom") << "as the deprecated key was always imported";
+  EXPECT_TRUE(number.termination_uri.empty());
   EXPECT_EQ(number.agent->name, "Reception");
   EXPECT_EQ(number.agent->voice_engine_version, "2.0");
   EXPECT_EQ(number.agent->extra, R"({"timezone":"Europe/Berlin"})");
@@ -463,7 +505,8 @@ TEST(ConfigSipTarget, AutoFollowsTheApiRegion) {
 
 TEST(ConfigPreconditions, EveryMissingSecretIsNamedAtOnce) {
   const std::string json = R"({"twilio":{"require_signature":true},"numbers":[{"phone_number":"+14155550100",
-    "trunk_pwd_env":"TRUNK_PWD_MAIN","agent":{"name":"Reception"}}],"synthflow":{"workspace_id":"W1"}})";
+    "trunk_pwd_env":"TRUNK_PWD_MAIN","synthflow":{"termination_uri":"acme.pstn.twilio.com"},"agent":{"name":"Reception"}}],
+    "synthflow":{"workspace_id":"W1"}})";
   const service_config config = parse_config(json, fake_env());
   const preconditions serve = preconditions_of(config, command::serve);
   EXPECT_TRUE(serve.settings.empty());
@@ -484,7 +527,7 @@ TEST(ConfigPreconditions, EveryMissingSecretIsNamedAtOnce) {
 
 TEST(ConfigPreconditions, ServeNeedsProvisioningInputsOnlyWhenItProvisions) {
   service_config config = parse_config(R"({"synthflow":{"provision_on_start":false},"numbers":[{"phone_number":
-    "+14155550100","agent":{"name":"Reception"}}]})", fake_env());
+    "+14155550100","synthflow":{"termination_uri":"acme.pstn.twilio.com"},"agent":{"name":"Reception"}}]})", fake_env());
   EXPECT_TRUE(preconditions_of(config, command::serve).met());
   const preconditions provision = preconditions_of(config, command::provision);
   EXPECT_EQ(provision.missing_settings(),

@@ -119,18 +119,25 @@ TEST(SynthflowPayloads, CreatedModelId) {
   EXPECT_EQ(parse_created_model_id(json{{"status", "ok"}}), "");
 }
 
-TEST(SynthflowPayloads, CustomNumberBodySendsProviderOnlyWithTerminationUri) {
+TEST(SynthflowPayloads, CustomNumberBodyAlwaysNamesTheProviderAndItsTerminationUri) {
   auto n = sample_number();
+  n.synthflow.termination_uri = "acme.pstn.twilio.com";
   auto body = make_custom_number_body(n, "ws1");
   EXPECT_EQ(body["workspace_id"], "ws1");
   EXPECT_EQ(body["phone_number"], "+33782990580");
   EXPECT_EQ(body["trunk_pwd"], "pw");
-  EXPECT_FALSE(body.contains("provider_name"));
-  EXPECT_FALSE(body.contains("termination_uri"));
-  n.termination_uri = "pbx.example.com";
+  EXPECT_EQ(body["provider_name"], "twilio") << "a number this service routes is a Twilio number";
+  EXPECT_EQ(body["termination_uri"], "acme.pstn.twilio.com");
+  n.synthflow.provider = "custom";
+  n.synthflow.termination_uri = "pbx.example.com";
   body = make_custom_number_body(n, "ws1");
   EXPECT_EQ(body["provider_name"], "custom");
   EXPECT_EQ(body["termination_uri"], "pbx.example.com");
+  n.synthflow.provider = "zoom";  // Synthflow fills in sip.zoom.com
+  n.synthflow.termination_uri.clear();
+  body = make_custom_number_body(n, "ws1");
+  EXPECT_EQ(body["provider_name"], "zoom");
+  EXPECT_FALSE(body.contains("termination_uri"));
 }
 
 TEST(SynthflowPayloads, NumberDriftComparesOnlyKnownManagedFields) {
@@ -145,7 +152,8 @@ TEST(SynthflowPayloads, NumberDriftComparesOnlyKnownManagedFields) {
   n.friendly_name.clear();
   EXPECT_TRUE(number_drift(n, live).empty()) << "an empty config field is not managed";
 
-  n.termination_uri = "pbx.example.com";
+  n.synthflow.provider = "custom";
+  n.synthflow.termination_uri = "pbx.example.com";
   live.sip_term_uri = "sip:pbx.example.com";
   live.provider_name = "custom";
   EXPECT_TRUE(number_drift(n, live).empty()) << "the sip: prefix is not a difference";
@@ -164,6 +172,20 @@ TEST(SynthflowPayloads, NumberPatchFixesDriftAndResendsTrunkCredentials) {
   EXPECT_EQ(body["trunk_username"], "trunk");
   EXPECT_EQ(body["trunk_pwd"], "pw");
   EXPECT_FALSE(body.contains("termination_uri"));
+  EXPECT_FALSE(body.contains("provider_name"));
+}
+
+TEST(SynthflowPayloads, ProviderDriftIsPatchedWithItsTerminationUri) {
+  auto n = sample_number();
+  n.synthflow.termination_uri = "acme.pstn.twilio.com";
+  number_state live;
+  live.phone_number = n.phone_number;
+  live.provider_name = "custom";  // imported by an earlier version, which always said custom
+  live.sip_term_uri = "sip:acme.pstn.twilio.com";
+  ASSERT_EQ(number_drift(n, live), (strings{"provider_name"}));
+  const auto body = make_number_patch_body(n, number_drift(n, live));
+  EXPECT_EQ(body["provider_name"], "twilio");
+  EXPECT_EQ(body["termination_uri"], "acme.pstn.twilio.com") << "Synthflow refuses a provider without its domain";
 }
 
 TEST(SynthflowPayloads, AgentSettingsSkipEmptyFieldsAndMergeExtra) {
@@ -218,6 +240,27 @@ TEST(SynthflowPayloads, LongErrorMessagesAreCutBetweenCharacters) {
   EXPECT_LE(kept.size(), 300u);
   EXPECT_EQ(kept.size() % 2, 0u) << "a character was cut in half";
   EXPECT_FALSE(nlohmann::json::parse("\"" + kept + "\"", nullptr, false).is_discarded());
+}
+
+// GET /assistants/{id}?include_actions=true lists action ids; an answer without the agent or
+// without its actions array is unknown, never "none attached" (that would create a duplicate).
+TEST(SynthflowPayloads, AgentActionsAreIdsAndAnOddShapeIsUnknownNotEmpty) {
+  const auto documented = json::parse(
+      R"({"status":"ok","response":{"assistants":[{"model_id":"m1","actions":["a1","a2"]}]}})");
+  const auto ids = parse_agent_actions(documented, "m1");
+  ASSERT_TRUE(ids);
+  ASSERT_EQ(ids->size(), 2u);
+  EXPECT_EQ((*ids)[1].action_id, "a2");
+  const auto none = parse_agent_actions(
+      json::parse(R"({"status":"ok","response":{"assistants":[{"model_id":"m1","actions":[]}]}})"), "m1");
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  for (const char* odd : {R"({"status":"ok","response":{"assistants":[{"model_id":"m1"}]}})",
+                          R"({"status":"ok","response":{"assistants":[{"model_id":"m1","actions":{"a1":1}}]}})",
+                          R"({"status":"ok","response":{"assistants":[{"model_id":"other","actions":[]}]}})",
+                          R"({"status":"ok","response":"m1"})", R"([])"}) {
+    EXPECT_FALSE(parse_agent_actions(json::parse(odd), "m1")) << odd;
+  }
 }
 
 }  // namespace

@@ -144,14 +144,27 @@ struct transfer_config {
   std::optional<bool> allow_short_prefixes;
 };
 
+// How Synthflow imports a number (POST /custom-numbers). Its reference requires a termination URI
+// for every provider but five9, ringcx and zoom (it fills theirs in) and answers 400 without one.
+struct number_synthflow_config {
+  std::optional<std::string> provider;  // provider_name; unset: "twilio" (a number this service routes is Twilio's)
+  // SIP domain Synthflow sends outbound calls and transfers it places for this number to, e.g. the
+  // account's Elastic SIP Trunk termination domain (example.pstn.twilio.com).
+  std::string termination_uri;
+
+  std::string provider_or_default() const { return provider.value_or("twilio"); }
+  // Whether Synthflow refuses an import of this provider without a termination URI.
+  bool needs_termination_uri() const;
+};
+
 struct number_config {
   std::string phone_number;  // E.164
   std::string friendly_name;
   std::string trunk_username;
   std::string trunk_pwd_env;  // name of the env var that holds the trunk password
   std::string trunk_pwd;      // resolved from trunk_pwd_env at load time; never logged
-  // SIP domain Synthflow sends outbound legs and transfers to (sent with provider_name "custom");
-  // empty: not sent and not managed.
+  number_synthflow_config synthflow;
+  // The old place of synthflow.termination_uri: still read, moved there with a warning.
   std::string termination_uri;
   // The inbound agent provisioning creates; a number without one is routed but not provisioned.
   std::optional<agent_config> agent;

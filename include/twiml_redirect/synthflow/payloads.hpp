@@ -66,8 +66,9 @@ std::vector<assistant_state> parse_assistants(const nlohmann::json& body);
 // The model_id of a created agent: response.model_id, or a top-level model_id. Empty when absent.
 std::string parse_created_model_id(const nlohmann::json& body);
 
-// Body of POST /custom-numbers. provider_name "custom" and termination_uri are sent only when
-// termination_uri is configured (the older direct-dial docs know neither field).
+// Body of POST /custom-numbers: provider_name always (omitted means "custom" to Synthflow) and the
+// termination URI, which Synthflow requires for every provider but five9, ringcx and zoom
+// (config refuses a provisioned number without it).
 nlohmann::json make_custom_number_body(const config::number_config& number,
                                        std::string_view workspace_id);
 
@@ -105,8 +106,10 @@ struct attached_action {
 };
 
 // The actions of agent `model_id` in a GET /assistants/{id}?include_actions=true answer; each item
-// may be an action object (action_id or id) or a bare id.
-std::vector<attached_action> parse_agent_actions(const nlohmann::json& body, const std::string& model_id);
+// may be an action object (action_id or id) or a bare id. Empty optional: no such agent in the
+// answer, or no `actions` array: the caller must not take that for "none attached" (it would create
+// a duplicate).
+std::optional<std::vector<attached_action>> parse_agent_actions(const nlohmann::json& body, const std::string& model_id);
 
 // The action `action_id` in a GET /actions/{id} answer (response.actions[], as the reference has it,
 // or the action object itself); nullopt when the answer does not hold it.
