@@ -19,11 +19,18 @@ namespace {
 using http::beast_http::field;
 using http::beast_http::status;
 
+// Every answer of /call_context is about one caller: no cache or proxy may keep it.
+http::response private_json(status code, std::string body) {
+  http::response res = json_response(code, std::move(body));
+  res.set(field::cache_control, "no-store");
+  return res;
+}
+
 http::response json_error(status code, std::string_view message) {
   std::string body = R"({"error":")";
   util::append_json_escaped(body, message);
   body += "\"}";
-  return json_response(code, std::move(body));
+  return private_json(code, std::move(body));
 }
 
 // Digests of both, compared with CRYPTO_memcmp: the time taken says nothing about the token, not
@@ -91,7 +98,7 @@ http::response call_context::answer(const context::lookup_result& result, const 
                    named.synthflow_call_id.empty() ? "-" : named.synthflow_call_id);
       const auto it = variables_.find(result.record.called_number());
       static const std::vector<std::pair<std::string, std::string>> kNone;
-      return json_response(status::ok, result.record.to_json(it == variables_.end() ? kNone : it->second));
+      return private_json(status::ok, result.record.to_json(it == variables_.end() ? kNone : it->second));
     }
     case context::lookup_result::outcome::unknown: {
       std::string tried;
@@ -114,7 +121,7 @@ http::response call_context::probe_answer() const {
       if (!listed) keys.emplace_back(variable.first, "");
     }
   }
-  return json_response(status::ok, context::call_record{}.to_json(keys));
+  return private_json(status::ok, context::call_record{}.to_json(keys));
 }
 
 void call_context::lookup_from(std::shared_ptr<const context::named_call> named, std::size_t next,

@@ -1,6 +1,7 @@
 #include "twiml_redirect/config/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -23,8 +24,21 @@ using json = nlohmann::json;
   throw config_error(where + ": " + problem);
 }
 
+// A failover redirect back into this service starts the call over: the agent is dialled again,
+// fails again, and the caller loops until Twilio gives up. Any URL under PUBLIC_URL is ours, and so is
+// a /redirect_call path on any host (another replica, an address behind the proxy).
+bool redirects_into_this_service(std::string_view url, std::string_view public_url) {
+  url = url.substr(0, url.find_first_of("?#"));
+  while (!url.empty() && url.back() == '/') url.remove_suffix(1);
+  constexpr std::string_view kWebhook = "/redirect_call";
+  if (url.size() >= kWebhook.size() && util::iequals(url.substr(url.size() - kWebhook.size()), kWebhook)) return true;
+  while (!public_url.empty() && public_url.back() == '/') public_url.remove_suffix(1);
+  return !public_url.empty() && url.size() >= public_url.size() && util::iequals(url.substr(0, public_url.size()), public_url) &&
+         (url.size() == public_url.size() || url[public_url.size()] == '/');
+}
+
 // Each step does one thing; `voice` and `language` belong to `say`.
-void validate_failover(const std::vector<failover_step>& steps, const std::string& path) {
+void validate_failover(const std::vector<failover_step>& steps, const std::string& path, std::string_view public_url) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const failover_step& step = steps[i];
     const std::string where = path + "[" + std::to_string(i) + "]";
@@ -34,6 +48,10 @@ void validate_failover(const std::vector<failover_step>& steps, const std::strin
       fail(where, "must have exactly one of sip_target, dial_number, say, redirect (has " + std::to_string(kinds) + ")");
     if (!step.say && step.voice) fail(where + ".voice", "goes only with say");
     if (!step.say && step.language) fail(where + ".language", "goes only with say");
+    if (step.redirect && redirects_into_this_service(*step.redirect, public_url))
+      fail(where + ".redirect", "points back into this service (" +
+                                    std::string(public_url.empty() ? "a /redirect_call path" : "under twilio.public_url") +
+                                    "), which would dial the agent again and loop; redirect to TwiML elsewhere");
   }
 }
 
@@ -129,6 +147,17 @@ void validate_across_keys(const service_config& config, const std::string& numbe
     fail("synthflow.max_backoff_ms", "must not be less than synthflow.initial_backoff_ms");
   if (config.context.store == context_store::redis && config.context.redis_url.empty())
     fail("context.redis_url", "is required when context.store is \"redis\" (or set CALL_CONTEXT_REDIS_URL)");
+  // The token is all that stands between the internet and callers' details: a short or blank one is
+  // a guessable one. Its length is named, never its value.
+  if (!config.context.token.empty()) {
+    const bool blank = std::all_of(config.context.token.begin(), config.context.token.end(),
+                                   [](unsigned char c) { return std::isspace(c) != 0; });
+    if (blank || config.context.token.size() < kMinContextTokenLength)
+      fail("CALL_CONTEXT_TOKEN (environment)",
+           blank ? std::string("is blank")
+                 : "has " + std::to_string(config.context.token.size()) + " characters; use at least " +
+                       std::to_string(kMinContextTokenLength) + " random ones (e.g. `openssl rand -hex 32`)");
+  }
   if (config.context.synthflow_action && config.twilio.public_url.empty())
     fail("context.synthflow_action", "is true but twilio.public_url (PUBLIC_URL) is not set: the action needs the URL of /call_context");
   std::set<std::string> seen;
@@ -136,10 +165,10 @@ void validate_across_keys(const service_config& config, const std::string& numbe
     const std::string path = numbers_key + "[" + std::to_string(i) + "]";
     const number_config& number = config.numbers[i];
     if (!seen.insert(number.phone_number).second) fail(path + ".phone_number", "is listed twice");
-    if (number.failover) validate_failover(*number.failover, path + ".failover");
+    if (number.failover) validate_failover(*number.failover, path + ".failover", config.twilio.public_url);
     validate_sip_header_names(number.sip.headers, config.sip.headers, path + ".sip.headers");
   }
-  validate_failover(config.failover, "failover");
+  validate_failover(config.failover, "failover", config.twilio.public_url);
   validate_sip_header_names(config.sip.headers, {}, "sip.headers");
 }
 

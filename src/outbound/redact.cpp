@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "twiml_redirect/util/utf8.hpp"
+
 namespace twiml_redirect::outbound {
 
 std::string redact(std::string text, std::vector<std::string> secrets) {
@@ -16,6 +18,12 @@ std::string redact(std::string text, std::vector<std::string> secrets) {
       pos += kMark.size();
     }
   }
+  return text;
+}
+
+std::string redact_and_cut(std::string text, std::vector<std::string> secrets, std::size_t max_bytes) {
+  text = redact(std::move(text), std::move(secrets));
+  if (text.size() > max_bytes) text = std::string(util::utf8_prefix(text, max_bytes)) + "...";
   return text;
 }
 

@@ -38,7 +38,7 @@ transfer_answer answer_refer(std::string_view refer_transfer_target, const call_
   const twilio::transfer_dial how =
       route ? twilio::match_transfer(target, route->transfer_allow) : twilio::transfer_dial::refused;
   if (how == twilio::transfer_dial::refused)
-    return {refused_transfer_twiml(), transfer_result::refused, twilio::describe(target)};
+    return {refused_transfer_twiml(), transfer_result::refused, twilio::describe_refused(target)};
 
   twilio::twiml_document document;
   document.open("Dial", transfer_dial_attributes(*route));

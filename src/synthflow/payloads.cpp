@@ -10,8 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kMaxMessage = 300;
-
 // A string field: nullopt when the key is missing, "" when null, the text when a string, the dump
 // otherwise (numbers, so that comparisons still work on odd answers).
 std::optional<std::string> optional_string(const json& object, std::string_view key) {
@@ -25,14 +23,6 @@ std::optional<std::string> optional_string(const json& object, std::string_view 
 
 std::string string_or_empty(const json& object, std::string_view key) {
   return optional_string(object, key).value_or("");
-}
-
-std::string shorten(std::string text) {
-  if (text.size() > kMaxMessage) {
-    // Cut between characters: half a UTF-8 sequence would make every JSON log line that quotes it invalid.
-    text = std::string(util::utf8_prefix(text, kMaxMessage)) + "...";
-  }
-  return text;
 }
 
 // "sip:host" and "host" name the same SIP domain; Synthflow's answers show the prefix.
@@ -65,23 +55,23 @@ std::string error_message_from_body(std::string_view body) {
   const auto parsed = json::parse(body, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object()) return {};
   if (const auto it = parsed.find("detail"); it != parsed.end()) {
-    if (it->is_string()) return shorten(it->get<std::string>());
+    if (it->is_string()) return it->get<std::string>();
     if (it->is_object()) {
       for (const char* key : {"description", "message", "status"}) {
-        if (auto text = optional_string(*it, key); text && !text->empty()) return shorten(*text);
+        if (auto text = optional_string(*it, key); text && !text->empty()) return *text;
       }
     }
     // FastAPI validation errors: [{"loc": [...], "msg": "..."}].
     if (it->is_array() && !it->empty() && it->front().is_object()) {
-      if (auto text = optional_string(it->front(), "msg")) return shorten(*text);
+      if (auto text = optional_string(it->front(), "msg")) return *text;
     }
-    return shorten(it->dump());
+    return it->dump();
   }
   const auto message = string_or_empty(parsed, "message");
   const auto error = string_or_empty(parsed, "error");
-  if (!error.empty() && !message.empty()) return shorten(error + ": " + message);
-  if (!message.empty()) return shorten(message);
-  return shorten(error);
+  if (!error.empty() && !message.empty()) return error + ": " + message;
+  if (!message.empty()) return message;
+  return error;
 }
 
 const json& unwrap(const json& body) {

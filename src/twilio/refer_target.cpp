@@ -220,4 +220,32 @@ std::string describe(const refer_target& target) {
   return std::get<refer_sip>(target).uri();
 }
 
+std::string_view country_code_of(std::string_view e164) {
+  if (e164.size() < 2 || e164.front() != '+' ||
+      !std::all_of(e164.begin() + 1, e164.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return {};
+  const std::string_view digits = e164.substr(1);
+  // Zones 1 (NANP) and 7 are one digit; these two-digit codes are assigned whole; every other
+  // code is three digits.
+  if (digits[0] == '1' || digits[0] == '7') return digits.substr(0, 1);
+  static constexpr std::string_view kTwoDigit[] = {
+      "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47", "48", "49",
+      "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84",
+      "86", "90", "91", "92", "93", "94", "95", "98"};
+  if (digits.size() >= 2 && std::find(std::begin(kTwoDigit), std::end(kTwoDigit), digits.substr(0, 2)) != std::end(kTwoDigit))
+    return digits.substr(0, 2);
+  return digits.substr(0, std::min<std::size_t>(3, digits.size()));
+}
+
+std::string describe_refused(const refer_target& target) {
+  if (const auto* phone = std::get_if<refer_phone>(&target)) {
+    const std::string_view code = country_code_of(phone->number);
+    return "tel:+" + std::string(code) + " (" + std::to_string(phone->number.size() - 1) + " digits)";
+  }
+  const auto& sip = std::get<refer_sip>(target);
+  std::string out = "sip:(" + std::to_string(sip.user.size()) + " characters)@" + sip.host;
+  if (!sip.port.empty()) out += ":" + sip.port;
+  return out;
+}
+
 }  // namespace twiml_redirect::twilio

@@ -21,13 +21,6 @@ bool same_method(std::string_view a, std::string_view b) {
   });
 }
 
-// Long bodies (an HTML error page behind a proxy) are cut: the message goes into logs and /readyz.
-std::string shorten(std::string text) {
-  constexpr std::size_t kMax = 300;
-  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
-  return text;
-}
-
 }  // namespace
 
 bool is_number_sid(std::string_view sid) {
@@ -72,8 +65,8 @@ std::string error_message_from_body(std::string_view body) {
   }
   if (const auto more = text_of(parsed, "more_info"); !more.empty()) details += (details.empty() ? "" : ", ") + more;
   if (message.empty() && details.empty()) return {};
-  if (details.empty()) return shorten(message);
-  return shorten(message.empty() ? details : message + " (" + details + ")");
+  if (details.empty()) return message;
+  return message.empty() ? details : message + " (" + details + ")";
 }
 
 std::string webhook_url(std::string_view public_url, std::string_view user, std::string_view password) {

@@ -225,7 +225,7 @@ def check_dockerfile(c, repo, port, run_as_user, config_path):
 # Values for the variables a workload sets, as its Secret would give them: any text, but an account
 # SID must look like one.
 def secret_values(names):
-    return {name: "AC" + "0" * 32 if name == "TWILIO_ACCOUNT_SID" else f"manifest-test-secret-{i}-value"
+    return {name: "AC" + "0" * 32 if name == "TWILIO_ACCOUNT_SID" else f"manifest-test-secret-{i}-value-0123456789abcdef"
             for i, name in enumerate(sorted(names))}
 
 

@@ -158,13 +158,14 @@ TEST_F(CallCallbacksBinary, TransfersAllowedAndRefused) {
     const auto res = signed_post("/refer", refer_params(refused));
     EXPECT_EQ(res.result_int(), 200u) << refused;
     EXPECT_EQ(res.body(), kEmpty) << refused;
+    EXPECT_EQ(binary_.output().find("9005550199"), std::string::npos) << "a refused number is not logged whole";
   }
   EXPECT_EQ(signed_post("/refer", refer_params("<http://evil.example/>")).body(), kEmpty);
   const auto missing = signed_post("/refer", {{"CallSid", std::string(kSid)}, {"Called", "+14155550100"}});
   EXPECT_EQ(missing.result_int(), 400u);
   EXPECT_EQ(missing.body(), "Missing \"ReferTransferTarget\" parameter");
 
-  ASSERT_TRUE(binary_.wait_for_output("result=refused target=tel:+19005550199", 5s)) << binary_.output();
+  ASSERT_TRUE(binary_.wait_for_output("result=refused target=\"tel:+1 (11 digits)\"", 5s)) << binary_.output();
   const std::string metrics = http_get(port_, "/metrics").body();
   EXPECT_NE(metrics.find("twiml_redirect_transfers_total{result=\"dialled\"} 4\n"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("twiml_redirect_transfers_total{result=\"refused\"} 4\n"), std::string::npos) << metrics;

@@ -23,7 +23,7 @@ namespace {
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 
-constexpr std::string_view kToken = "ctx-token-for-tests";
+constexpr std::string_view kToken = "ctx-token-for-tests-0123456789abcdef";
 const std::string kAuthorization = "Authorization: Bearer " + std::string(kToken) + "\r\n";
 
 std::string sid_of(int n) {
@@ -129,6 +129,7 @@ TEST(CallContext, MemoryStoreAnswersTheRecordedCall) {
   const test_response found = lookup(connection, external_id(sid_of(1)));
   ASSERT_EQ(found.result_int(), 200) << found.body();
   EXPECT_EQ(found[boost::beast::http::field::content_type], "application/json");
+  EXPECT_EQ(found[boost::beast::http::field::cache_control], "no-store") << "caller data must not be cached";
   const json answer = json::parse(found.body());
   EXPECT_EQ(answer["call_sid"], sid_of(1));
   EXPECT_EQ(answer["called_number"], "+14155550100");
@@ -147,6 +148,7 @@ TEST(CallContext, MemoryStoreAnswersTheRecordedCall) {
   const test_response unknown = lookup(connection, external_id(sid_of(2)));
   EXPECT_EQ(unknown.result_int(), 404);
   EXPECT_EQ(unknown.body(), R"x({"error":"unknown call (looked up the CallSid of: external_id)"})x");
+  EXPECT_EQ(unknown[boost::beast::http::field::cache_control], "no-store");
 
   const test_response bad = lookup(connection, R"({"external_id":"<external_id>","call_sid":"S.abc;"})");
   EXPECT_EQ(bad.result_int(), 400);

@@ -25,7 +25,7 @@ namespace {
 using nlohmann::json;
 using strings = std::vector<std::string>;
 
-constexpr const char* kContextToken = "ctx-TOKEN-secret-0042";
+constexpr const char* kContextToken = "ctx-TOKEN-secret-0042-0123456789abcdef";
 
 class ContextAction : public provisioning_fixture<> {
  protected:

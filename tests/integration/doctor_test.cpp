@@ -30,7 +30,7 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-constexpr const char* kContextToken = "ctx-TOKEN-secret-doctor-77";
+constexpr const char* kContextToken = "ctx-TOKEN-secret-doctor-77-0123456789";
 
 // Answers every SIP request with "SIP/2.0 200 OK" over UDP and/or TCP on one loopback port.
 class sip_responder {

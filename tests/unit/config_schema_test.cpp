@@ -128,7 +128,7 @@ json without_nulls(const json& value) {
 
 const std::map<std::string, std::string> kSecretEnv = {
     {"TWILIO_AUTH_TOKEN", "tw-secret-4711"}, {"SYNTHFLOW_API_KEY", "sf-secret-0815"}, {"TRUNK_PWD_MAIN", "trunk-secret-42"},
-    {"CALL_CONTEXT_TOKEN", "ctx-secret-1234"}, {"CALL_CONTEXT_REDIS_PASSWORD", "redis-secret-99"},
+    {"CALL_CONTEXT_TOKEN", "ctx-secret-1234-0123456789abcdefgh"}, {"CALL_CONTEXT_REDIS_PASSWORD", "redis-secret-99"},
     {"TWILIO_API_KEY", "SK-secret-1234"},    {"TWILIO_API_SECRET", "tw-api-secret-5678"},
     {"TWILIO_SHARED_KEYS", "KSa1:shared-secret-31"}, {"TWILIO_WEBHOOK_PASSWORD", "hook-secret-52"}};
 
@@ -325,7 +325,7 @@ TEST(ConfigSchema, ContextRulesBetweenKeys) {
   EXPECT_EQ(error_of(R"({"context":{"store":"redis"}})", {{"CALL_CONTEXT_REDIS_URL", "redis://127.0.0.1:6379"}}), "");
   EXPECT_EQ(error_of(R"({"context":{"synthflow_action":true},"twilio":{"public_url":"https://x.example"}})"), "")
       << "the token is a secret: preconditions_of asks for it (config_test.cpp)";
-  EXPECT_TRUE(error_of(R"({"context":{"synthflow_action":true}})", {{"CALL_CONTEXT_TOKEN", "t"}})
+  EXPECT_TRUE(error_of(R"({"context":{"synthflow_action":true}})", {{"CALL_CONTEXT_TOKEN", std::string(32, 't')}})
                   .starts_with("context.synthflow_action: is true but twilio.public_url"));
   const std::string password_in_url = error_of(R"({"context":{"redis_url":"redis://u:pw@h:1"}})");
   EXPECT_TRUE(password_in_url.starts_with("context.redis_url: must not carry a password")) << password_in_url;

@@ -250,6 +250,18 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"failover":[{"say":"line one\nline two"}]})", {},
                  "failover[0].say: must not contain control characters (line breaks, tabs)"},
         bad_case{R"({"failover":[{"redirect":"/relative"}]})", {}, "failover[0].redirect: must be an absolute http:// or https:// URL"},
+        bad_case{R"({"failover":[{"redirect":"https://other.example.com/hooks/Redirect_Call/?x=1"}]})", {},
+                 "failover[0].redirect: points back into this service (a /redirect_call path), which would dial the "
+                 "agent again and loop; redirect to TwiML elsewhere"},
+        bad_case{R"({"twilio":{"public_url":"https://voice.example.com/"},"numbers":[{"phone_number":"+14155550100",
+                   "failover":[{"redirect":"https://VOICE.example.com/anything"}]}]})", {},
+                 "numbers[0].failover[0].redirect: points back into this service (under twilio.public_url), which "
+                 "would dial the agent again and loop; redirect to TwiML elsewhere"},
+        bad_case{R"({})", {{"CALL_CONTEXT_TOKEN", "short-token"}},
+                 "CALL_CONTEXT_TOKEN (environment): has 11 characters; use at least 32 random ones (e.g. `openssl "
+                 "rand -hex 32`)"},
+        bad_case{R"({})", {{"CALL_CONTEXT_TOKEN", "                                  "}},
+                 "CALL_CONTEXT_TOKEN (environment): is blank"},
         bad_case{R"({"failover":[{"sip_target":"a b"}]})", {},
                  "failover[0].sip_target: host may contain only letters, digits, '.' and '-'"},
         bad_case{R"({"dial":{"timeout_s":4}})", {}, "dial.timeout_s: must be an integer from 5 to 600"},

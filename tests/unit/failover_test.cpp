@@ -157,7 +157,9 @@ TEST_F(FailoverTest, RefusedAndUnparseableTransfersDialNothing) {
   const transfer_answer refused = answer_refer("<tel:+19005550199>", table_.find(kCalled));
   EXPECT_EQ(refused.result, transfer_result::refused);
   EXPECT_EQ(refused.twiml, empty);
-  EXPECT_EQ(refused.detail, "tel:+19005550199");
+  EXPECT_EQ(refused.detail, "tel:+1 (11 digits)") << "a refused number may be anyone's: not logged whole";
+  EXPECT_EQ(answer_refer("sip:+447700900123@gw.example.com:5080", table_.find(kCalled)).detail,
+            "sip:(13 characters)@gw.example.com:5080");
   const transfer_answer garbage = answer_refer("<sip:\"><Dial>+1900</Dial>@x>", table_.find(kCalled));
   EXPECT_EQ(garbage.result, transfer_result::unparseable);
   EXPECT_EQ(garbage.twiml, empty);

@@ -172,5 +172,17 @@ TEST(OutboundCall, FailuresNeverCarryCredentialsOrConfiguredSecrets) {
   EXPECT_NE(text.find("<redacted>"), std::string::npos) << text;
 }
 
+// A vendor echoing a secret across the 300-byte cut: masked first, so no prefix of it survives.
+TEST(OutboundCall, ASecretEchoedAcrossTheCutIsMaskedWhole) {
+  for (std::size_t offset = 280; offset <= 302; ++offset) {
+    scripted_client client;
+    stop_signal stop;
+    client.answer(401, "msg:" + std::string(offset, '.') + "config-SECRET" + std::string(100, '.'));
+    const auto answer = call_with_retries(client, post_request(), "POST /things", repeat::safe, test_profile(), stop);
+    ASSERT_FALSE(answer);
+    EXPECT_EQ(answer.error().describe().find("config-"), std::string::npos) << offset << answer.error().describe();
+  }
+}
+
 }  // namespace
 }  // namespace twiml_redirect::outbound

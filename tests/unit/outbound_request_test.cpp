@@ -89,6 +89,31 @@ TEST(OutboundRedact, EverySecretOccurrence) {
   EXPECT_EQ(redact("pw=secret-long", {"secret", "secret-long"}), "pw=<redacted>");
 }
 
+// A secret anywhere around the cut, from wholly before it to wholly after it: never a single
+// character of it in the text (cutting first leaked all but the last character).
+TEST(OutboundRedact, MasksBeforeCuttingWhereverTheSecretFalls) {
+  const std::string secret = "sk_live_0123456789abcdefghijklmnopq";  // 33 characters
+  for (std::size_t offset = kMaxErrorText - secret.size() - 2; offset <= kMaxErrorText + 2; ++offset) {
+    const std::string text = std::string(offset, 'x') + secret + std::string(400, 'y');
+    const std::string out = redact_and_cut(text, {secret});
+    EXPECT_EQ(out.find("sk_live"), std::string::npos) << offset << ": " << out;
+    EXPECT_EQ(out.find("0123"), std::string::npos) << offset << ": " << out;
+    EXPECT_TRUE(out.ends_with("...")) << offset;
+    EXPECT_LE(out.size(), kMaxErrorText + 3) << offset;
+  }
+  EXPECT_EQ(redact_and_cut("short", {"none"}), "short");
+}
+
+TEST(OutboundRedact, CutsBetweenUtf8Characters) {
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "\xC3\xA9";  // 400 bytes of two-byte characters
+  const std::string out = redact_and_cut(text, {});
+  ASSERT_TRUE(out.ends_with("...")) << out;
+  const std::string kept = out.substr(0, out.size() - 3);
+  EXPECT_LE(kept.size(), kMaxErrorText);
+  EXPECT_EQ(kept.size() % 2, 0u) << "a character was cut in half";
+}
+
 TEST(OutboundRedact, BasicCredentialsInEveryForm) {
   http_request request;
   request.auth = basic_auth{"ACsid", "auth-TOKEN-42"};

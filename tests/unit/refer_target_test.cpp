@@ -177,5 +177,21 @@ TEST(TransferMatch, SipAnyUserAtHost) {
   EXPECT_EQ(match_transfer(parsed("sip:anyone@other.example.com"), allow), transfer_dial::refused);
 }
 
+TEST(ReferTarget, CountryCodeByTheItuAssignments) {
+  EXPECT_EQ(country_code_of("+14155550100"), "1");
+  EXPECT_EQ(country_code_of("+74951234567"), "7");
+  EXPECT_EQ(country_code_of("+442071838750"), "44");
+  EXPECT_EQ(country_code_of("+4930123456"), "49");
+  EXPECT_EQ(country_code_of("+353161234567"), "353");
+  EXPECT_EQ(country_code_of("+2125221234"), "212");
+  EXPECT_EQ(country_code_of("+8613800138000"), "86");
+  EXPECT_EQ(country_code_of("+85212345678"), "852");
+  EXPECT_EQ(country_code_of("14155550100"), "");
+  EXPECT_EQ(country_code_of("+1a"), "");
+  EXPECT_EQ(describe_refused(refer_target{refer_phone{"+442071838750"}}), "tel:+44 (12 digits)");
+  EXPECT_EQ(describe_refused(refer_target{refer_sip{"alice", "pbx.example.com", ""}}),
+            "sip:(5 characters)@pbx.example.com");
+}
+
 }  // namespace
 }  // namespace twiml_redirect::twilio

@@ -194,6 +194,9 @@ enum class context_store { memory, redis };
 
 // Caller context: what /redirect_call records about a call and /call_context answers to Synthflow's
 // pre-call action.
+// CALL_CONTEXT_TOKEN's shortest accepted length: 32 random characters cannot be guessed.
+inline constexpr std::size_t kMinContextTokenLength = 32;
+
 struct context_config {
   context_store store = context_store::memory;
   std::uint32_t ttl_s = 3600;            // how long a call's record is kept

@@ -16,8 +16,9 @@ std::string_view to_string(transfer_result result);
 struct transfer_answer {
   std::string twiml;
   transfer_result result = transfer_result::unparseable;
-  // For the log: the target as parsed ("tel:+1…", "sip:user@host"), or why it could not be parsed.
-  // Never the raw parameter.
+  // For the log: the target as parsed ("tel:+1…", "sip:user@host") when dialled (it is on the
+  // allow-list), only its country code and length when refused (it may be anyone's number), or why
+  // it could not be parsed. Never the raw parameter.
   std::string detail;
 };
 

@@ -56,4 +56,12 @@ transfer_dial match_transfer(const refer_target& target, const std::vector<std::
 // A short description for the log: "tel:+1415…" or "sip:user@host[:port]", built from the parts.
 std::string describe(const refer_target& target);
 
+// The same without personal data, for a target that was refused (which may be a caller's own
+// number, talked into the agent): "tel:+44 (12 digits)", "sip:(7 characters)@host[:port]".
+std::string describe_refused(const refer_target& target);
+
+// The country calling code an E.164 number starts with ("+14155550100" → "1", "+442071838750" →
+// "44", "+353…" → "353"), by the ITU-T E.164 assignments; empty when `e164` is not "+digits".
+std::string_view country_code_of(std::string_view e164);
+
 }  // namespace twiml_redirect::twilio
