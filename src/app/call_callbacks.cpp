@@ -63,7 +63,8 @@ callback_metrics::callback_metrics(util::metrics& metrics)
                                 {{"result", {"dialled", "refused", "unparseable"}}})) {}
 
 http::response handle_dial_action(const twilio_request& req, http::request_context& ctx,
-                                  const routing::route_table& routes, const callback_metrics& metrics) {
+                                  const routing::route_table& routes, const callback_metrics& metrics,
+                                  const health_metrics* health) {
   constexpr std::string_view kRoute = "dial_action";
   auto identity = read_call_identity(req, ctx);
   if (auto* refusal = std::get_if<http::response>(&identity)) return std::move(*refusal);
@@ -89,7 +90,11 @@ http::response handle_dial_action(const twilio_request& req, http::request_conte
 
   routing::dial_action_answer answer;
   if (dial_status) {
-    answer = routing::answer_dial_action(*dial_status, *step, routes.find(called), called, call_sid, req.call_params());
+    const routing::call_route* route = routes.find(called);
+    if (route)
+      hear_dial_outcome(*route, *step, *status_text, sip_code ? std::string_view(*sip_code) : "", routes.health(), health,
+                        std::chrono::steady_clock::now());
+    answer = routing::answer_dial_action(*dial_status, *step, route, called, call_sid, req.call_params());
   } else {
     static const std::string hangup = twilio::twiml_document().element("Hangup").finish();
     answer = {hangup, "hangup"};

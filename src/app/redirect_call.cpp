@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "twiml_redirect/app/responses.hpp"
+#include "twiml_redirect/routing/failover.hpp"
 #include "twiml_redirect/twilio/call_params.hpp"
 #include "twiml_redirect/twilio/twiml.hpp"
 
@@ -46,7 +47,8 @@ std::variant<call_identity, http::response> read_call_identity(const twilio_requ
 }
 
 http::response handle_redirect_call(const twilio_request& req, http::request_context& ctx,
-                                    const routing::route_table& routes, util::metrics* metrics) {
+                                    const routing::route_table& routes, util::metrics* metrics,
+                                    const health_metrics* health) {
   auto identity = read_call_identity(req, ctx);
   if (auto* refusal = std::get_if<http::response>(&identity)) return std::move(*refusal);
   const auto& [called, call_sid] = std::get<call_identity>(identity);
@@ -59,6 +61,16 @@ http::response handle_redirect_call(const twilio_request& req, http::request_con
     if (metrics) metrics->count_call_rejected();
     static const std::string rejected = reject_twiml();
     return xml_response(rejected);
+  }
+  if (const auto reason =
+          divert_first_dial(*route, call_sid, routes.health(), health, std::chrono::steady_clock::now())) {
+    // What a failed first dial would have led to, without the caller waiting out the dial.
+    if (health) health->count_diverted(*reason);
+    routing::dial_action_answer diverted =
+        routing::answer_dial_action(routing::dial_status::failed, 0, route, called, call_sid, req.call_params());
+    spdlog::info("call diverted call_sid={} reason={} target={} action={}", call_sid, to_string(*reason),
+                 route->sip_target, diverted.action);
+    return xml_response(std::move(diverted.twiml));
   }
   // X-EI=CallSid alone: written straight into the document, as before headers existed.
   if (route->sip_headers.is_plain())

@@ -21,17 +21,18 @@ using http::beast_http::verb;
 std::vector<route> service_routes(std::shared_ptr<const routing::live_routes> routes, const readiness& ready,
                                   util::metrics& metrics, const call_context* context = nullptr) {
   const callback_metrics counters(metrics);
+  const auto health = std::make_shared<const health_metrics>(metrics, routes);
   std::vector<route> table = {
       {"/redirect_call", {verb::get, verb::post},
-       twilio_handler([routes, &metrics, context](const twilio_request& req, http::request_context& ctx) {
-         http::response res = handle_redirect_call(req, ctx, routes->current(), &metrics);
+       twilio_handler([routes, &metrics, context, health](const twilio_request& req, http::request_context& ctx) {
+         http::response res = handle_redirect_call(req, ctx, routes->current(), &metrics, health.get());
          if (context && res.result() == status::ok) context->record(req);
          return res;
        })},
       // Twilio requests the action and the referUrl with the method <Dial> names (POST by default).
       {std::string(routing::kDialActionPath), {verb::get, verb::post},
-       twilio_handler([routes, counters](const twilio_request& req, http::request_context& ctx) {
-         return handle_dial_action(req, ctx, routes->current(), counters);
+       twilio_handler([routes, counters, health](const twilio_request& req, http::request_context& ctx) {
+         return handle_dial_action(req, ctx, routes->current(), counters, health.get());
        })},
       {std::string(routing::kReferPath), {verb::get, verb::post},
        twilio_handler([routes, counters](const twilio_request& req, http::request_context& ctx) {

@@ -21,8 +21,16 @@ namespace twiml_redirect::app {
 namespace {
 
 // Routes of `config`, and the line that says how calls will be routed with them.
-std::shared_ptr<const routing::route_table> build_routes(const config::service_config& config) {
-  auto routes = std::make_shared<const routing::route_table>(config);
+routing::breaker_settings breaker_settings_of(const config::health_config& health) {
+  return {health.trip_after, std::chrono::seconds(health.window_s), std::chrono::seconds(health.cooldown_s),
+          health.probe_every, health.recover_after};
+}
+
+// `health` outlives every table: a reload takes the new numbers but keeps each target's state.
+std::shared_ptr<const routing::route_table> build_routes(const config::service_config& config,
+                                                         const std::shared_ptr<routing::breaker_registry>& health) {
+  health->reconfigure(breaker_settings_of(config.health));
+  auto routes = std::make_shared<const routing::route_table>(config, health);
   spdlog::info("routing: {} configured number(s); other numbers {}", routes->size(),
                config.routing.unknown_numbers == config::unknown_number_policy::reject ? "are rejected"
                                                                                        : "get the default route");
@@ -33,11 +41,11 @@ std::shared_ptr<const routing::route_table> build_routes(const config::service_c
 // not load changes nothing: the running table stays, and the error says what to fix. Keys that only
 // take effect at startup are named, so nobody believes a new port or token is in use.
 void reload_config(const config::service_config& running, const config_loader& load, routing::live_routes& live,
-                   util::metrics& metrics) {
+                   const std::shared_ptr<routing::breaker_registry>& health, util::metrics& metrics) {
   try {
     const config::service_config next = load();
     for (const std::string& warning : next.warnings) spdlog::warn("config: {}", warning);
-    std::shared_ptr<const routing::route_table> routes = build_routes(next);
+    std::shared_ptr<const routing::route_table> routes = build_routes(next, health);
     const std::vector<std::string> restart = config::keys_needing_restart(running, next);
     if (!restart.empty()) {
       std::string keys;
@@ -100,7 +108,8 @@ int run_serve(const config::service_config& config, const config_loader& reload)
   util::metrics metrics(router::paths(validator.public_path()), provisioned_api_names());
   for (const auto& target : targets) metrics.set_provisioning_state(target.name, util::provisioning_state::pending);
   // The one holder of the routing in force: every Twilio-called handler reads it, SIGHUP replaces it.
-  const auto live = std::make_shared<routing::live_routes>(build_routes(config));
+  const auto health = std::make_shared<routing::breaker_registry>(breaker_settings_of(config.health));
+  const auto live = std::make_shared<routing::live_routes>(build_routes(config, health));
   metrics.set_configured_numbers(config.numbers.size());
   const call_context caller_context(context::make_store(config.context), config.context.token, config.numbers,
                                     config.context.lookup_timeout, metrics);
@@ -130,7 +139,7 @@ int run_serve(const config::service_config& config, const config_loader& reload)
       [&](const boost::system::error_code& ec, int) {
         if (ec) return;
         spdlog::info("received SIGHUP: reloading the configuration");
-        reload_config(config, reload, *live, metrics);
+        reload_config(config, reload, *live, health, metrics);
         reload_signals.async_wait(on_reload_signal);
       };
   reload_signals.async_wait(on_reload_signal);

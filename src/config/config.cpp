@@ -166,6 +166,9 @@ void validate_across_keys(const service_config& config, const std::string& numbe
     const number_config& number = config.numbers[i];
     if (!seen.insert(number.phone_number).second) fail(path + ".phone_number", "is listed twice");
     if (number.failover) validate_failover(*number.failover, path + ".failover", config.twilio.public_url);
+    const bool has_failover = number.failover ? !number.failover->empty() : !config.failover.empty();
+    if (number.ai_share < 1.0 && !has_failover)
+      fail(path + ".ai_share", "is below 1.0 but the number has no failover step for the other calls to take");
     validate_sip_header_names(number.sip.headers, config.sip.headers, path + ".sip.headers");
   }
   validate_failover(config.failover, "failover", config.twilio.public_url);
@@ -192,7 +195,7 @@ void collect_differences(const json& a, const json& b, const std::string& path, 
 // The numbers with only what provisioning uses: the call handling keys removed.
 json provisioning_view(json numbers) {
   for (json& number : numbers) {
-    for (const char* key : {"sip_target", "dial", "failover", "transfer"}) number.erase(key);
+    for (const char* key : {"sip_target", "dial", "failover", "transfer", "ai_share"}) number.erase(key);
   }
   return numbers;
 }

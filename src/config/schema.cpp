@@ -39,7 +39,7 @@ using json = nlohmann::json;
 }
 
 enum class value_type {
-  string, boolean, integer, milliseconds, enumeration, string_list, string_map, object, object_list, json_object
+  string, boolean, integer, milliseconds, fraction, enumeration, string_list, string_map, object, object_list, json_object
 };
 
 const char* type_name(value_type type) {
@@ -48,6 +48,7 @@ const char* type_name(value_type type) {
     case value_type::boolean: return "bool";
     case value_type::integer: return "integer";
     case value_type::milliseconds: return "milliseconds";
+    case value_type::fraction: return "fraction";
     case value_type::enumeration: return "enum";
     case value_type::string_list: return "string list";
     case value_type::string_map: return "string map";
@@ -197,6 +198,28 @@ class builder {
     };
     f.read_text = [member, opts](void* object, const std::string& text, const std::string& where) {
       static_cast<S*>(object)->*member = static_cast<T>(checked_integer(text, opts, where));
+    };
+    f.describe = [member](const void* object) { return json(static_cast<const S*>(object)->*member); };
+    return push(std::move(f));
+  }
+
+  // A share from 0.0 to 1.0 (a JSON number; the environment's text in the same decimal form).
+  builder& add(std::string key, double S::*member, options opts) {
+    field f = make(std::move(key), value_type::fraction, opts);
+    const auto set = [member](void* object, double value, const std::string& where) {
+      if (!(value >= 0.0 && value <= 1.0)) fail(where, "must be a number from 0.0 to 1.0");
+      static_cast<S*>(object)->*member = value;
+    };
+    f.read = [set](void* object, const json& value, const std::string& path) {
+      if (!value.is_number()) fail(path, "must be a number from 0.0 to 1.0");
+      set(object, value.get<double>(), path);
+    };
+    f.read_text = [set](void* object, const std::string& text, const std::string& where) {
+      double value = -1.0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (text.empty() || error != std::errc{} || end != text.data() + text.size())
+        fail(where, "must be a number from 0.0 to 1.0");
+      set(object, value, where);
     };
     f.describe = [member](const void* object) { return json(static_cast<const S*>(object)->*member); };
     return push(std::move(f));
@@ -736,11 +759,33 @@ const table& number_table() {
                {.key_check = check_variable_name,
                 .help = "fixed prompt variables `/call_context` answers for calls to this number, e.g. "
                         "`{\"business_name\": \"Acme\"}`"})
+          .add("ai_share", &number_config::ai_share,
+               {.help = "share of calls (0.0 to 1.0, by a hash of the CallSid) sent to the agent; the rest take "
+                        "the first failover step"})
           .add("voice_fallback_url", &number_config::voice_fallback_url,
                {.check = check_fallback_url,
                 .help = "Twilio `VoiceFallbackUrl` of this number; empty: `twilio.voice_fallback_url`"})
           .build();
   return number;
+}
+
+const table& health_table() {
+  static const table health =
+      builder<health_config>("health")
+          .add("trip_after", &health_config::trip_after,
+               {.min = 1, .max = 1000, .help = "failed or unanswered agent legs within `window_s` that open a SIP target's breaker"})
+          .add("window_s", &health_config::window_s, {.min = 1, .max = 3600, .help = "seconds the failures are counted over"})
+          .add("cooldown_s", &health_config::cooldown_s,
+               {.min = 1, .max = 3600, .help = "seconds an open breaker sends calls straight to their first failover step"})
+          .add("probe_every", &health_config::probe_every,
+               {.min = 1, .max = 1000, .help = "half-open: 1 call in this many tries the target again"})
+          .add("recover_after", &health_config::recover_after,
+               {.min = 1, .max = 1000, .help = "half-open: successes that close the breaker"})
+          .add("observe_without_failover", &health_config::observe_without_failover,
+               {.help = "give routes without failover a `<Dial action>` too, so the breaker reports on them "
+                        "(it never diverts those calls)"})
+          .build();
+  return health;
 }
 
 const table& routing_table() {
@@ -914,6 +959,8 @@ const table& root_table() {
           .add("numbers", &service_config::numbers, number_table(),
                {.help = "your Twilio numbers: each one's call handling, and its Synthflow agent"})
           .add("routing", &service_config::routing, routing_table(), {.help = "calls to numbers not in `numbers`"})
+          .add("health", &service_config::health, health_table(),
+               {.help = "the circuit breaker per SIP target ([routing.md](routing.md#health-aware-routing))"})
           .add("dial", &service_config::dial, dial_table(), {.help = "`<Dial>` options for every number without its own"})
           .add("failover", &service_config::failover, failover_step_table(),
                {.help = "steps tried in order when the agent's SIP leg is busy, unanswered or failed"})

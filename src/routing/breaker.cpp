@@ -160,6 +160,11 @@ std::vector<std::pair<std::string, breaker_state>> breaker_registry::states() co
   return states;  // sorted: std::map iterates in key order
 }
 
+void breaker_registry::track(std::string_view target) {
+  const std::lock_guard lock(mutex_);
+  find_or_add(target);
+}
+
 void breaker_registry::reconfigure(const breaker_settings& settings) {
   const std::lock_guard lock(mutex_);
   settings_ = sanitized(settings);

@@ -37,17 +37,31 @@ call_route make_route(const config::number_config& number, const config::service
   route.dial = resolve_dial(number.dial, config.dial);
   route.failover = number.failover.value_or(config.failover);
   route.transfer_allow = number.transfer.allow.value_or(config.transfer.allow.value_or(std::vector<std::string>{}));
-  if (!route.failover.empty()) route.dial.action = dial_action_url(0);
+  route.ai_share = number.ai_share;
+  // Without failover the action is only there for the breaker to hear the outcome, and then only
+  // when asked: it changes the TwiML every such call gets.
+  if (!route.failover.empty() || config.health.observe_without_failover) route.dial.action = dial_action_url(0);
   if (!route.transfer_allow.empty()) route.dial.refer_url = std::string(kReferPath.substr(1));
   route.first_dial_prefix = twilio::dial_sip_prefix(route.dial);
   return route;
 }
 
-route_table::route_table(const config::service_config& config)
+route_table::route_table(const config::service_config& config, std::shared_ptr<breaker_registry> health)
     : default_route_(make_route(config::number_config{}, config)),
-      reject_unknown_(config.routing.unknown_numbers == config::unknown_number_policy::reject) {
+      reject_unknown_(config.routing.unknown_numbers == config::unknown_number_policy::reject),
+      health_(std::move(health)) {
   numbers_.reserve(config.numbers.size());
   for (const config::number_config& number : config.numbers) numbers_.emplace(number.phone_number, make_route(number, config));
+  if (health_) {
+    // Every SIP target a call can dial shows in the gauge from the start.
+    const auto track = [this](const call_route& route) {
+      health_->track(route.sip_target);
+      for (const config::failover_step& step : route.failover)
+        if (step.sip_target) health_->track(*step.sip_target);
+    };
+    track(default_route_);
+    for (const auto& entry : numbers_) track(entry.second);
+  }
 }
 
 route_table route_table::dialing(std::string_view sip_target) {

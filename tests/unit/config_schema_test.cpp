@@ -100,8 +100,10 @@ constexpr std::string_view kEveryKey = R"({
                           {"say":"Please hold.","voice":"alice","language":"en-GB"},
                           {"redirect":"https://example.com/twiml?x=1"}],
               "transfer":{"allow":["+14155*","sip:desk@pbx.example.com"],"allow_short_prefixes":false},
-              "variables":{"business_name":"Acme","opening_hours":"9-5"}}],
+              "variables":{"business_name":"Acme","opening_hours":"9-5"},"ai_share":0.25}],
   "routing":{"unknown_numbers":"reject"},
+  "health":{"trip_after":3,"window_s":30,"cooldown_s":10,"probe_every":2,"recover_after":2,
+            "observe_without_failover":true},
   "dial":{"timeout_s":30,"answer_on_bridge":false,"time_limit_s":600,"record":"do-not-record","ring_tone":"us"},
   "failover":[{"sip_target":"sip.us.synthflow.ai:32681"},{"dial_number":"+14155550124"},
               {"say":"Sorry, please call back later.","voice":"Polly.Joanna","language":"en-US"},
@@ -213,7 +215,7 @@ TEST(ConfigSchema, DefaultsAreThoseOfTheDefaultConfig) {
 }
 
 TEST(ConfigSchema, ListingRowsAreComplete) {
-  const std::set<std::string> types = {"string", "bool", "integer", "milliseconds", "enum",
+  const std::set<std::string> types = {"string", "bool", "integer", "milliseconds", "fraction", "enum",
                                        "string list", "string map", "object", "object list", "json object"};
   for (const json& row : schema()) {
     for (const char* key : {"path", "type", "default", "min", "max", "allowed", "env", "secret", "help"})
@@ -239,6 +241,7 @@ TEST(ConfigSchema, ListingRowsAreComplete) {
 json wrong_value(const std::string& type) {
   if (type == "bool" || type == "enum") return 7;
   if (type == "integer" || type == "milliseconds") return -1;
+  if (type == "fraction") return 1.5;
   if (type == "json object" || type == "string map") return json::array();
   return true;  // strings, lists, objects
 }

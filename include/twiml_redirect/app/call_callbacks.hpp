@@ -6,6 +6,7 @@
 // functions of routing/failover.hpp and routing/transfer.hpp, log one line per request and count
 // the outcome. The caller's own number (From, Caller) is never read.
 
+#include "twiml_redirect/app/health.hpp"
 #include "twiml_redirect/app/twilio_guard.hpp"
 #include "twiml_redirect/http/types.hpp"
 #include "twiml_redirect/routing/route_table.hpp"
@@ -25,8 +26,10 @@ struct callback_metrics {
 // Answers an action request: 200 with TwiML (routing::answer_dial_action; <Hangup/> for a status
 // Twilio may add later), or 400 naming the parameter when DialCallStatus is missing or not a status
 // word, the "step" query is missing or malformed, or Called/CallSid are missing or invalid.
+// The outcome is also heard by the breaker of the SIP target that dial went to (hear_dial_outcome).
 http::response handle_dial_action(const twilio_request& req, http::request_context& ctx,
-                                  const routing::route_table& routes, const callback_metrics& metrics);
+                                  const routing::route_table& routes, const callback_metrics& metrics,
+                                  const health_metrics* health = nullptr);
 
 // Answers a referUrl request: 200 with TwiML (routing::answer_refer: the allowed target dialled, or
 // an empty <Response/> for a target that is refused or cannot be parsed), or 400 naming the parameter

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <variant>
 
+#include "twiml_redirect/app/health.hpp"
 #include "twiml_redirect/app/twilio_guard.hpp"
 #include "twiml_redirect/http/types.hpp"
 #include "twiml_redirect/routing/route_table.hpp"
@@ -22,8 +23,11 @@ namespace twiml_redirect::app {
 // Sets ctx.call_sid when the CallSid is valid. Runs behind twilio_guard, which has decoded the
 // parameters, checked the signature and refused malformed encodings. No I/O.
 // Configured SIP headers left out for length are counted in `metrics` (when given) and logged.
+// A call that divert_first_dial() keeps from its agent (ai_share, an open breaker of routes.health())
+// gets its first failover step's TwiML instead, logged and counted in `health` (when given).
 http::response handle_redirect_call(const twilio_request& req, http::request_context& ctx,
-                                    const routing::route_table& routes, util::metrics* metrics = nullptr);
+                                    const routing::route_table& routes, util::metrics* metrics = nullptr,
+                                    const health_metrics* health = nullptr);
 
 // The call a Twilio request is about. Views into the request's decoded parameters.
 struct call_identity {

@@ -179,6 +179,9 @@ struct number_config {
   std::map<std::string, std::string> variables;
   // Twilio's VoiceFallbackUrl for this number; empty: twilio.voice_fallback_url.
   std::string voice_fallback_url;
+  // The share of this number's calls that go to the agent (decided by a hash of the CallSid); the
+  // rest take the first failover step straight away. 1.0: all.
+  double ai_share = 1.0;
 };
 
 struct synthflow_config : api_transport {
@@ -218,6 +221,19 @@ struct routing_config {
   unknown_number_policy unknown_numbers = unknown_number_policy::route_default;
 };
 
+// The circuit breaker per SIP target (routing/breaker.hpp): the agent legs' outcomes, heard at the
+// <Dial> action, open it; while open, calls take their first failover step without a SIP attempt.
+struct health_config {
+  unsigned trip_after = 5;   // failed or unanswered agent legs within window_s that open it
+  unsigned window_s = 60;
+  unsigned cooldown_s = 30;  // open this long, then half-open
+  unsigned probe_every = 5;       // half-open: 1 call in this many tries the target
+  unsigned recover_after = 3;     // half-open: this many successes close it
+  // Routes without failover get no <Dial action> (the TwiML stays byte for byte the guide's); true
+  // adds one so the breaker hears their outcomes too (it reports, never diverts: nowhere to go).
+  bool observe_without_failover = false;
+};
+
 struct service_config {
   server_config server;
   sip_config sip;
@@ -234,6 +250,7 @@ struct service_config {
   // Things the operator should fix that do not stop the service (a deprecated key); not a key.
   std::vector<std::string> warnings;
   context_config context;
+  health_config health;
 };
 
 // A config that cannot be used. what() names the key path (e.g. "server.port") and the problem.
@@ -272,7 +289,7 @@ std::vector<number_config> provisioned_numbers(const std::vector<number_config>&
 // The keys a reload (SIGHUP) puts in force: call handling. Everything else (listen address, threads,
 // limits, logging, Twilio's signature settings, Synthflow's API settings, a number's agent and trunk)
 // is read only at startup.
-inline constexpr std::string_view kReloadedKeys[] = {"sip", "routing", "dial", "failover", "transfer", "numbers"};
+inline constexpr std::string_view kReloadedKeys[] = {"sip", "routing", "dial", "failover", "transfer", "numbers", "health"};
 
 // The keys whose value differs between `running` and `next` that a reload does not put in force,
 // as paths ("server.port", "twilio.public_url"); "numbers (agent, trunk)" when a number's

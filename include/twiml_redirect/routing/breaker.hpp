@@ -142,6 +142,10 @@ class breaker_registry {
   // New numbers for every breaker, present and future (a reload); states stay.
   void reconfigure(const breaker_settings& settings);
 
+  // Creates the breaker of `target` (closed) if it has none, so the gauge lists every configured
+  // target before its first call.
+  void track(std::string_view target);
+
  private:
   // The breaker of `target`, created on first use; null past kMaxTargets. Call with mutex_ held.
   circuit_breaker* find_or_add(std::string_view target);

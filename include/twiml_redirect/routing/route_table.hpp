@@ -5,12 +5,14 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/routing/breaker.hpp"
 #include "twiml_redirect/twilio/sip_uri.hpp"
 #include "twiml_redirect/twilio/twiml.hpp"
 
@@ -32,6 +34,7 @@ struct call_route {
   std::string first_dial_prefix;                 // twilio::dial_sip_prefix(dial), computed once
   std::vector<config::failover_step> failover;   // tried in order after a failed dial
   std::vector<std::string> transfer_allow;       // allow-list patterns (twilio/transfer.hpp)
+  double ai_share = 1.0;                         // share of calls sent to the agent (goes_to_ai)
 };
 
 // A number's `sip` (x_ei, headers) over the top-level one: x_ei when set, headers name by name.
@@ -53,7 +56,9 @@ call_route make_route(const config::number_config& number, const config::service
 
 class route_table {
  public:
-  explicit route_table(const config::service_config& config);
+  // `health`: the breakers of the SIP targets, which outlive any one table (a reload keeps their
+  // state); null: no breaker (commands that answer one webhook, tests).
+  explicit route_table(const config::service_config& config, std::shared_ptr<breaker_registry> health = nullptr);
 
   // The table of a configuration that has no numbers and dials `sip_target` (tests, benchmarks).
   static route_table dialing(std::string_view sip_target);
@@ -71,6 +76,9 @@ class route_table {
   const call_route& default_route() const { return default_route_; }
   bool rejects_unknown() const { return reject_unknown_; }
 
+  // The SIP targets' breakers, or null. Thread-safe; shared by every table of the process.
+  breaker_registry* health() const { return health_.get(); }
+
   // Calls `visit(number, route)` for every configured number, in no particular order.
   template <typename Visit>
   void for_each_number(Visit&& visit) const {
@@ -86,6 +94,7 @@ class route_table {
   std::unordered_map<std::string, call_route, string_hash, std::equal_to<>> numbers_;
   call_route default_route_;
   bool reject_unknown_ = false;
+  std::shared_ptr<breaker_registry> health_;
 };
 
 // The effective routing as JSON, for `check-config`: every configured number (sorted) with its

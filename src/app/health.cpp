@@ -1,0 +1,76 @@
+#include "twiml_redirect/app/health.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace twiml_redirect::app {
+namespace {
+
+// The SIP target whose outcome the action for failover step `step` reports: the action of step N
+// reports how the dial of step N-1 ended, and step 0's reports the agent's own first dial. Empty
+// when that dial was not into a SIP target (a person's number).
+std::string_view dialled_target(const routing::call_route& route, std::size_t step) {
+  if (step == 0) return route.sip_target;
+  if (step - 1 < route.failover.size() && route.failover[step - 1].sip_target) return *route.failover[step - 1].sip_target;
+  return {};
+}
+
+}  // namespace
+
+std::string_view to_string(divert_reason reason) { return reason == divert_reason::breaker ? "breaker" : "ai_share"; }
+
+health_metrics::health_metrics(util::metrics& metrics, std::shared_ptr<const routing::live_routes> routes)
+    : diverted_(metrics.counter("twiml_redirect_calls_diverted_total",
+                                "Calls sent straight to their first failover step instead of the agent, by reason.",
+                                {{"reason", {"breaker", "ai_share"}}})),
+      transitions_(metrics.counter("twiml_redirect_target_transitions_total",
+                                   "Circuit breaker state changes of the SIP targets, by the state entered.",
+                                   {{"to", {"closed", "half_open", "open"}}})) {
+  if (!routes) return;
+  metrics.add_section([routes](std::string& out) {
+    const auto table = routes->snapshot();
+    const routing::breaker_registry* health = table ? table->health() : nullptr;
+    if (!health) return;
+    out += "# HELP twiml_redirect_target_state Circuit breaker of each SIP target: 0 closed, 1 half-open, 2 open.\n"
+           "# TYPE twiml_redirect_target_state gauge\n";
+    // Targets are config values (host[:port], checked at load), never caller data.
+    for (const auto& [target, state] : health->states())
+      out += "twiml_redirect_target_state{target=\"" + target + "\"} " + std::to_string(static_cast<int>(state)) + "\n";
+  });
+}
+
+void health_metrics::count_diverted(divert_reason reason) const { diverted_.increment({to_string(reason)}); }
+
+void health_metrics::note(std::string_view target, const routing::breaker_transition& transition) const {
+  transitions_.increment({routing::to_string(transition.to)});
+  const auto log = transition.to == routing::breaker_state::open ? spdlog::level::warn : spdlog::level::info;
+  spdlog::log(log, "health: SIP target {} {} -> {} (failures in window: {}, successes: {})", target,
+              routing::to_string(transition.from), routing::to_string(transition.to), transition.failures_in_window,
+              transition.successes);
+}
+
+std::optional<divert_reason> divert_first_dial(const routing::call_route& route, std::string_view call_sid,
+                                               routing::breaker_registry* health, const health_metrics* metrics,
+                                               std::chrono::steady_clock::time_point now) {
+  const bool can_divert = !route.failover.empty();
+  if (can_divert && !routing::goes_to_ai(call_sid, route.ai_share)) return divert_reason::ai_share;
+  if (!health) return std::nullopt;
+  const auto admitted = health->admit(route.sip_target, now);
+  if (admitted.transition && metrics) metrics->note(route.sip_target, *admitted.transition);
+  if (can_divert && !admitted.admission.try_target) return divert_reason::breaker;
+  return std::nullopt;
+}
+
+void hear_dial_outcome(const routing::call_route& route, std::size_t step, std::string_view dial_call_status,
+                       std::string_view sip_response_code, routing::breaker_registry* health,
+                       const health_metrics* metrics, std::chrono::steady_clock::time_point now) {
+  if (!health) return;
+  const std::string_view target = dialled_target(route, step);
+  if (target.empty()) return;
+  const routing::leg_outcome outcome =
+      routing::classify_agent_leg(dial_call_status, sip_response_code, std::chrono::seconds(0));
+  if (outcome == routing::leg_outcome::ignored) return;
+  if (const auto transition = health->record(target, outcome, now); transition && metrics)
+    metrics->note(target, *transition);
+}
+
+}  // namespace twiml_redirect::app
