@@ -324,6 +324,19 @@ void resolve_auto_sip_targets(service_config& config) {
       for (failover_step& step : *number.failover)
         if (step.sip_target) targets.push_back(&*step.sip_target);
   }
+  // A host that is not Synthflow's is fine for a private set-up (a PBX or SBC in front), and a typo
+  // otherwise: said once per host, not refused.
+  std::set<std::string> foreign;
+  for (const std::string* target : targets) {
+    const std::string_view host = std::string_view(*target).substr(0, target->rfind(':') == std::string::npos
+                                                                          ? target->size()
+                                                                          : target->rfind(':'));
+    const bool synthflow = host.size() > 13 && util::iequals(host.substr(host.size() - 13), ".synthflow.ai");
+    if (*target != "auto" && !synthflow && foreign.insert(std::string(host)).second)
+      config.warnings.push_back("sip target " + std::string(host) +
+                                " is not a Synthflow host (*.synthflow.ai): calls go there, not to an agent, unless "
+                                "it forwards them (a private set-up)");
+  }
   if (std::none_of(targets.begin(), targets.end(), [](const std::string* t) { return *t == "auto"; })) return;
   const std::optional<std::string> regional = sip_target_of_synthflow_api(config.synthflow.api_url);
   if (!regional)

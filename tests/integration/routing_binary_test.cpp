@@ -29,10 +29,10 @@ constexpr const char* kToken = "routing-test-token-9d2e";
 // number on the US default.
 const std::string kTwoRegions = R"({
   "server": {"host": "127.0.0.1", "port": 0, "threads": 2},
-  "sip": {"target": "sip.us.example.com:32681"},
+  "sip": {"target": "sip.us.synthflow.ai:32681"},
   "dial": {"timeout_s": 20, "record": "do-not-record"},
   "numbers": [
-    {"phone_number": "+442071838750", "sip_target": "sip.eu.example.com:32681",
+    {"phone_number": "+442071838750", "sip_target": "sip.eu.synthflow.ai:32681",
      "dial": {"timeout_s": 45, "answer_on_bridge": true}}
   ]
 })";
@@ -81,10 +81,10 @@ TEST_F(RoutingBinary, ConfiguredNumberGetsItsOwnTargetAndOptionsOthersTheDefault
   start(kTwoRegions);
   EXPECT_EQ(http_get(port_, redirect_target("+442071838750")).body(),
             dial(R"( timeout="45" answerOnBridge="true" record="do-not-record")", "+442071838750",
-                 "sip.eu.example.com:32681"))
+                 "sip.eu.synthflow.ai:32681"))
       << "the number's timeout and answerOnBridge over the default's, the default's record kept";
   EXPECT_EQ(http_get(port_, redirect_target("+14155550100")).body(),
-            dial(R"( timeout="20" record="do-not-record")", "+14155550100", "sip.us.example.com:32681"));
+            dial(R"( timeout="20" record="do-not-record")", "+14155550100", "sip.us.synthflow.ai:32681"));
   const std::string scrape = http_get(port_, "/metrics").body();
   EXPECT_EQ(metric_value(scrape, "twiml_redirect_routing_numbers"), 1.0) << scrape;
   EXPECT_EQ(metric_value(scrape, "twiml_redirect_calls_rejected_total"), 0.0) << scrape;
@@ -117,7 +117,7 @@ TEST_F(RoutingBinary, SignedAndUnsignedUnderAPublicUrlPathPrefix) {
   const twilio::form_params params = {{"CallSid", std::string(kSid)}, {"Called", "+442071838750"},
                                       {"From", "+15557654321"}};
   const std::string expected = dial(R"( timeout="45" answerOnBridge="true" record="do-not-record")", "+442071838750",
-                                    "sip.eu.example.com:32681");
+                                    "sip.eu.synthflow.ai:32681");
   // Twilio signs the public URL; a proxy may forward the path with its prefix or without.
   const std::string signature =
       "X-Twilio-Signature: " + twilio::compute_signature(kToken, "https://voice.example.com/voice/redirect_call", params) +
@@ -136,14 +136,14 @@ TEST_F(RoutingBinary, SignedAndUnsignedUnderAPublicUrlPathPrefix) {
       "GET", "/voice" + get_target, {}, {},
       "X-Twilio-Signature: " + twilio::compute_signature(kToken, "https://voice.example.com/voice" + get_target, {}) +
           "\r\n");
-  EXPECT_EQ(signed_get.body(), dial(R"( timeout="20" record="do-not-record")", "+14155550100", "sip.us.example.com:32681"));
+  EXPECT_EQ(signed_get.body(), dial(R"( timeout="20" record="do-not-record")", "+14155550100", "sip.us.synthflow.ai:32681"));
 }
 
 TEST_F(RoutingBinary, UnsignedWithoutATokenRoutesLikeSigned) {
   start(kTwoRegions, {{"PUBLIC_URL", "https://voice.example.com/voice"}});
   EXPECT_EQ(http_get(port_, "/voice" + redirect_target("+442071838750")).body(),
             dial(R"( timeout="45" answerOnBridge="true" record="do-not-record")", "+442071838750",
-                 "sip.eu.example.com:32681"));
+                 "sip.eu.synthflow.ai:32681"));
 }
 
 // SIGHUP while clients keep calling: a good file's routing is in force once the reload is logged,
@@ -179,12 +179,12 @@ TEST_F(RoutingBinary, SighupReloadsAGoodFileRefusesABadOneAndDropsNoRequest) {
 
   // A good file: the UK number moves to another region; the port change cannot apply.
   std::string moved = kTwoRegions;
-  moved.replace(moved.find("sip.eu.example.com"), 18, "sip.ie.example.com");
+  moved.replace(moved.find("sip.eu.synthflow.ai"), 19, "sip.ie.synthflow.ai");
   moved.replace(moved.find(R"("port": 0)"), 9, R"("port": 1)");
   replace_file(config_->path(), moved);
   child_->send_signal(SIGHUP);
   ASSERT_TRUE(child_->wait_for_output("config reloaded", 10s)) << child_->output();
-  EXPECT_EQ(uk_target(), "sip.ie.example.com:32681");
+  EXPECT_EQ(uk_target(), "sip.ie.synthflow.ai:32681");
   EXPECT_NE(child_->output().find("changes to server.port take effect only after a restart"), std::string::npos)
       << child_->output();
   std::this_thread::sleep_for(500ms);  // load on the new table
@@ -194,7 +194,7 @@ TEST_F(RoutingBinary, SighupReloadsAGoodFileRefusesABadOneAndDropsNoRequest) {
   child_->send_signal(SIGHUP);
   ASSERT_TRUE(child_->wait_for_output("config reload refused", 10s)) << child_->output();
   EXPECT_NE(child_->output().find("numbers[0].dial.timeout_s"), std::string::npos) << child_->output();
-  EXPECT_EQ(uk_target(), "sip.ie.example.com:32681");
+  EXPECT_EQ(uk_target(), "sip.ie.synthflow.ai:32681");
   std::this_thread::sleep_for(1s);
 
   stop = true;
@@ -214,13 +214,13 @@ TEST(RoutingCommands, TwimlPrintsTheRoutedAnswerForConfiguredUnknownAndRejected)
                                      clean_env());
   EXPECT_EQ(configured.exit_code, 0) << configured.output;
   EXPECT_EQ(configured.output, dial(R"( timeout="45" answerOnBridge="true" record="do-not-record")", "+442071838750",
-                                    "sip.eu.example.com:32681") + "\n");
+                                    "sip.eu.synthflow.ai:32681") + "\n");
   const auto by_default = run_binary({"twiml", "--config", regions.path().string(), "--called", "+14155550100",
                                       "--call-sid", std::string(kSid)},
                                      clean_env());
   EXPECT_EQ(by_default.exit_code, 0) << by_default.output;
   EXPECT_EQ(by_default.output,
-            dial(R"( timeout="20" record="do-not-record")", "+14155550100", "sip.us.example.com:32681") + "\n");
+            dial(R"( timeout="20" record="do-not-record")", "+14155550100", "sip.us.synthflow.ai:32681") + "\n");
 
   temp_file rejecting("reject.json", R"({"routing":{"unknown_numbers":"reject"},"numbers":[{"phone_number":"+442071838750"}]})");
   const auto rejected = run_binary({"twiml", "--config", rejecting.path().string(), "--called", "+14155550100"}, clean_env());
@@ -241,10 +241,10 @@ TEST(RoutingCommands, CheckConfigShowsEachNumbersEffectiveSettings) {
   ASSERT_EQ(shown["routes"]["numbers"].size(), 1u) << result.output;
   const auto& uk = shown["routes"]["numbers"][0];
   EXPECT_EQ(uk["phone_number"], "+442071838750");
-  EXPECT_EQ(uk["sip_target"], "sip.eu.example.com:32681");
+  EXPECT_EQ(uk["sip_target"], "sip.eu.synthflow.ai:32681");
   EXPECT_EQ(uk["dial"], nlohmann::json::parse(R"({"timeout":"45","answerOnBridge":"true","record":"do-not-record"})"));
   EXPECT_EQ(shown["routes"]["unknown_numbers"]["policy"], "default");
-  EXPECT_EQ(shown["routes"]["unknown_numbers"]["route"]["sip_target"], "sip.us.example.com:32681");
+  EXPECT_EQ(shown["routes"]["unknown_numbers"]["route"]["sip_target"], "sip.us.synthflow.ai:32681");
   EXPECT_EQ(shown["server"]["port"], 0) << "the keys are still shown as before";
 }
 

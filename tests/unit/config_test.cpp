@@ -119,6 +119,17 @@ TEST(ConfigPreconditions, ProvisionedNumberNeedsTheTerminationUriItsProviderRequ
   EXPECT_EQ(config.numbers[0].synthflow.provider_or_default(), "twilio");
 }
 
+TEST(Config, ASipTargetThatIsNotSynthflowsIsWarnedAboutOnce) {
+  const service_config config = parse_config(
+      R"({"sip":{"target":"sbc.example.com:5060"},"failover":[{"sip_target":"sbc.example.com:5061"}],
+          "numbers":[{"phone_number":"+14155550100","sip_target":"sip.eu.synthflow.ai:32681"}]})",
+      fake_env());
+  ASSERT_EQ(config.warnings.size(), 1u);
+  EXPECT_NE(config.warnings[0].find("sip target sbc.example.com is not a Synthflow host"), std::string::npos)
+      << config.warnings[0];
+  EXPECT_TRUE(parse_config(R"({"sip":{"target":"sip.us.synthflow.ai:32681"}})", fake_env()).warnings.empty());
+}
+
 TEST(Config, DeprecatedTerminationUriIsMovedWithAWarning) {
   const service_config config = parse_config(
       R"({"numbers":[{"phone_number":"+14155550100","termination_uri":"pbx.example.com","agent":{"name":"R"}}]})",
