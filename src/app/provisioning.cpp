@@ -11,6 +11,7 @@
 #include "twiml_redirect/synthflow/provisioner.hpp"
 #include "twiml_redirect/twilio_api/api.hpp"
 #include "twiml_redirect/twilio_api/provisioner.hpp"
+#include "twiml_redirect/util/logging.hpp"
 
 namespace twiml_redirect::app {
 
@@ -239,7 +240,7 @@ void background_provisioning::start() {
   }
   update_readiness();
   for (auto& job : runners_) {
-    if (!job->thread.joinable()) job->thread = std::thread([this, &job = *job] { run(job); });
+    if (!job->thread.joinable()) job->thread = std::thread([this, &job = *job] { util::run_thread_body("provisioning", [&] { run(job); }); });
   }
 }
 

@@ -1,4 +1,5 @@
 #include "twiml_redirect/context/memory_store.hpp"
+#include "twiml_redirect/util/logging.hpp"
 
 namespace twiml_redirect::context {
 namespace {
@@ -11,7 +12,7 @@ constexpr std::size_t kSweepBatch = 256;
 memory_store::memory_store(std::size_t max_entries, std::chrono::seconds ttl, clock::duration sweep_every)
     : max_entries_(std::max<std::size_t>(max_entries, 1)), ttl_(ttl), sweep_every_(sweep_every) {
   index_.reserve(std::min<std::size_t>(max_entries_, 1024));
-  if (sweep_every_ > clock::duration::zero()) sweeper_ = std::thread([this] { sweep_loop(); });
+  if (sweep_every_ > clock::duration::zero()) sweeper_ = std::thread([this] { util::run_thread_body("call store sweeper", [this] { sweep_loop(); }); });
 }
 
 memory_store::~memory_store() {

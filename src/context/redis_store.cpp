@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hiredis_asio.hpp"
+#include "twiml_redirect/util/logging.hpp"
 
 namespace twiml_redirect::context {
 
@@ -71,7 +72,7 @@ redis_store::redis_store(settings settings)
       connect_deadline_(io_context_),
       backoff_(settings_.initial_backoff) {
   asio::post(io_context_, [this] { connect(); });
-  thread_ = std::thread([this] { io_context_.run(); });
+  thread_ = std::thread([this] { util::run_thread_body("redis", [this] { io_context_.run(); }); });
 }
 
 redis_store::~redis_store() {

@@ -1,6 +1,5 @@
 #include "twiml_redirect/http/server.hpp"
 
-#include <malloc.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -11,11 +10,10 @@
 #include <spdlog/spdlog.h>
 
 #include "worker.hpp"
+#include "twiml_redirect/util/logging.hpp"
 
 namespace twiml_redirect::http {
 namespace {
-
-constexpr int kOwnMappingBytes = 16 * 1024;
 
 // The CPU quota of the cgroup v2 this process runs in ("cpu.max": "<quota> <period>" or "max ..."),
 // rounded up to whole CPUs; 0 when there is none. A container run with --cpus 1 or a Kubernetes CPU
@@ -51,10 +49,6 @@ server::server(server_settings config, request_handler handler, util::metrics& m
 server::~server() { shutdown(); }
 
 void server::start() {
-  // A request body is reserved whole when its header announces its length. Bodies this large are
-  // never Twilio's (1-3 KB), so they get their own mappings, returned to the system when the
-  // connection ends instead of fragmenting the heap that webhooks use.
-  ::mallopt(M_MMAP_THRESHOLD, kOwnMappingBytes);
   const unsigned thread_count = config_.threads != 0 ? config_.threads : usable_cpu_count();
   const auto address = boost::asio::ip::make_address(config_.host);
   for (unsigned i = 0; i < thread_count; ++i)
@@ -69,7 +63,7 @@ void server::start() {
       if (other != w) peers.push_back(other.get());
     w->set_peers(std::move(peers));
   }
-  for (auto& w : workers_) threads_.emplace_back([&w] { w->run(); });
+  for (auto& w : workers_) threads_.emplace_back([&w] { util::run_thread_body("server", [&w] { w->run(); }); });
   spdlog::info("serving with {} worker thread(s)", workers_.size());
 }
 

@@ -43,8 +43,10 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-// IMF-fixdate, the only HTTP-date form senders may generate: "Sun, 06 Nov 1994 08:49:37 GMT".
-std::optional<std::chrono::system_clock::time_point> parse_imf_fixdate(std::string_view value) {
+// IMF-fixdate, the only HTTP-date form senders may generate: "Sun, 06 Nov 1994 08:49:37 GMT", as
+// seconds since 1970. Years outside 1970-9999 are refused: a hostile year would overflow the
+// arithmetic (and system_clock's nanoseconds end in 2262, so the result stays in seconds).
+std::optional<std::int64_t> parse_imf_fixdate(std::string_view value) {
   static constexpr std::array<std::string_view, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const std::string text(value);
@@ -57,13 +59,12 @@ std::optional<std::chrono::system_clock::time_point> parse_imf_fixdate(std::stri
   }
   const auto it = std::find(kMonths.begin(), kMonths.end(), std::string_view(month));
   if (it == kMonths.end() || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60 ||
-      hour < 0 || minute < 0 || second < 0) {
+      hour < 0 || minute < 0 || second < 0 || year < 1970 || year > 9999) {
     return std::nullopt;
   }
   const auto m = static_cast<unsigned>(it - kMonths.begin() + 1);
   const auto days = days_from_civil(year, m, static_cast<unsigned>(day));
-  const auto secs = days * 86400 + hour * 3600 + minute * 60 + second;
-  return std::chrono::system_clock::time_point{std::chrono::seconds{secs}};
+  return days * 86400 + hour * 3600 + minute * 60 + second;
 }
 
 }  // namespace
@@ -80,8 +81,11 @@ std::optional<milliseconds> parse_retry_after(std::string_view value,
   }
   const auto when = parse_imf_fixdate(value);
   if (!when) return std::nullopt;
-  const auto delta = std::chrono::duration_cast<milliseconds>(*when - now);
-  return std::max(delta, milliseconds{0});
+  // At most a day: the caller caps the wait far lower, and seconds * 1000 must not overflow.
+  constexpr std::int64_t kMaxWaitSeconds = 86'400;
+  const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const std::int64_t delta = std::clamp<std::int64_t>(*when - now_s, 0, kMaxWaitSeconds);
+  return milliseconds{delta * 1000};
 }
 
 milliseconds retry_delay(const retry_policy& policy, unsigned retry, double jitter,

@@ -1,5 +1,7 @@
 #include "twiml_redirect/twilio_api/api.hpp"
 
+#include <set>
+
 namespace twiml_redirect::twilio_api {
 
 using nlohmann::json;
@@ -7,7 +9,9 @@ namespace http = boost::beast::http;
 
 namespace {
 
-// Far beyond any account's matches for one number; ends a loop of pages pointing at each other.
+// Far beyond any account's matches for one number (Twilio's filter also matches numbers that merely
+// contain it, at most 1,000 pages of them); ends a server that pages forever. Pages are read one at
+// a time and dropped, so memory stays one page whatever the count.
 constexpr unsigned kMaxPages = 1000;
 
 outbound::api_profile twilio_profile(const api_settings& settings) {
@@ -49,6 +53,7 @@ api_result<std::optional<incoming_number>> twilio_api::find_number(const std::st
   const std::string operation = "GET IncomingPhoneNumbers.json?PhoneNumber=" + e164;
   std::string target =
       settings_.base_path + numbers_path() + ".json?" + lookup_query(e164, settings_.page_size);
+  std::set<std::string> seen{target};  // a next_page_uri pointing back would loop for ever
   for (unsigned pages = 1;; ++pages) {
     auto answer = call(http::verb::get, target, operation, std::nullopt);
     if (!answer) return answer.error();
@@ -58,11 +63,19 @@ api_result<std::optional<incoming_number>> twilio_api::find_number(const std::st
       if (number.phone_number == e164) return std::optional<incoming_number>{std::move(number)};
     }
     if (page->next_page_uri.empty()) return std::optional<incoming_number>{};
-    if (!is_followable_page_uri(page->next_page_uri, settings_.account_sid) || pages >= kMaxPages) {
+    if (!is_followable_page_uri(page->next_page_uri, settings_.account_sid)) {
       return failure{operation, 200, "answer's next_page_uri is not a page of this account's numbers", false, false,
                      false};
     }
+    if (pages >= kMaxPages)
+      return failure{operation, 200,
+                     "stopped paging after " + std::to_string(kMaxPages) + " pages without finding the number", false,
+                     false, false};
     target = settings_.base_path + page->next_page_uri;
+    if (!seen.insert(target).second)
+      return failure{operation, 200,
+                     "page " + std::to_string(pages) + "'s next_page_uri points back to a page already read; stopped paging",
+                     false, false, false};
   }
 }
 

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 
 #include "twiml_redirect/util/utf8.hpp"
 
@@ -223,6 +224,22 @@ void access_log_buffer::flush() {
   if (pending_.empty()) return;
   write_all(fd_, pending_);
   pending_.clear();
+}
+
+void exit_on_escaped_exception(std::string_view thread) noexcept {
+  std::string what = "an exception that is not a std::exception";
+  try {
+    throw;
+  } catch (const std::exception& error) {
+    what = error.what();
+  } catch (...) {
+  }
+  try {
+    spdlog::critical("{} thread: unexpected error, exiting: {}", thread, what);
+    spdlog::default_logger()->flush();
+  } catch (...) {
+  }
+  std::_Exit(kExitInternalError);
 }
 
 }  // namespace twiml_redirect::util

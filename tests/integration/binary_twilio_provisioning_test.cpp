@@ -266,6 +266,27 @@ TEST_F(BinaryTwilioProvision, TooManyRequestsWaitsForRetryAfter) {
   EXPECT_EQ(twilio_.number(kFrontDesk)["voice_url"], kWebhook);
 }
 
+// A server whose pages point back at themselves would be read for ever: the repeat is noticed on
+// the next page and the number's row fails naming it.
+TEST_F(BinaryTwilioProvision, APageThatPointsBackStopsThePaging) {
+  const std::string loop = "/2010-04-01/Accounts/" + twilio_.options().account_sid +
+                           "/IncomingPhoneNumbers.json?PhoneNumber=%2B1&PageSize=2&Page=1&PageToken=PAloop";
+  test::fake_fault endless;
+  endless.method = "GET";
+  endless.times = 1000;
+  endless.status = 200;
+  endless.body = nlohmann::json{{"incoming_phone_numbers", nlohmann::json::array()}, {"page", 1}, {"page_size", 2},
+                                {"uri", loop}, {"first_page_uri", loop}, {"previous_page_uri", nullptr},
+                                {"next_page_uri", loop}, {"start", 0}, {"end", 0}}
+                     .dump();
+  twilio_.server().add_fault(endless);
+  const auto result = provision();
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("points back to a page already read; stopped paging"), std::string::npos)
+      << result.output;
+  EXPECT_LE(twilio_.server().calls().size(), 6u) << "two pages per number, no more";
+}
+
 TEST_F(BinaryTwilioProvision, ServiceUnavailableTwiceIsRetried) {
   test::fake_fault outage;
   outage.method = "POST";

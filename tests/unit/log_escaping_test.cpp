@@ -1,7 +1,9 @@
 // Log lines stay machine-readable whatever a client puts in its request: text access lines
 // round-trip through a logfmt parser, JSON lines are valid JSON (and valid UTF-8).
 #include <chrono>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -68,6 +70,17 @@ TEST(LogEscaping, JsonEscapingReplacesInvalidUtf8) {
   append_json_escaped(out, "ok \xC3\xA9 \xFF \"q\" \x01");
   EXPECT_EQ(out, "ok \xC3\xA9 \xEF\xBF\xBD \\\"q\\\" \\u0001");
   EXPECT_FALSE(nlohmann::json::parse("\"" + out + "\"", nullptr, false).is_discarded());
+}
+
+// An exception escaping a thread's body ends the process with exit code 70 and says so, instead
+// of std::terminate's silent abort.
+TEST(ThreadGuard, AnEscapedExceptionExitsWithCode70) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(std::thread([] { run_thread_body("test", [] { throw std::runtime_error("boom"); }); }).join(),
+              ::testing::ExitedWithCode(kExitInternalError), "");
+  bool ran = false;
+  run_thread_body("test", [&] { ran = true; });
+  EXPECT_TRUE(ran);
 }
 
 }  // namespace

@@ -73,6 +73,15 @@ TEST(OutboundRetryPolicy, UnreadableRetryAfterIsIgnored) {
   EXPECT_FALSE(parse_retry_after("1.5", now));
   EXPECT_FALSE(parse_retry_after("Sun, 06 Nov 1994 08:49:37 PST", now));
   EXPECT_FALSE(parse_retry_after("Sun, 06 Foo 1994 08:49:37 GMT", now));
+  // Years past what the clock can hold (system_clock counts nanoseconds to 2262) are not dates.
+  EXPECT_FALSE(parse_retry_after("Sun, 06 Nov 2147483647 08:49:37 GMT", now));
+  EXPECT_FALSE(parse_retry_after("Sun, 06 Nov -2147483647 08:49:37 GMT", now));
+  EXPECT_FALSE(parse_retry_after("Sun, 06 Nov 1969 08:49:37 GMT", now));
+}
+
+TEST(OutboundRetryPolicy, AFarFutureRetryAfterDateIsADayAtMost) {
+  const auto now = std::chrono::system_clock::time_point{std::chrono::seconds{784111777}};
+  EXPECT_EQ(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), milliseconds{86'400'000});
 }
 
 TEST(OutboundRetryPolicy, RetryAfterWinsOverBackoffButIsCapped) {

@@ -38,6 +38,24 @@ std::unique_ptr<spdlog::formatter> make_log_formatter(log_format format);
 // format and switch. Call once at startup, before the server starts.
 void setup_logging(const log_settings& log);
 
+// The exit code of a process ended by an error nothing could handle (sysexits' EX_SOFTWARE).
+inline constexpr int kExitInternalError = 70;
+
+// Logs what escaped a thread's entry point (`thread` names it) and ends the process with
+// kExitInternalError. Without it an exception leaving a thread calls std::terminate: the process
+// dies with no word of why, and a supervisor restarts it into the same fault.
+[[noreturn]] void exit_on_escaped_exception(std::string_view thread) noexcept;
+
+// Runs a thread's body with that guard around it.
+template <typename Body>
+void run_thread_body(std::string_view thread, Body&& body) noexcept {
+  try {
+    body();
+  } catch (...) {
+    exit_on_escaped_exception(thread);
+  }
+}
+
 // One request as the access log records it. The query string is left out on purpose: for GET
 // webhooks it carries the caller's own number (From, Caller), which must not be logged.
 struct access_entry {
