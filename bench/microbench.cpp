@@ -93,7 +93,7 @@ BENCHMARK(handle_twilio_post);
 // (live_routes::snapshot) as a plain mutex-guarded holder would.
 void live_routes_current(benchmark::State& state) {
   const routing::live_routes live(std::make_shared<const routing::route_table>(routing::route_table::dialing(kSipTarget)));
-  for (auto _ : state) benchmark::DoNotOptimize(&live.current());
+  for (auto _ : state) benchmark::DoNotOptimize(live.current());
 }
 BENCHMARK(live_routes_current)->Threads(1)->Threads(2);
 

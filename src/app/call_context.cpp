@@ -54,11 +54,9 @@ const std::string* parameter(const twilio_request& req, std::string_view name) {
 }  // namespace
 
 call_context::call_context(std::unique_ptr<context::call_store> store, std::string token,
-                           const std::vector<config::number_config>& numbers, std::chrono::milliseconds lookup_timeout,
+                           std::shared_ptr<const routing::live_routes> routes, std::chrono::milliseconds lookup_timeout,
                            util::metrics& metrics)
-    : token_(std::move(token)), lookup_timeout_(lookup_timeout), store_(std::move(store)) {
-  for (const config::number_config& number : numbers)
-    variables_[number.phone_number].assign(number.variables.begin(), number.variables.end());
+    : token_(std::move(token)), lookup_timeout_(lookup_timeout), routes_(std::move(routes)), store_(std::move(store)) {
   metrics.add_section([this](std::string& out) {
     store_->append_metrics(out);
     out += "# HELP twiml_redirect_call_context_refused_total /call_context requests refused, by reason.\n"
@@ -96,9 +94,10 @@ http::response call_context::answer(const context::lookup_result& result, const 
       // Ties Synthflow's call to Twilio's in the log; no caller data.
       spdlog::info("call context served call_sid={} synthflow_call_id={}", found_sid,
                    named.synthflow_call_id.empty() ? "-" : named.synthflow_call_id);
-      const auto it = variables_.find(result.record.called_number());
+      const auto table = routes_->current();
+      const routing::call_route* route = table->find(result.record.called_number());
       static const std::vector<std::pair<std::string, std::string>> kNone;
-      return private_json(status::ok, result.record.to_json(it == variables_.end() ? kNone : it->second));
+      return private_json(status::ok, result.record.to_json(route ? route->variables : kNone));
     }
     case context::lookup_result::outcome::unknown: {
       std::string tried;
@@ -115,12 +114,12 @@ http::response call_context::answer(const context::lookup_result& result, const 
 
 http::response call_context::probe_answer() const {
   std::vector<std::pair<std::string, std::string>> keys;
-  for (const auto& [number, variables] : variables_) {
-    for (const auto& variable : variables) {
+  routes_->current()->for_each_number([&keys](std::string_view, const routing::call_route& route) {
+    for (const auto& variable : route.variables) {
       const bool listed = std::any_of(keys.begin(), keys.end(), [&](const auto& key) { return key.first == variable.first; });
       if (!listed) keys.emplace_back(variable.first, "");
     }
-  }
+  });
   return private_json(status::ok, context::call_record{}.to_json(keys));
 }
 

@@ -25,18 +25,18 @@ std::vector<route> service_routes(std::shared_ptr<const routing::live_routes> ro
   std::vector<route> table = {
       {"/redirect_call", {verb::get, verb::post},
        twilio_handler([routes, &metrics, context, health](const twilio_request& req, http::request_context& ctx) {
-         http::response res = handle_redirect_call(req, ctx, routes->current(), &metrics, health.get());
+         http::response res = handle_redirect_call(req, ctx, *routes->current(), &metrics, health.get());
          if (context && res.result() == status::ok) context->record(req);
          return res;
        })},
       // Twilio requests the action and the referUrl with the method <Dial> names (POST by default).
       {std::string(routing::kDialActionPath), {verb::get, verb::post},
        twilio_handler([routes, counters, health](const twilio_request& req, http::request_context& ctx) {
-         return handle_dial_action(req, ctx, routes->current(), counters, health.get());
+         return handle_dial_action(req, ctx, *routes->current(), counters, health.get());
        })},
       {std::string(routing::kReferPath), {verb::get, verb::post},
        twilio_handler([routes, counters](const twilio_request& req, http::request_context& ctx) {
-         return handle_refer(req, ctx, routes->current(), counters);
+         return handle_refer(req, ctx, *routes->current(), counters);
        })},
       {"/healthz", {verb::get, verb::head},
        http::request_handler([](const http::request&, http::request_context&) {

@@ -39,14 +39,16 @@ std::shared_ptr<const routing::route_table> build_routes(const config::service_c
 
 // SIGHUP: reads the file again and, when it is valid, puts its routing in force. A file that does
 // not load changes nothing: the running table stays, and the error says what to fix. Keys that only
-// take effect at startup are named, so nobody believes a new port or token is in use.
-void reload_config(const config::service_config& running, const config_loader& load, routing::live_routes& live,
+// take effect at startup are named, so nobody believes a new port or token is in use; compared with
+// `last` (the file as last loaded, updated here), so each such change is named once, not again on
+// every later reload.
+void reload_config(config::service_config& last, const config_loader& load, routing::live_routes& live,
                    const std::shared_ptr<routing::breaker_registry>& health, util::metrics& metrics) {
   try {
-    const config::service_config next = load();
+    config::service_config next = load();
     for (const std::string& warning : next.warnings) spdlog::warn("config: {}", warning);
     std::shared_ptr<const routing::route_table> routes = build_routes(next, health);
-    const std::vector<std::string> restart = config::keys_needing_restart(running, next);
+    const std::vector<std::string> restart = config::keys_needing_restart(last, next);
     if (!restart.empty()) {
       std::string keys;
       for (const std::string& key : restart) keys += (keys.empty() ? "" : ", ") + key;
@@ -56,6 +58,7 @@ void reload_config(const config::service_config& running, const config_loader& l
     metrics.set_configured_numbers(next.numbers.size());
     metrics.count_config_reload(true);
     spdlog::info("config reloaded: the new routing is in force for new calls");
+    last = std::move(next);
   } catch (const std::exception& error) {
     // config_error names the key; anything else (out of memory building the table) is reported too.
     metrics.count_config_reload(false);
@@ -111,7 +114,7 @@ int run_serve(const config::service_config& config, const config_loader& reload)
   const auto health = std::make_shared<routing::breaker_registry>(breaker_settings_of(config.health));
   const auto live = std::make_shared<routing::live_routes>(build_routes(config, health));
   metrics.set_configured_numbers(config.numbers.size());
-  const call_context caller_context(context::make_store(config.context), config.context.token, config.numbers,
+  const call_context caller_context(context::make_store(config.context), config.context.token, live,
                                     config.context.lookup_timeout, metrics);
   if (!caller_context.serves_lookups())
     spdlog::info("CALL_CONTEXT_TOKEN is not set: /call_context is not served (404) and no caller data is kept");
@@ -135,11 +138,12 @@ int run_serve(const config::service_config& config, const config_loader& reload)
     reload_signals.cancel();
   });
   // Reloads run here, on the main thread, one at a time: the server threads only see the swap.
+  config::service_config last_loaded = config;
   const std::function<void(const boost::system::error_code&, int)> on_reload_signal =
       [&](const boost::system::error_code& ec, int) {
         if (ec) return;
         spdlog::info("received SIGHUP: reloading the configuration");
-        reload_config(config, reload, *live, health, metrics);
+        reload_config(last_loaded, reload, *live, health, metrics);
         reload_signals.async_wait(on_reload_signal);
       };
   reload_signals.async_wait(on_reload_signal);

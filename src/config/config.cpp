@@ -192,12 +192,38 @@ void collect_differences(const json& a, const json& b, const std::string& path, 
   }
 }
 
-// The numbers with only what provisioning uses: the call handling keys removed.
-json provisioning_view(json numbers) {
-  for (json& number : numbers) {
-    for (const char* key : {"sip_target", "dial", "failover", "transfer", "ai_share"}) number.erase(key);
+// Each number (by phone number) with only what provisioning writes: the call handling keys,
+// which a reload puts in force, removed.
+std::map<std::string, json> provisioning_view(const json& numbers) {
+  std::map<std::string, json> out;
+  for (json number : numbers) {
+    for (const char* key : {"sip_target", "sip", "dial", "failover", "transfer", "ai_share", "variables"})
+      number.erase(key);
+    std::string phone = number.value("phone_number", "");
+    out[std::move(phone)] = std::move(number);
   }
-  return numbers;
+  return out;
+}
+
+// The numbers whose provisioning differs between `a` and `b` and that provisioning looks at at all:
+// one with an agent (Synthflow), or any when Twilio numbers are managed (VoiceUrl). A bare number
+// added to a config without either is routed at once and needs nothing else.
+void collect_provisioning_changes(const json& a, const json& b, bool twilio_managed, std::vector<std::string>& out) {
+  const auto before = provisioning_view(a);
+  const auto after = provisioning_view(b);
+  std::set<std::string> numbers;
+  for (const auto& entry : before) numbers.insert(entry.first);
+  for (const auto& entry : after) numbers.insert(entry.first);
+  const auto has_agent = [](const std::map<std::string, json>& view, const std::string& number) {
+    const auto it = view.find(number);
+    return it != view.end() && it->second.contains("agent") && !it->second["agent"].is_null();
+  };
+  for (const std::string& number : numbers) {
+    const auto x = before.find(number), y = after.find(number);
+    const bool same = x != before.end() && y != after.end() && x->second == y->second;
+    if (same || (!twilio_managed && !has_agent(before, number) && !has_agent(after, number))) continue;
+    out.push_back("numbers[" + number + "] (provisioning: agent, trunk, Twilio settings)");
+  }
 }
 
 // Transfers work without answerOnBridge, but then Twilio drops the agent's leg as soon as it asks
@@ -228,8 +254,7 @@ std::vector<std::string> keys_needing_restart(const service_config& running, con
   std::vector<std::string> out;
   for (const auto& [key, value] : a.items()) {
     if (key == "numbers") {
-      if (provisioning_view(value) != provisioning_view(b.value(key, json::array())))
-        out.push_back("numbers (agent, trunk)");
+      collect_provisioning_changes(value, b.value(key, json::array()), next.twilio.manages_numbers(), out);
       continue;
     }
     if (std::find(std::begin(kReloadedKeys), std::end(kReloadedKeys), key) != std::end(kReloadedKeys)) continue;

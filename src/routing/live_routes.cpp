@@ -21,13 +21,13 @@ live_routes::live_routes(std::shared_ptr<const route_table> initial)
   if (!table_) throw std::invalid_argument("live_routes needs a route table");
 }
 
-const route_table& live_routes::current() const {
+std::shared_ptr<const route_table> live_routes::current() const {
   if (cache.generation != generation_.load(std::memory_order_acquire)) {
     std::lock_guard lock(mutex_);
     cache.table = table_;
     cache.generation = generation_.load(std::memory_order_relaxed);
   }
-  return *cache.table;
+  return cache.table;
 }
 
 std::shared_ptr<const route_table> live_routes::snapshot() const {

@@ -38,6 +38,7 @@ call_route make_route(const config::number_config& number, const config::service
   route.failover = number.failover.value_or(config.failover);
   route.transfer_allow = number.transfer.allow.value_or(config.transfer.allow.value_or(std::vector<std::string>{}));
   route.ai_share = number.ai_share;
+  route.variables.assign(number.variables.begin(), number.variables.end());
   // Without failover the action is only there for the breaker to hear the outcome, and then only
   // when asked: it changes the TwiML every such call gets.
   if (!route.failover.empty() || config.health.observe_without_failover) route.dial.action = dial_action_url(0);

@@ -4,13 +4,14 @@
 
 #include <signal.h>
 
-#include <gtest/gtest.h>
-
 #include <atomic>
+#include <fstream>
+#include <thread>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "support/child_process.hpp"
 #include "support/http_test_client.hpp"
@@ -51,6 +52,7 @@ class service {
 
   std::uint16_t port() const { return port_; }
   child_process& process() { return process_; }
+  const temp_file& config() const { return config_; }
 
  private:
   static std::map<std::string, std::string> with_token(std::map<std::string, std::string> env) {
@@ -157,6 +159,28 @@ TEST(CallContext, MemoryStoreAnswersTheRecordedCall) {
   // Caller data never reaches the log.
   EXPECT_EQ(svc.process().output().find("Ada"), std::string::npos);
   EXPECT_EQ(svc.process().output().find("15005550006"), std::string::npos);
+}
+
+// Variables belong to the routes, so a reload (SIGHUP) changes them, and gives them to a number the
+// reload added, for calls answered from then on.
+TEST(CallContext, AReloadChangesTheVariablesAndGivesThemToNewNumbers) {
+  service svc(R"({"store":"memory"})");
+  {
+    std::ofstream file(svc.config().path(), std::ios::trunc);
+    file << R"({"server":{"host":"127.0.0.1","port":0,"threads":2,"drain_timeout_ms":2000},
+               "synthflow":{"provision_on_start":false},"context":{"store":"memory"},
+               "numbers":[{"phone_number":"+14155550100","variables":{"business_name":"Acme Dental 2"}},
+                          {"phone_number":"+14155550199","variables":{"business_name":"Acme Annex"}}]})";
+  }
+  svc.process().send_signal(SIGHUP);
+  ASSERT_TRUE(svc.process().wait_for_output("config reloaded", 5s)) << svc.process().output();
+  EXPECT_EQ(svc.process().output().find("take effect only after a restart"), std::string::npos)
+      << "bare numbers and variables need no restart\n" << svc.process().output();
+  test_connection connection(svc.port());
+  ASSERT_EQ(webhook(connection, sid_of(7)).result_int(), 200);
+  ASSERT_EQ(connection.request("POST", "/redirect_call", "CallSid=" + sid_of(8) + "&Called=%2B14155550199").result_int(), 200);
+  EXPECT_EQ(json::parse(lookup(connection, external_id(sid_of(7))).body())["business_name"], "Acme Dental 2");
+  EXPECT_EQ(json::parse(lookup(connection, external_id(sid_of(8))).body())["business_name"], "Acme Annex");
 }
 
 TEST(CallContext, OnlyA200WebhookIsRecorded) {

@@ -25,21 +25,25 @@ std::shared_ptr<const route_table> table_dialing(std::string_view target) {
 
 TEST(LiveRoutes, CurrentIsTheLastTableReplaced) {
   live_routes live(table_dialing("first.example.com"));
-  EXPECT_EQ(live.current().default_route().sip_target, "first.example.com");
+  EXPECT_EQ(live.current()->default_route().sip_target, "first.example.com");
   live.replace(table_dialing("second.example.com"));
-  EXPECT_EQ(live.current().default_route().sip_target, "second.example.com");
+  EXPECT_EQ(live.current()->default_route().sip_target, "second.example.com");
   EXPECT_EQ(live.snapshot()->default_route().sip_target, "second.example.com");
 }
 
 TEST(LiveRoutes, ARequestInFlightKeepsItsTableAcrossAReplace) {
   live_routes live(table_dialing("first.example.com"));
-  const route_table& in_flight = live.current();
+  std::shared_ptr<const route_table> in_flight = live.current();
   std::weak_ptr<const route_table> first = live.snapshot();
   live.replace(table_dialing("second.example.com"));
   // Only this thread's reference holds the old table now; the request can still read it.
   ASSERT_FALSE(first.expired());
-  EXPECT_EQ(in_flight.default_route().sip_target, "first.example.com");
-  EXPECT_EQ(live.current().default_route().sip_target, "second.example.com");
+  EXPECT_EQ(in_flight->default_route().sip_target, "first.example.com");
+  EXPECT_EQ(live.current()->default_route().sip_target, "second.example.com");
+  // A later reading on the same thread does not invalidate the earlier one (it used to dangle).
+  EXPECT_EQ(in_flight->default_route().sip_target, "first.example.com");
+  ASSERT_FALSE(first.expired()) << "freed while a request still held it";
+  in_flight.reset();
   EXPECT_TRUE(first.expired()) << "the old table outlived the last request that used it";
 }
 
@@ -49,13 +53,13 @@ TEST(LiveRoutes, TwoHoldersOnOneThreadDoNotShareTheirTables) {
   live_routes a(table_dialing("a.example.com"));
   live_routes b(table_dialing("b.example.com"));
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(a.current().default_route().sip_target, "a.example.com");
-    EXPECT_EQ(b.current().default_route().sip_target, "b.example.com");
+    EXPECT_EQ(a.current()->default_route().sip_target, "a.example.com");
+    EXPECT_EQ(b.current()->default_route().sip_target, "b.example.com");
   }
   auto replaced = std::make_unique<live_routes>(table_dialing("old.example.com"));
-  EXPECT_EQ(replaced->current().default_route().sip_target, "old.example.com");
+  EXPECT_EQ(replaced->current()->default_route().sip_target, "old.example.com");
   replaced = std::make_unique<live_routes>(table_dialing("new.example.com"));  // may reuse the address
-  EXPECT_EQ(replaced->current().default_route().sip_target, "new.example.com");
+  EXPECT_EQ(replaced->current()->default_route().sip_target, "new.example.com");
 }
 
 TEST(LiveRoutes, ReadersOnOtherThreadsSeeOneWholeTableAtATime) {
@@ -75,9 +79,9 @@ TEST(LiveRoutes, ReadersOnOtherThreadsSeeOneWholeTableAtATime) {
   for (int t = 0; t < 3; ++t) {
     readers.emplace_back([&] {
       while (!stop.load()) {
-        const route_table& table = live.current();
-        const call_route* number = table.find("+14155550100");
-        if (!number || number->sip_target != table.default_route().sip_target) ++mismatches;
+        const std::shared_ptr<const route_table> table = live.current();
+        const call_route* number = table->find("+14155550100");
+        if (!number || number->sip_target != table->default_route().sip_target) ++mismatches;
         ++reads;
       }
     });
@@ -87,7 +91,7 @@ TEST(LiveRoutes, ReadersOnOtherThreadsSeeOneWholeTableAtATime) {
   stop = true;
   for (std::thread& reader : readers) reader.join();
   EXPECT_EQ(mismatches.load(), 0);
-  EXPECT_EQ(live.current().default_route().sip_target, "gen200.example.com");
+  EXPECT_EQ(live.current()->default_route().sip_target, "gen200.example.com");
 }
 
 TEST(DescribeRoutes, ShowsEachNumbersEffectiveSettingsSorted) {
@@ -145,10 +149,23 @@ TEST(KeysNeedingRestart, NumbersProvisioningSettingsAreNamedTheirRoutingIsNot) {
   const auto running = parse(R"({"numbers":[{"phone_number":"+14155550100"}]})");
   EXPECT_EQ(config::keys_needing_restart(
                 running, parse(R"({"numbers":[{"phone_number":"+14155550100","agent":{"name":"Ava","prompt":"p"}}]})")),
-            std::vector<std::string>{"numbers (agent, trunk)"});
-  EXPECT_EQ(config::keys_needing_restart(running, parse(R"({"numbers":[{"phone_number":"+14155550101"}]})")),
-            std::vector<std::string>{"numbers (agent, trunk)"})
-      << "a new number is routed at once, but provisioning has not seen it";
+            std::vector<std::string>{"numbers[+14155550100] (provisioning: agent, trunk, Twilio settings)"});
+  EXPECT_EQ(config::keys_needing_restart(running, parse(R"({"numbers":[{"phone_number":"+14155550100"},
+                                                                     {"phone_number":"+14155550101"}]})")),
+            std::vector<std::string>{})
+      << "a bare number is routed at once, and provisioning has nothing to do for it";
+  EXPECT_EQ(config::keys_needing_restart(running, parse(R"({"numbers":[{"phone_number":"+14155550100",
+      "variables":{"business_name":"Acme"},"sip":{"headers":{"X-Line":"desk"}},"ai_share":1}]})")),
+            std::vector<std::string>{})
+      << "variables and SIP headers are reloaded with the routes";
+  const auto managed = parse(R"({"twilio":{"account_sid":"AC0123456789abcdef0123456789abcdef",
+      "public_url":"https://voice.example.com"},"numbers":[{"phone_number":"+14155550101"}]})");
+  auto with_new = managed;
+  with_new.numbers.push_back(with_new.numbers[0]);
+  with_new.numbers[1].phone_number = "+14155550102";
+  EXPECT_EQ(config::keys_needing_restart(managed, with_new),
+            std::vector<std::string>{"numbers[+14155550102] (provisioning: agent, trunk, Twilio settings)"})
+      << "with Twilio managed, a new number's VoiceUrl is set only by provisioning";
 }
 
 }  // namespace

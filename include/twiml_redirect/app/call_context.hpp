@@ -19,6 +19,7 @@
 #include "twiml_redirect/context/call_record.hpp"
 #include "twiml_redirect/context/store.hpp"
 #include "twiml_redirect/http/types.hpp"
+#include "twiml_redirect/routing/live_routes.hpp"
 #include "twiml_redirect/util/log_throttle.hpp"
 #include "twiml_redirect/util/metrics.hpp"
 
@@ -26,11 +27,12 @@ namespace twiml_redirect::app {
 
 class call_context {
  public:
-  // `token` is CALL_CONTEXT_TOKEN (empty: /call_context is not served); `numbers` give each called
-  // number's own variables; `lookup_timeout` bounds a lookup made without a deferrable context.
-  // The store's state and the refused requests are added to `metrics`, which must outlive this.
+  // `token` is CALL_CONTEXT_TOKEN (empty: /call_context is not served); the routes in force give
+  // each called number's own variables (a reload changes them); `lookup_timeout` bounds a lookup
+  // made without a deferrable context. The store's state and the refused requests are added to
+  // `metrics`, which must outlive this.
   call_context(std::unique_ptr<context::call_store> store, std::string token,
-               const std::vector<config::number_config>& numbers, std::chrono::milliseconds lookup_timeout,
+               std::shared_ptr<const routing::live_routes> routes, std::chrono::milliseconds lookup_timeout,
                util::metrics& metrics);
   call_context(const call_context&) = delete;
   call_context& operator=(const call_context&) = delete;
@@ -62,8 +64,7 @@ class call_context {
 
   std::string token_;
   std::chrono::milliseconds lookup_timeout_;
-  // Called number -> its own variables, in the order config lists them.
-  std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> variables_;
+  std::shared_ptr<const routing::live_routes> routes_;  // each number's variables
   mutable std::atomic<std::uint64_t> unauthorized_{0};
   mutable std::atomic<std::uint64_t> bad_requests_{0};
   mutable std::mutex log_mutex_;

@@ -292,8 +292,9 @@ std::vector<number_config> provisioned_numbers(const std::vector<number_config>&
 inline constexpr std::string_view kReloadedKeys[] = {"sip", "routing", "dial", "failover", "transfer", "numbers", "health"};
 
 // The keys whose value differs between `running` and `next` that a reload does not put in force,
-// as paths ("server.port", "twilio.public_url"); "numbers (agent, trunk)" when a number's
-// provisioning settings changed (provisioning runs at startup, or with the provision command).
+// as paths ("server.port", "twilio.public_url"); "numbers[+1…] (provisioning: …)" for each number
+// whose provisioning settings changed (provisioning runs at startup, or with the provision command)
+// and that provisioning looks at (it has an agent, or Twilio numbers are managed).
 std::vector<std::string> keys_needing_restart(const service_config& running, const service_config& next);
 // Why provisioning Twilio cannot run with this config (no credentials), or nullopt. Like
 // check_provisioning_inputs, checked only when it will run.

@@ -3,11 +3,11 @@
 // Every Twilio-called handler reads it through one shared holder, so a reload changes them all at
 // once and no request sees a mix of two configurations.
 //
-// Reading happens on every webhook, so it must stay as cheap as reading a plain pointer: each
-// thread keeps its own reference to the table it last used, and only checks a generation number
-// that changes on each replace(). A thread takes the lock (and the reference count) once after
-// each reload, not once per request. A request in flight keeps the table it started with, because
-// its thread's reference is only dropped when that thread asks for the table again.
+// Reading happens on every webhook, so it must stay cheap: each thread keeps its own reference to
+// the table it last used, and only checks a generation number that changes on each replace(). A
+// thread takes the lock once after each reload, not once per request. current() hands out a
+// reference-counted copy of that pointer (one uncontended atomic increment), so the table a
+// request holds stays alive whatever that thread reads next.
 
 #include <atomic>
 #include <cstdint>
@@ -24,9 +24,9 @@ class live_routes {
   live_routes(const live_routes&) = delete;
   live_routes& operator=(const live_routes&) = delete;
 
-  // The table in force. The reference stays valid until this same thread calls current() again
-  // (on any live_routes), so a handler takes it once and uses it to the end of the request.
-  const route_table& current() const;
+  // The table in force, held for as long as the caller keeps it (a handler: to the end of its
+  // request; an earlier reading stays valid across any later one, and across replace()).
+  std::shared_ptr<const route_table> current() const;
 
   // The table in force, held: for callers that keep it beyond one request, or hand it to another
   // thread. Takes the lock.

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "twiml_redirect/config/config.hpp"
@@ -35,6 +36,9 @@ struct call_route {
   std::vector<config::failover_step> failover;   // tried in order after a failed dial
   std::vector<std::string> transfer_allow;       // allow-list patterns (twilio/transfer.hpp)
   double ai_share = 1.0;                         // share of calls sent to the agent (goes_to_ai)
+  // Fixed variables /call_context adds for calls to this number, in the order config lists them.
+  // Here, not in the caller-context handler, so a reload changes them with the rest of the route.
+  std::vector<std::pair<std::string, std::string>> variables;
 };
 
 // A number's `sip` (x_ei, headers) over the top-level one: x_ei when set, headers name by name.
