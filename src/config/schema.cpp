@@ -931,6 +931,10 @@ const table& context_table() {
                {.min = 1, .max = 7 * 24 * 3600, .help = "seconds a call's record is kept after its webhook"})
           .add("max_entries", &context_config::max_entries,
                {.min = 1, .max = 100'000'000, .help = "memory store: records kept at most; the oldest go first"})
+          .add("max_bytes", &context_config::max_bytes,
+               {.min = 65'536, .max = 68'719'476'736,
+                .help = "memory store: bytes its records may take (each counted with its index and queue share, "
+                        "about 250 B for a typical call); the oldest go first. Leave room under the memory limit"})
           .add("lookup_timeout_ms", &context_config::lookup_timeout,
                {.min = 10, .max = 60'000, .help = "`/call_context` answers `503` when the store has not answered by then"})
           .add("redis_url", &context_config::redis_url,

@@ -1,4 +1,8 @@
 #include "twiml_redirect/context/memory_store.hpp"
+
+#include <malloc.h>
+
+#include <algorithm>
 #include "twiml_redirect/util/logging.hpp"
 
 namespace twiml_redirect::context {
@@ -6,11 +10,20 @@ namespace {
 
 // Records removed per lock hold when sweeping: a few microseconds, so a webhook's put never waits long.
 constexpr std::size_t kSweepBatch = 256;
+// A sweep that removed at least this many records hands the freed pages back (malloc_trim): after a
+// burst, the process shrinks again instead of keeping its peak.
+constexpr std::size_t kTrimAfterRemoved = 4096;
+// A queue slot (string + time point, in the deque's blocks) and an index node with its bucket share.
+constexpr std::size_t kSlotOverhead = 48 + 64;
 
 }  // namespace
 
-memory_store::memory_store(std::size_t max_entries, std::chrono::seconds ttl, clock::duration sweep_every)
-    : max_entries_(std::max<std::size_t>(max_entries, 1)), ttl_(ttl), sweep_every_(sweep_every) {
+memory_store::memory_store(std::size_t max_entries, std::chrono::seconds ttl, clock::duration sweep_every,
+                           std::size_t max_bytes)
+    : max_entries_(std::max<std::size_t>(max_entries, 1)),
+      max_bytes_(std::max<std::size_t>(max_bytes, 1)),
+      ttl_(ttl),
+      sweep_every_(sweep_every) {
   index_.reserve(std::min<std::size_t>(max_entries_, 1024));
   if (sweep_every_ > clock::duration::zero()) sweeper_ = std::thread([this] { util::run_thread_body("call store sweeper", [this] { sweep_loop(); }); });
 }
@@ -29,10 +42,13 @@ std::string_view memory_store::call_sid_of(const std::string& packed) {
   return std::string_view(packed).substr(1, static_cast<unsigned char>(packed.front()));
 }
 
+std::size_t memory_store::cost_of(const std::string& packed) { return packed.capacity() + kSlotOverhead; }
+
 void memory_store::pop_front_locked() {
   const std::string_view call_sid = call_sid_of(slots_.front().packed);
   const auto it = index_.find(call_sid);
   if (it != index_.end() && it->second == front_sequence_) index_.erase(it);
+  bytes_ -= cost_of(slots_.front().packed);
   slots_.pop_front();
   ++front_sequence_;
 }
@@ -47,16 +63,27 @@ void memory_store::put_at(call_record record, clock::time_point now) {
     pop_front_locked();
     ++expired_;
   }
-  while (slots_.size() >= max_entries_) {
+  // A repeated webhook for the same call (Twilio's retry): the newest record replaces the old one in
+  // its slot, keeping the first one's expiry (so the queue stays in expiry order) and taking no new
+  // slot. The index key points into the record's own bytes, so it is re-keyed.
+  if (const auto it = index_.find(call_sid_of(packed)); it != index_.end()) {
+    slot& held = slots_[static_cast<std::size_t>(it->second - front_sequence_)];
+    const std::uint64_t sequence = it->second;
+    index_.erase(it);
+    bytes_ = bytes_ - cost_of(held.packed) + cost_of(packed);
+    held.packed = std::move(packed);
+    index_.emplace(call_sid_of(held.packed), sequence);
+    return;
+  }
+  const std::size_t cost = cost_of(packed);
+  while (!slots_.empty() && (slots_.size() >= max_entries_ || bytes_ + cost > max_bytes_)) {
     pop_front_locked();
     ++evicted_;
   }
+  bytes_ += cost;
   slots_.push_back({std::move(packed), now + ttl_});
   const std::uint64_t sequence = front_sequence_ + slots_.size() - 1;
-  const std::string_view call_sid = call_sid_of(slots_.back().packed);
-  // A repeated webhook for the same call (a retry): the newest record wins, keyed by its own bytes.
-  if (auto it = index_.find(call_sid); it != index_.end()) index_.erase(it);
-  index_.emplace(call_sid, sequence);
+  index_.emplace(call_sid_of(slots_.back().packed), sequence);
 }
 
 std::optional<call_record> memory_store::find_at(std::string_view call_sid, clock::time_point now) const {
@@ -88,6 +115,11 @@ std::size_t memory_store::size() const {
   return index_.size();
 }
 
+std::size_t memory_store::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
+}
+
 void memory_store::get(std::string call_sid, lookup_callback done) {
   auto record = find_at(call_sid, clock::now());
   {
@@ -103,9 +135,16 @@ void memory_store::sweep_loop() {
   while (!stop_cv_.wait_for(lock, sweep_every_, [this] { return stopping_; })) {
     lock.unlock();
     // Batches with the lock released between them: webhooks interleave with a long sweep.
-    while (remove_expired(clock::now(), kSweepBatch) == kSweepBatch) {
-    }
+    std::size_t removed = 0;
+    for (std::size_t batch = kSweepBatch; batch == kSweepBatch;) removed += batch = remove_expired(clock::now(), kSweepBatch);
     lock.lock();
+    if (removed >= kTrimAfterRemoved) {
+      // The index's bucket array does not shrink by itself; a quarter full, it is rebuilt smaller.
+      if (index_.bucket_count() > 1024 && index_.size() * 4 < index_.bucket_count()) index_.rehash(0);
+      lock.unlock();
+      ::malloc_trim(0);
+      lock.lock();
+    }
   }
 }
 
@@ -117,6 +156,9 @@ void memory_store::append_metrics(std::string& out) const {
   out += "# HELP twiml_redirect_call_context_entries Call records held in memory now.\n"
          "# TYPE twiml_redirect_call_context_entries gauge\n"
          "twiml_redirect_call_context_entries " + std::to_string(index_.size()) + "\n";
+  out += "# HELP twiml_redirect_call_context_bytes Bytes the memory store's records take now (context.max_bytes bounds it).\n"
+         "# TYPE twiml_redirect_call_context_bytes gauge\n"
+         "twiml_redirect_call_context_bytes " + std::to_string(bytes_) + "\n";
   out += "# HELP twiml_redirect_call_context_records_total Call records written by the webhook.\n"
          "# TYPE twiml_redirect_call_context_records_total counter\n"
          "twiml_redirect_call_context_records_total " + std::to_string(records_) + "\n";

@@ -41,7 +41,8 @@ std::optional<std::string> command_error(redisContext* c, const char* name, std:
 
 std::unique_ptr<call_store> make_store(const config::context_config& config) {
   if (config.store == config::context_store::redis) return std::make_unique<redis_store>(redis_settings(config));
-  return std::make_unique<memory_store>(config.max_entries, std::chrono::seconds(config.ttl_s));
+  return std::make_unique<memory_store>(config.max_entries, std::chrono::seconds(config.ttl_s), std::chrono::seconds(1),
+                                        config.max_bytes);
 }
 
 std::optional<std::string> probe_store(const config::context_config& config, std::chrono::milliseconds timeout) {

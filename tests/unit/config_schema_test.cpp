@@ -109,7 +109,7 @@ constexpr std::string_view kEveryKey = R"({
               {"say":"Sorry, please call back later.","voice":"Polly.Joanna","language":"en-US"},
               {"redirect":"https://example.com/voicemail"}],
   "transfer":{"allow":["sip:*@pbx.example.com"],"allow_short_prefixes":true},
-  "context":{"store":"redis","ttl_s":600,"max_entries":5000,"lookup_timeout_ms":250,
+  "context":{"store":"redis","ttl_s":600,"max_entries":5000,"max_bytes":1048576,"lookup_timeout_ms":250,
              "redis_url":"redis://app@cache:6380/1","synthflow_action":true}})";
 
 // A document's members without those that are null (unset optional keys, as describe shows them).

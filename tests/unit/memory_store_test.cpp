@@ -41,20 +41,43 @@ TEST(MemoryStore, EvictsTheOldestAtTheBound) {
   EXPECT_NE(metrics.find("twiml_redirect_call_context_removed_total{reason=\"evicted\"} 2"), std::string::npos) << metrics;
 }
 
-TEST(MemoryStore, ARepeatedCallKeepsTheNewestRecord) {
+TEST(MemoryStore, ARepeatedCallReplacesItsRecordInPlace) {
   memory_store store(3, 60s, clock::duration::zero());
   const auto t0 = clock::time_point{} + 1000s;
   store.put_at(call("CA1", "first"), t0);
   store.put_at(call("CA2"), t0 + 1s);
-  store.put_at(call("CA1", "second"), t0 + 2s);
+  const std::size_t bytes_before = store.bytes();
+  for (int retry = 0; retry < 100; ++retry) store.put_at(call("CA1", "second"), t0 + 2s);
   EXPECT_EQ(store.find_at("CA1", t0 + 3s)->values[3], "second");
-  // The first record's slot leaves first; the newer CA1 stays.
+  EXPECT_EQ(store.size(), 2u) << "Twilio's retries take no new slots";
+  EXPECT_LE(store.bytes(), bytes_before + 16) << "nor new bytes beyond the longer record";
+  // Nothing was evicted to make room for the repeats.
   store.put_at(call("CA3"), t0 + 3s);
-  EXPECT_EQ(store.find_at("CA1", t0 + 4s)->values[3], "second");
   EXPECT_TRUE(store.find_at("CA2", t0 + 4s));
-  // And it expires on its own TTL, not the first record's.
-  EXPECT_TRUE(store.find_at("CA1", t0 + 61s));
-  EXPECT_FALSE(store.find_at("CA1", t0 + 62s));
+  EXPECT_EQ(store.find_at("CA1", t0 + 4s)->values[3], "second");
+  // It keeps the first webhook's expiry, which keeps the queue in expiry order.
+  EXPECT_TRUE(store.find_at("CA1", t0 + 59s));
+  EXPECT_FALSE(store.find_at("CA1", t0 + 60s));
+}
+
+// Long records (long caller names, many variables) are bounded by bytes, not only by count: the
+// oldest go first, and the store never holds more than max_bytes.
+TEST(MemoryStore, IsBoundedByBytes) {
+  const std::size_t max_bytes = 64 * 1024;
+  memory_store store(1'000'000, 60s, clock::duration::zero(), max_bytes);
+  const auto t0 = clock::time_point{} + 1000s;
+  const std::string long_name(1000, 'x');
+  for (int i = 0; i < 1000; ++i) {
+    store.put_at(call("CA" + std::to_string(i), long_name), t0);
+    ASSERT_LE(store.bytes(), max_bytes) << i;
+  }
+  EXPECT_GT(store.size(), 40u);
+  EXPECT_LT(store.size(), 64u);
+  EXPECT_TRUE(store.find_at("CA999", t0 + 1s)) << "the newest is kept";
+  EXPECT_FALSE(store.find_at("CA0", t0 + 1s)) << "the oldest went first";
+  store.remove_expired(t0 + 61s, 1'000'000);
+  EXPECT_EQ(store.bytes(), 0u);
+  EXPECT_EQ(store.size(), 0u);
 }
 
 TEST(MemoryStore, RemovesExpiredRecordsInBatches) {

@@ -204,6 +204,9 @@ struct context_config {
   context_store store = context_store::memory;
   std::uint32_t ttl_s = 3600;            // how long a call's record is kept
   std::size_t max_entries = 1'000'000;   // memory store: records at most; the oldest go first
+  // Memory store: bytes its records may take at most (the records themselves plus the index's and
+  // queue's share of each); the oldest go first. Sized for the shipped pod's 128 MiB limit.
+  std::size_t max_bytes = 32 * 1024 * 1024;
   std::chrono::milliseconds lookup_timeout{500};
   std::string redis_url;       // redis://[user@]host:port/db
   std::string redis_password;  // from CALL_CONTEXT_REDIS_PASSWORD only; never logged

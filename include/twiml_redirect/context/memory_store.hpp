@@ -1,6 +1,7 @@
 #pragma once
-// The embedded store: records in this process, for one instance. Bounded by max_entries (the oldest
-// record goes first), each kept for the TTL. Every record has the same TTL, so insertion order is
+// The embedded store: records in this process, for one instance. Bounded by max_entries and by
+// max_bytes (the oldest record goes first), each kept for the TTL; a repeated webhook for a call
+// replaces its record in place. Every record has the same TTL, so insertion order is
 // also expiry order: one FIFO serves both eviction and expiry, and cleaning up expired records is a
 // walk from its front in short batches, each under the lock for microseconds, never a stop of the
 // worker threads.
@@ -9,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -23,9 +25,14 @@ class memory_store final : public call_store {
  public:
   using clock = std::chrono::steady_clock;
 
-  // With `sweep_every` > 0, a thread of its own removes expired records that often.
+  // With `sweep_every` > 0, a thread of its own removes expired records that often, and gives the
+  // freed memory back to the system after a sweep that removed many.
   memory_store(std::size_t max_entries, std::chrono::seconds ttl,
-               clock::duration sweep_every = std::chrono::seconds(1));
+               clock::duration sweep_every = std::chrono::seconds(1),
+               std::size_t max_bytes = std::numeric_limits<std::size_t>::max());
+
+  // What one record is counted as: its packed bytes plus the queue slot and index node that hold it.
+  static std::size_t cost_of(const std::string& packed);
   ~memory_store() override;
   memory_store(const memory_store&) = delete;
   memory_store& operator=(const memory_store&) = delete;
@@ -42,6 +49,7 @@ class memory_store final : public call_store {
   // Removes up to `at_most` expired records from the front; how many it removed.
   std::size_t remove_expired(clock::time_point now, std::size_t at_most);
   std::size_t size() const;
+  std::size_t bytes() const;
 
  private:
   struct slot {
@@ -56,6 +64,8 @@ class memory_store final : public call_store {
   void sweep_loop();
 
   const std::size_t max_entries_;
+  const std::size_t max_bytes_;
+  std::size_t bytes_ = 0;                    // cost_of() of every slot
   const std::chrono::seconds ttl_;
   const clock::duration sweep_every_;
   mutable std::mutex mutex_;
