@@ -29,6 +29,7 @@ struct redis_store::pending_lookup {
                     : result.result == lookup_result::outcome::unknown ? store.lookups_unknown_
                                                                         : store.lookups_unavailable_;
     counter.fetch_add(1, std::memory_order_relaxed);
+    store.pending_lookups_.fetch_sub(1, std::memory_order_relaxed);
     done(std::move(result));
   }
 
@@ -70,6 +71,7 @@ redis_store::redis_store(settings settings)
       work_(asio::make_work_guard(io_context_)),
       reconnect_timer_(io_context_),
       connect_deadline_(io_context_),
+      probe_timer_(io_context_),
       backoff_(settings_.initial_backoff) {
   asio::post(io_context_, [this] { connect(); });
   thread_ = std::thread([this] { util::run_thread_body("redis", [this] { io_context_.run(); }); });
@@ -80,6 +82,7 @@ redis_store::~redis_store() {
     stopping_ = true;
     reconnect_timer_.cancel();
     connect_deadline_.cancel();
+    probe_timer_.cancel();
     drop_connection();  // pending lookups get their NULL reply: unavailable
     work_.reset();
   });
@@ -202,8 +205,9 @@ void redis_store::on_setup_reply(redisAsyncContext* ac, void* reply_data, void* 
   }
   if (command != kPing) return;
   store->connect_deadline_.cancel();
-  store->backoff_ = store->settings_.initial_backoff;
   store->connected_.store(true, std::memory_order_relaxed);
+  store->probe_outstanding_ = false;
+  store->schedule_probe();
   if (store->was_up_) {
     store->reconnects_.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("call context: reconnected to Redis at {}", store->endpoint_);
@@ -213,6 +217,36 @@ void redis_store::on_setup_reply(redisAsyncContext* ac, void* reply_data, void* 
   store->was_up_ = true;
   store->outage_logged_ = false;
   store->flush_writes();
+}
+
+void redis_store::schedule_probe() {
+  probe_timer_.expires_after(probe_outstanding_ ? settings_.probe_timeout : settings_.probe_interval);
+  probe_timer_.async_wait([this, ac = ac_](const boost::system::error_code& ec) {
+    if (ec || stopping_ || ac_ != ac || ac == nullptr) return;
+    if (probe_outstanding_) {
+      // The socket is open but Redis says nothing: frozen (SIGSTOP), black-holed, or swamped.
+      probe_failures_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("call context: Redis at {} did not answer PING within {} ms; marking it down and reconnecting "
+                   "(lookups get 503 meanwhile)",
+                   endpoint_, settings_.probe_timeout.count());
+      outage_logged_ = true;
+      probe_outstanding_ = false;
+      return drop_connection();
+    }
+    if (send(ac_, &redis_store::on_probe_reply, nullptr, {"PING"}) != REDIS_OK) return drop_connection();
+    probe_outstanding_ = true;
+    probe_sent_ = std::chrono::steady_clock::now();
+    schedule_probe();
+  });
+}
+
+void redis_store::on_probe_reply(redisAsyncContext* ac, void* reply_data, void*) {
+  auto* store = static_cast<redis_store*>(ac->data);
+  if (reply_data == nullptr || store->ac_ != ac) return;
+  store->probe_outstanding_ = false;
+  // This connection has answered a probe: it is healthy, and the next outage starts from the
+  // first backoff step again.
+  store->backoff_ = store->settings_.initial_backoff;
 }
 
 void redis_store::put(call_record record) {
@@ -286,6 +320,14 @@ void redis_store::on_write_reply(redisAsyncContext* ac, void* reply_data, void*)
 }
 
 void redis_store::get(std::string call_sid, lookup_callback done) {
+  // Lookups waiting on a slow Redis hold memory and a connection each: past the cap the answer is
+  // "unavailable" at once (503 with Retry-After), from the caller's thread.
+  if (pending_lookups_.fetch_add(1, std::memory_order_relaxed) >= settings_.max_pending_lookups) {
+    pending_lookups_.fetch_sub(1, std::memory_order_relaxed);
+    lookups_shed_.fetch_add(1, std::memory_order_relaxed);
+    lookups_unavailable_.fetch_add(1, std::memory_order_relaxed);
+    return done({lookup_result::outcome::unavailable, {}});
+  }
   asio::post(io_context_, [this, call_sid = std::move(call_sid), done = std::move(done)]() mutable {
     start_lookup(std::move(call_sid), std::move(done));
   });
@@ -349,6 +391,12 @@ void redis_store::append_metrics(std::string& out) const {
   out += "# HELP twiml_redirect_call_context_reconnects_total Connections to Redis reopened after a loss.\n"
          "# TYPE twiml_redirect_call_context_reconnects_total counter\n"
          "twiml_redirect_call_context_reconnects_total " + value(reconnects_) + "\n";
+  out += "# HELP twiml_redirect_call_context_probe_failures_total Health PINGs Redis did not answer in time (the store was marked down).\n"
+         "# TYPE twiml_redirect_call_context_probe_failures_total counter\n"
+         "twiml_redirect_call_context_probe_failures_total " + value(probe_failures_) + "\n";
+  out += "# HELP twiml_redirect_call_context_lookups_shed_total Lookups answered unavailable at once: too many were waiting for Redis.\n"
+         "# TYPE twiml_redirect_call_context_lookups_shed_total counter\n"
+         "twiml_redirect_call_context_lookups_shed_total " + value(lookups_shed_) + "\n";
 }
 
 }  // namespace twiml_redirect::context

@@ -365,8 +365,19 @@ TEST(CallContextRedis, FrozenRedisLeavesWebhooksAloneAndLookupsMeetTheirDeadline
                                                   std::chrono::steady_clock::now() - started));
   }
   ASSERT_TRUE(wait_until([&] { return load.sent() > 100; }, 10s, "webhooks while Redis is frozen"));
+  // The open-but-silent connection is noticed by the health PING (1 s, then 1 s to answer): the
+  // store is reported down instead of up for as long as the freeze lasts.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return http_get(svc.port(), "/metrics").body().find("twiml_redirect_call_context_store_up{store=\"redis\"} 0") !=
+               std::string::npos;
+      },
+      10s, "the frozen Redis to be marked down"));
+  EXPECT_TRUE(svc.process().wait_for_output("did not answer PING within 1000 ms", 5s)) << svc.process().output();
   load.stop();
   redis.thaw();
+  ASSERT_TRUE(wait_until([&] { return lookup(connection, external_id(sid_of(10))).result_int() == 404; }, 15s,
+                         "the service to reconnect once Redis answers again"));
   EXPECT_EQ(load.failed(), 0);
   // The deadline is 300 ms; the margin is for a loaded test machine, far below a blocked thread's seconds.
   EXPECT_LT(slowest_lookup, 1500ms);

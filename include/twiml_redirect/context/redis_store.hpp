@@ -3,8 +3,12 @@
 // thread of its own (with its own io_context), so a slow, frozen or absent Redis never holds up a
 // server thread. Writes are fire-and-forget through a bounded queue and go out pipelined (SET key
 // value EX ttl, one JSON value per call); a full queue drops and counts. Lookups (GET) answer within
-// their deadline, 503-worthy "unavailable" when Redis is down or late. The connection comes back by
-// itself, with capped exponential backoff.
+// their deadline, 503-worthy "unavailable" when Redis is down or late; past max_pending_lookups
+// waiting at once, at once. A PING every probe_interval notices a Redis that stopped answering
+// (frozen, black-holed) while the connection still looks open: no answer within probe_timeout marks
+// the store down and reconnects. The connection comes back by itself, with capped exponential
+// backoff, reset only once a probe has answered on the new connection (so a Redis that freezes
+// right after each connect is not reconnected to ever faster).
 
 #include <atomic>
 #include <chrono>
@@ -39,6 +43,9 @@ class redis_store final : public call_store {
     std::chrono::milliseconds connect_timeout{1'000};
     std::chrono::milliseconds initial_backoff{100};
     std::chrono::milliseconds max_backoff{5'000};
+    std::chrono::milliseconds probe_interval{1'000};
+    std::chrono::milliseconds probe_timeout{1'000};
+    std::size_t max_pending_lookups = 1'000;  // more waiting at once are answered unavailable at once
   };
 
   // Starts the thread and the first connect; never throws for an unreachable server.
@@ -71,6 +78,8 @@ class redis_store final : public call_store {
   void drop_connection();
   void flush_writes();
   void start_lookup(std::string call_sid, lookup_callback done);
+  void schedule_probe();
+  static void on_probe_reply(redisAsyncContext* ac, void* reply, void* data);
   static void on_connect_hook(const redisAsyncContext* ac, int status);
   static void on_disconnect_hook(const redisAsyncContext* ac, int status);
   static void on_write_reply(redisAsyncContext* ac, void* reply, void* data);
@@ -83,6 +92,9 @@ class redis_store final : public call_store {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer connect_deadline_;
+  boost::asio::steady_timer probe_timer_;
+  bool probe_outstanding_ = false;  // a health PING sent on ac_, not answered yet
+  std::chrono::steady_clock::time_point probe_sent_;
   redisAsyncContext* ac_ = nullptr;  // the connection, or null between attempts
   bool connecting_ = false;
   bool stopping_ = false;
@@ -108,6 +120,9 @@ class redis_store final : public call_store {
   std::atomic<std::uint64_t> lookups_unknown_{0};
   std::atomic<std::uint64_t> lookups_unavailable_{0};
   std::atomic<std::uint64_t> reconnects_{0};
+  std::atomic<std::uint64_t> probe_failures_{0};
+  std::atomic<std::size_t> pending_lookups_{0};  // get() called, not finished
+  std::atomic<std::uint64_t> lookups_shed_{0};
 
   std::thread thread_;  // last: started once everything above exists
 };
