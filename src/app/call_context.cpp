@@ -8,7 +8,9 @@
 #include <array>
 #include <future>
 
+#include "twiml_redirect/app/call_events.hpp"
 #include "twiml_redirect/app/responses.hpp"
+#include "twiml_redirect/twilio/call_params.hpp"
 #include "twiml_redirect/util/form_decoding.hpp"
 #include "twiml_redirect/util/logging.hpp"
 #include "twiml_redirect/util/text.hpp"
@@ -94,6 +96,15 @@ http::response call_context::answer(const context::lookup_result& result, const 
       // Ties Synthflow's call to Twilio's in the log; no caller data.
       spdlog::info("call context served call_sid={} synthflow_call_id={}", found_sid,
                    named.synthflow_call_id.empty() ? "-" : named.synthflow_call_id);
+      {
+        std::string fields;
+        for (const std::string& field : named.fields) fields += (fields.empty() ? "" : ",") + field;
+        note(found_sid, call_event("context_lookup")
+                            .text("fields", fields)
+                            .flag("found", true)
+                            .text("synthflow_call_id", named.synthflow_call_id)
+                            .finish());
+      }
       const auto table = routes_->current();
       const routing::call_route* route = table->find(result.record.called_number());
       static const std::vector<std::pair<std::string, std::string>> kNone;
@@ -191,6 +202,61 @@ http::response call_context::lookup(const http::request& req, http::request_cont
     return answer({context::lookup_result::outcome::unavailable, {}}, *named, {});
   auto [result, sid] = future.get();
   return answer(result, *named, sid);
+}
+
+void call_context::note(std::string_view call_sid, std::string event) const noexcept {
+  if (!serves_lookups() || call_sid.empty() || event.empty()) return;
+  try {
+    store_->add_event(call_sid, std::move(event));
+  } catch (const std::exception& error) {
+    spdlog::warn("call context: noting a call event failed: {}", error.what());
+  }
+}
+
+http::response call_context::call_events(const http::request& req, http::request_context& ctx) const {
+  if (!authorized(req)) {
+    unauthorized_.fetch_add(1, std::memory_order_relaxed);
+    http::response res = json_error(status::unauthorized, "missing or wrong Bearer token");
+    res.set(field::www_authenticate, "Bearer");
+    return res;
+  }
+  const std::string_view target = req.target();
+  std::string_view sid = target.substr(0, target.find('?'));
+  sid.remove_prefix(std::min(sid.size(), kCallsPath.size()));
+  if (const auto problem = twilio::check_call_sid(sid))
+    return json_error(status::bad_request, "the path must be /calls/{CallSid}: " + *problem);
+  ctx.call_sid = std::string(sid);
+  const auto render = [](const std::string& call_sid, const context::events_result& result) {
+    switch (result.result) {
+      case context::lookup_result::outcome::found: {
+        std::string body = "{\"call_sid\":\"" + call_sid + "\",\"events\":[";
+        for (std::size_t i = 0; i < result.events.size(); ++i) body += (i ? "," : "") + result.events[i];
+        body += "]}";
+        return private_json(status::ok, std::move(body));
+      }
+      case context::lookup_result::outcome::unknown:
+        return json_error(status::not_found, "unknown call (or its record expired)");
+      case context::lookup_result::outcome::unavailable:
+        break;
+    }
+    http::response res = json_error(status::service_unavailable, "call context store unavailable");
+    res.set(field::retry_after, "1");
+    return res;
+  };
+  std::string call_sid(sid);
+  if (store_->answers_inline() || !ctx.defer) {
+    auto promise = std::make_shared<std::promise<context::events_result>>();
+    auto future = promise->get_future();
+    store_->get_events(call_sid, [promise](context::events_result result) { promise->set_value(std::move(result)); });
+    if (future.wait_for(lookup_timeout_ + std::chrono::milliseconds(100)) != std::future_status::ready)
+      return render(call_sid, {context::lookup_result::outcome::unavailable, {}});
+    return render(call_sid, future.get());
+  }
+  http::responder respond = ctx.defer();
+  store_->get_events(call_sid, [render, call_sid, respond = std::move(respond)](context::events_result result) {
+    respond(render(call_sid, result));
+  });
+  return {};  // ignored: the responder answers
 }
 
 }  // namespace twiml_redirect::app

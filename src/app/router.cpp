@@ -26,17 +26,24 @@ std::vector<route> service_routes(std::shared_ptr<const routing::live_routes> ro
       {"/redirect_call", {verb::get, verb::post},
        twilio_handler([routes, &metrics, context, health](const twilio_request& req, http::request_context& ctx) {
          http::response res = handle_redirect_call(req, ctx, *routes->current(), &metrics, health.get());
-         if (context && res.result() == status::ok) context->record(req);
+         if (context && res.result() == status::ok) {
+           context->record(req);
+           context->note(ctx.call_sid, std::move(ctx.call_event));
+         }
          return res;
        })},
       // Twilio requests the action and the referUrl with the method <Dial> names (POST by default).
       {std::string(routing::kDialActionPath), {verb::get, verb::post},
-       twilio_handler([routes, counters, health](const twilio_request& req, http::request_context& ctx) {
-         return handle_dial_action(req, ctx, *routes->current(), counters, health.get());
+       twilio_handler([routes, counters, health, context](const twilio_request& req, http::request_context& ctx) {
+         http::response res = handle_dial_action(req, ctx, *routes->current(), counters, health.get());
+         if (context) context->note(ctx.call_sid, std::move(ctx.call_event));
+         return res;
        })},
       {std::string(routing::kReferPath), {verb::get, verb::post},
-       twilio_handler([routes, counters](const twilio_request& req, http::request_context& ctx) {
-         return handle_refer(req, ctx, *routes->current(), counters);
+       twilio_handler([routes, counters, context](const twilio_request& req, http::request_context& ctx) {
+         http::response res = handle_refer(req, ctx, *routes->current(), counters);
+         if (context) context->note(ctx.call_sid, std::move(ctx.call_event));
+         return res;
        })},
       {"/healthz", {verb::get, verb::head},
        http::request_handler([](const http::request&, http::request_context&) {
@@ -56,11 +63,16 @@ std::vector<route> service_routes(std::shared_ptr<const routing::live_routes> ro
          return metrics_response(metrics.render());
        })},
   };
-  if (context && context->serves_lookups())
+  if (context && context->serves_lookups()) {
     table.push_back({"/call_context", {verb::post},
                       http::request_handler([context](const http::request& req, http::request_context& ctx) {
                         return context->lookup(req, ctx);
                       })});
+    table.push_back({std::string(kCallsPath), {verb::get},
+                      http::request_handler([context](const http::request& req, http::request_context& ctx) {
+                        return context->call_events(req, ctx);
+                      })});
+  }
   return table;
 }
 
@@ -100,6 +112,7 @@ std::vector<std::string> router::paths(std::string_view twilio_prefix) {
   const std::vector<route> routes = service_routes(nullptr, unused_readiness, unused_metrics);
   for (const route& r : routes) out.push_back(r.path);
   out.push_back("/call_context");  // served only with a token, but always a label of its own
+  out.push_back(std::string(kCallsPath));
   if (!twilio_prefix.empty()) {
     for (const route& r : routes)
       if (is_twilio_called(r)) out.push_back(std::string(twilio_prefix) + r.path);
@@ -116,7 +129,9 @@ http::response router::operator()(const http::request& req, http::request_contex
   for (const route& r : routes_) {
     const bool twilio_called = is_twilio_called(r);
     std::string_view route_target = target;
-    if (path != r.path) {
+    // A path ending in '/' ("/calls/") takes every path under it.
+    const bool under = r.path.ends_with('/') && path.size() > r.path.size() && path.starts_with(r.path);
+    if (path != r.path && !under) {
       if (!twilio_called || !prefixed || path.substr(prefix.size()) != r.path) continue;
       route_target.remove_prefix(prefix.size());
     }

@@ -48,7 +48,7 @@ void memory_store::pop_front_locked() {
   const std::string_view call_sid = call_sid_of(slots_.front().packed);
   const auto it = index_.find(call_sid);
   if (it != index_.end() && it->second == front_sequence_) index_.erase(it);
-  bytes_ -= cost_of(slots_.front().packed);
+  bytes_ -= cost_of(slots_.front().packed) + slots_.front().events_bytes;
   slots_.pop_front();
   ++front_sequence_;
 }
@@ -81,7 +81,7 @@ void memory_store::put_at(call_record record, clock::time_point now) {
     ++evicted_;
   }
   bytes_ += cost;
-  slots_.push_back({std::move(packed), now + ttl_});
+  slots_.push_back({std::move(packed), now + ttl_, {}, 0});
   const std::uint64_t sequence = front_sequence_ + slots_.size() - 1;
   index_.emplace(call_sid_of(slots_.back().packed), sequence);
 }
@@ -118,6 +118,34 @@ std::size_t memory_store::size() const {
 std::size_t memory_store::bytes() const {
   std::lock_guard lock(mutex_);
   return bytes_;
+}
+
+void memory_store::add_event(std::string_view call_sid, std::string event) {
+  std::lock_guard lock(mutex_);
+  const auto it = index_.find(call_sid);
+  if (it == index_.end()) return;  // no record (expired, evicted, never kept): no path either
+  slot& held = slots_[static_cast<std::size_t>(it->second - front_sequence_)];
+  if (held.events.size() >= kMaxCallEvents) return;
+  // Counted against max_bytes like the record; the bound is checked at the next put.
+  held.events_bytes += event.capacity() + sizeof(std::string);
+  bytes_ += event.capacity() + sizeof(std::string);
+  held.events.push_back(std::move(event));
+}
+
+void memory_store::get_events(std::string call_sid, events_callback done) {
+  events_result result;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = index_.find(call_sid);
+    if (it != index_.end()) {
+      const slot& found = slots_[static_cast<std::size_t>(it->second - front_sequence_)];
+      if (found.expires > clock::now()) {
+        result.result = lookup_result::outcome::found;
+        result.events = found.events;
+      }
+    }
+  }
+  done(std::move(result));
 }
 
 void memory_store::get(std::string call_sid, lookup_callback done) {

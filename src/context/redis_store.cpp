@@ -39,6 +39,25 @@ struct redis_store::pending_lookup {
   bool answered = false;
 };
 
+// The same for a call's events (LRANGE).
+struct redis_store::pending_events {
+  pending_events(redis_store& store, events_callback done)
+      : store(store), done(std::move(done)), deadline(store.io_context_) {}
+
+  void finish(events_result result) {
+    if (answered) return;
+    answered = true;
+    deadline.cancel();
+    store.pending_lookups_.fetch_sub(1, std::memory_order_relaxed);
+    done(std::move(result));
+  }
+
+  redis_store& store;
+  events_callback done;
+  asio::steady_timer deadline;
+  bool answered = false;
+};
+
 namespace {
 
 // Tags of the commands sent when a connection opens; PING's reply is what makes it usable.
@@ -64,6 +83,10 @@ int send(redisAsyncContext* ac, redisCallbackFn* callback, void* data, const std
 }  // namespace
 
 std::string redis_store::key_of(std::string_view call_sid) { return "twiml-redirect:call:" + std::string(call_sid); }
+
+std::string redis_store::events_key_of(std::string_view call_sid) {
+  return "twiml-redirect:events:" + std::string(call_sid);
+}
 
 redis_store::redis_store(settings settings)
     : settings_(std::move(settings)),
@@ -252,6 +275,16 @@ void redis_store::on_probe_reply(redisAsyncContext* ac, void* reply_data, void*)
 void redis_store::put(call_record record) {
   if (record.call_sid().empty()) return;
   writes_.fetch_add(1, std::memory_order_relaxed);
+  std::string call_sid = record.call_sid();
+  enqueue(std::move(call_sid), std::move(record), {});
+}
+
+void redis_store::add_event(std::string_view call_sid, std::string event) {
+  if (call_sid.empty()) return;
+  enqueue(std::string(call_sid), std::nullopt, std::move(event));
+}
+
+void redis_store::enqueue(std::string call_sid, std::optional<call_record> record, std::string event) {
   std::uint64_t dropped_to_log = 0;
   bool post_flush = false;
   {
@@ -260,7 +293,7 @@ void redis_store::put(call_record record) {
       writes_dropped_.fetch_add(1, std::memory_order_relaxed);
       dropped_to_log = drop_log_.note(util::log_throttle::clock::now());
     } else {
-      queue_.push_back({std::chrono::steady_clock::now(), std::move(record)});
+      queue_.push_back({std::chrono::steady_clock::now(), std::move(record), std::move(call_sid), std::move(event)});
       post_flush = !flush_posted_;
       flush_posted_ = true;
     }
@@ -294,12 +327,26 @@ void redis_store::flush_writes() {
     const auto left = std::chrono::ceil<std::chrono::seconds>(settings_.ttl - (now - queued.at));
     if (left.count() <= 0) continue;
     const std::string ttl = std::to_string(left.count());
-    const std::string key = key_of(queued.record.call_sid());
-    const std::string value = queued.record.to_json();
-    if (send(ac_, &redis_store::on_write_reply, nullptr, {"SET", key, value, "EX", ttl}) == REDIS_OK) {
-      ++outstanding_writes_;
-    } else {
-      write_errors_.fetch_add(1, std::memory_order_relaxed);
+    if (queued.record) {
+      const std::string key = key_of(queued.call_sid);
+      const std::string value = queued.record->to_json();
+      if (send(ac_, &redis_store::on_write_reply, nullptr, {"SET", key, value, "EX", ttl}) == REDIS_OK) {
+        ++outstanding_writes_;
+      } else {
+        write_errors_.fetch_add(1, std::memory_order_relaxed);
+      }
+      continue;
+    }
+    // An event: appended, the list cut to its first kMaxCallEvents, and kept as long as a record.
+    const std::string key = events_key_of(queued.call_sid);
+    const std::string last = std::to_string(kMaxCallEvents - 1);
+    for (const std::vector<std::string_view>& command :
+         {std::vector<std::string_view>{"RPUSH", key, queued.event}, {"LTRIM", key, "0", last}, {"EXPIRE", key, ttl}}) {
+      if (send(ac_, &redis_store::on_write_reply, nullptr, command) == REDIS_OK) {
+        ++outstanding_writes_;
+      } else {
+        write_errors_.fetch_add(1, std::memory_order_relaxed);
+      }
     }
   }
 }
@@ -319,15 +366,18 @@ void redis_store::on_write_reply(redisAsyncContext* ac, void* reply_data, void*)
   if (post_flush) asio::post(store->io_context_, [store] { store->flush_writes(); });
 }
 
-void redis_store::get(std::string call_sid, lookup_callback done) {
+bool redis_store::admit_lookup() {
   // Lookups waiting on a slow Redis hold memory and a connection each: past the cap the answer is
   // "unavailable" at once (503 with Retry-After), from the caller's thread.
-  if (pending_lookups_.fetch_add(1, std::memory_order_relaxed) >= settings_.max_pending_lookups) {
-    pending_lookups_.fetch_sub(1, std::memory_order_relaxed);
-    lookups_shed_.fetch_add(1, std::memory_order_relaxed);
-    lookups_unavailable_.fetch_add(1, std::memory_order_relaxed);
-    return done({lookup_result::outcome::unavailable, {}});
-  }
+  if (pending_lookups_.fetch_add(1, std::memory_order_relaxed) < settings_.max_pending_lookups) return true;
+  pending_lookups_.fetch_sub(1, std::memory_order_relaxed);
+  lookups_shed_.fetch_add(1, std::memory_order_relaxed);
+  lookups_unavailable_.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+void redis_store::get(std::string call_sid, lookup_callback done) {
+  if (!admit_lookup()) return done({lookup_result::outcome::unavailable, {}});
   asio::post(io_context_, [this, call_sid = std::move(call_sid), done = std::move(done)]() mutable {
     start_lookup(std::move(call_sid), std::move(done));
   });
@@ -347,6 +397,44 @@ void redis_store::start_lookup(std::string call_sid, lookup_callback done) {
     delete holder;
     op->finish({lookup_result::outcome::unavailable, {}});
   }
+}
+
+void redis_store::get_events(std::string call_sid, events_callback done) {
+  if (!admit_lookup()) return done({lookup_result::outcome::unavailable, {}});
+  asio::post(io_context_, [this, call_sid = std::move(call_sid), done = std::move(done)]() mutable {
+    start_events_lookup(std::move(call_sid), std::move(done));
+  });
+}
+
+void redis_store::start_events_lookup(std::string call_sid, events_callback done) {
+  auto op = std::make_shared<pending_events>(*this, std::move(done));
+  if (stopping_ || ac_ == nullptr || !connected_.load(std::memory_order_relaxed))
+    return op->finish({lookup_result::outcome::unavailable, {}});
+  op->deadline.expires_after(settings_.lookup_timeout);
+  op->deadline.async_wait([op](const boost::system::error_code& ec) {
+    if (!ec) op->finish({lookup_result::outcome::unavailable, {}});
+  });
+  auto* holder = new std::shared_ptr<pending_events>(op);
+  const std::string key = events_key_of(call_sid);
+  const std::string last = std::to_string(kMaxCallEvents - 1);
+  if (send(ac_, &redis_store::on_events_reply, holder, {"LRANGE", key, "0", last}) != REDIS_OK) {
+    delete holder;
+    op->finish({lookup_result::outcome::unavailable, {}});
+  }
+}
+
+void redis_store::on_events_reply(redisAsyncContext*, void* reply_data, void* data) {
+  const std::unique_ptr<std::shared_ptr<pending_events>> holder(static_cast<std::shared_ptr<pending_events>*>(data));
+  pending_events& op = **holder;
+  const auto* reply = static_cast<redisReply*>(reply_data);
+  if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) return op.finish({lookup_result::outcome::unavailable, {}});
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return op.finish({lookup_result::outcome::unknown, {}});
+  events_result result{lookup_result::outcome::found, {}};
+  for (std::size_t i = 0; i < reply->elements; ++i) {
+    const redisReply* item = reply->element[i];
+    if (item != nullptr && item->type == REDIS_REPLY_STRING) result.events.emplace_back(item->str, item->len);
+  }
+  op.finish(std::move(result));
 }
 
 void redis_store::on_lookup_reply(redisAsyncContext*, void* reply_data, void* data) {

@@ -424,10 +424,10 @@ TEST_F(PrefixTest, OnlyTwilioCalledRoutesAreMountedUnderThePrefix) {
 
 TEST(RouterPaths, ServiceRoutesAndTheirPrefixedMounts) {
   EXPECT_EQ(router::paths(), (std::vector<std::string>{"/redirect_call", "/dial_action", "/refer", "/healthz", "/readyz",
-                                                       "/metrics", "/call_context"}));
+                                                       "/metrics", "/call_context", "/calls/"}));
   EXPECT_EQ(router::paths("/voice"),
             (std::vector<std::string>{"/redirect_call", "/dial_action", "/refer", "/healthz", "/readyz", "/metrics",
-                                      "/call_context", "/voice/redirect_call", "/voice/dial_action", "/voice/refer"}));
+                                      "/call_context", "/calls/", "/voice/redirect_call", "/voice/dial_action", "/voice/refer"}));
 }
 
 TEST(ServiceRouter, PrefixedPublicUrl) {

@@ -25,6 +25,9 @@
 
 namespace twiml_redirect::app {
 
+// GET /calls/{CallSid}: the route's path, which the router matches as a prefix.
+inline constexpr std::string_view kCallsPath = "/calls/";
+
 class call_context {
  public:
   // `token` is CALL_CONTEXT_TOKEN (empty: /call_context is not served); the routes in force give
@@ -42,6 +45,14 @@ class call_context {
   void record(const twilio_request& req) const noexcept;
 
   bool serves_lookups() const { return !token_.empty(); }
+
+  // Adds `event` (one JSON object, no caller data) to the call's path. Never blocks or throws.
+  void note(std::string_view call_sid, std::string event) const noexcept;
+
+  // GET /calls/{CallSid}: the call's path, oldest event first, behind the same Bearer token: 401
+  // without it, 400 for a malformed CallSid, 404 for an unknown or expired call, 503 when the store
+  // does not answer in time.
+  http::response call_events(const http::request& req, http::request_context& ctx) const;
 
   // POST /call_context: 401 without the Bearer token, 400 naming the field when no call is named,
   // 404 for an unknown or expired call, 503 when the store does not answer in time, else 200 with

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "twiml_redirect/context/store.hpp"
 
@@ -39,6 +40,8 @@ class memory_store final : public call_store {
 
   void put(call_record record) override { put_at(std::move(record), clock::now()); }
   void get(std::string call_sid, lookup_callback done) override;
+  void add_event(std::string_view call_sid, std::string event) override;
+  void get_events(std::string call_sid, events_callback done) override;
   bool answers_inline() const override { return true; }
   const char* kind() const override { return "memory"; }
   void append_metrics(std::string& out) const override;
@@ -55,6 +58,8 @@ class memory_store final : public call_store {
   struct slot {
     std::string packed;  // call_record::pack(); the CallSid is its first value
     clock::time_point expires;
+    std::vector<std::string> events;  // the call's path, oldest first
+    std::size_t events_bytes = 0;
   };
 
   // The CallSid inside a slot's packed record: the map's key points into it.

@@ -16,7 +16,9 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -57,6 +59,8 @@ class redis_store final : public call_store {
 
   void put(call_record record) override;
   void get(std::string call_sid, lookup_callback done) override;
+  void add_event(std::string_view call_sid, std::string event) override;
+  void get_events(std::string call_sid, events_callback done) override;
   bool answers_inline() const override { return false; }
   const char* kind() const override { return "redis"; }
   void append_metrics(std::string& out) const override;
@@ -64,11 +68,13 @@ class redis_store final : public call_store {
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
   std::uint64_t writes_dropped() const { return writes_dropped_.load(std::memory_order_relaxed); }
 
-  // The key a call's record is kept under.
+  // The key a call's record is kept under, and the list of its events.
   static std::string key_of(std::string_view call_sid);
+  static std::string events_key_of(std::string_view call_sid);
 
  private:
   struct pending_lookup;
+  struct pending_events;
 
   // All of these run on the store's thread.
   void connect();
@@ -78,12 +84,18 @@ class redis_store final : public call_store {
   void drop_connection();
   void flush_writes();
   void start_lookup(std::string call_sid, lookup_callback done);
+  // Counts a lookup in as waiting, or (past max_pending_lookups) counts it shed and says no.
+  bool admit_lookup();
   void schedule_probe();
   static void on_probe_reply(redisAsyncContext* ac, void* reply, void* data);
   static void on_connect_hook(const redisAsyncContext* ac, int status);
   static void on_disconnect_hook(const redisAsyncContext* ac, int status);
   static void on_write_reply(redisAsyncContext* ac, void* reply, void* data);
   static void on_lookup_reply(redisAsyncContext* ac, void* reply, void* data);
+  static void on_events_reply(redisAsyncContext* ac, void* reply, void* data);
+  void start_events_lookup(std::string call_sid, events_callback done);
+  // Queues a record or an event for the write pipeline (put and add_event).
+  void enqueue(std::string call_sid, std::optional<call_record> record, std::string event);
   static void on_setup_reply(redisAsyncContext* ac, void* reply, void* data);
 
   const settings settings_;
@@ -107,7 +119,9 @@ class redis_store final : public call_store {
   mutable std::mutex queue_mutex_;
   struct queued_record {
     std::chrono::steady_clock::time_point at;  // when the webhook handed it over
-    call_record record;
+    std::optional<call_record> record;         // a record (SET), or else
+    std::string call_sid;                      // the call an event (RPUSH) belongs to
+    std::string event;
   };
   std::deque<queued_record> queue_;
   bool flush_posted_ = false;

@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/context/call_record.hpp"
@@ -20,6 +22,15 @@ struct lookup_result {
 
 // Called exactly once per lookup, on any thread.
 using lookup_callback = std::function<void(lookup_result)>;
+
+// A call's path as the service saw it (GET /calls/{CallSid}): one JSON object per event, oldest
+// first, at most kMaxCallEvents; no caller data in any of them.
+inline constexpr std::size_t kMaxCallEvents = 64;
+struct events_result {
+  lookup_result::outcome result = lookup_result::outcome::unknown;
+  std::vector<std::string> events;  // when found
+};
+using events_callback = std::function<void(events_result)>;
 
 class call_store {
  public:
@@ -36,6 +47,13 @@ class call_store {
   // Whether get() always calls `done` before it returns (an in-process store): then a handler can
   // answer at once instead of deferring its answer.
   virtual bool answers_inline() const = 0;
+
+  // Adds one event (a JSON object) to the call's path, kept as long as its record; past
+  // kMaxCallEvents, later events are dropped. Never blocks, never fails the caller. Thread-safe.
+  virtual void add_event(std::string_view call_sid, std::string event) = 0;
+
+  // The call's events, oldest first, as get() answers (within the lookup deadline). Thread-safe.
+  virtual void get_events(std::string call_sid, events_callback done) = 0;
 
   // "memory" or "redis", for logs and the metrics' store label.
   virtual const char* kind() const = 0;

@@ -22,6 +22,9 @@ using responder = std::function<void(response)>;
 struct request_context {
   boost::asio::ip::address peer;  // the TCP peer (a proxy, when there is one)
   std::string call_sid;           // set by the handler when the request named a valid CallSid
+  // What the handler did, as one JSON object for the call's path (GET /calls/{CallSid}); empty when
+  // there is nothing to note. The application keeps it; the server only carries it.
+  std::string call_event;
   // For a handler that waits on something (a store lookup) without blocking its thread: it calls
   // defer(), returns any response (ignored), and later hands the answer to the responder, which
   // must be called once, soon: the connection waits for it. Set by the server; empty in tests that
