@@ -54,7 +54,9 @@ Commands:
                    fields to URL, signed with TWILIO_AUTH_TOKEN, or with a shared key of
                    TWILIO_SHARED_KEYS and HMAC-SHA256 (needs no config file)
   doctor           check every hop of a call with the live credentials (Twilio, this service's
-                   public URL, Synthflow, the SIP host) and say what to fix (--json: as JSON)
+                   public URL, Synthflow, the SIP host) and say what to fix (--json: as JSON);
+                   --call E164 [--from E164]: place one real test call (it costs a call),
+                   follow it and report what it showed
   simulate         play Twilio's side of a call: the webhook, the <Dial> action with a chosen
                    outcome per dial, a transfer; in-process, or against --url (signed)
 
@@ -65,6 +67,9 @@ Options:
 constexpr std::string_view kUsageEnd = R"()
   --dry-run        with provision: change nothing
   --json           with doctor: print {"checks":[...]} instead of the table
+  --call E164      with doctor: call this number through Twilio's Calls API and follow the call
+  --from E164      with doctor --call: the account's number to call from (default: the first
+                   configured number)
   --schema         with check-config: list the configuration keys
   --strict         with check-config: missing secrets are an error, not a warning
   --called E164    with twiml: the called number, e.g. +14155550100
@@ -89,6 +94,8 @@ struct command_line {
   bool schema = false;
   bool strict = false;
   bool json = false;                    // doctor
+  std::optional<std::string> test_call;  // doctor --call: the number to call
+  std::optional<std::string> test_from;  // doctor --call --from
   std::optional<std::string> called;    // twiml
   std::optional<std::string> call_sid;  // twiml
   std::optional<std::string> url;       // sign (required), simulate (a running instance)
@@ -134,7 +141,9 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
         option_value(args, i, "--outcomes", parsed.simulate.outcomes, missing) ||
         option_value(args, i, "--refer", parsed.simulate.refer, missing) ||
         option_value(args, i, "--shared-key", parsed.shared_key, missing) ||
-        option_value(args, i, "--url", parsed.url, missing)) {
+        option_value(args, i, "--url", parsed.url, missing) ||
+        option_value(args, i, "--call", parsed.test_call, missing) ||
+        option_value(args, i, "--from", parsed.test_from, missing)) {
       if (missing) return std::nullopt;
     } else if (arg == "--dry-run") {
       parsed.dry_run = true;
@@ -188,6 +197,14 @@ std::optional<command_line> parse_command_line(const std::vector<std::string_vie
     return std::nullopt;
   }
   if (parsed.command == "simulate") parsed.simulate.url = parsed.url;
+  if ((parsed.test_call || parsed.test_from) && parsed.command != "doctor") {
+    std::cerr << "twiml-redirect: --call and --from go with the doctor command\n";
+    return std::nullopt;
+  }
+  if (parsed.test_from && !parsed.test_call) {
+    std::cerr << "twiml-redirect: --from goes with doctor --call\n";
+    return std::nullopt;
+  }
   if (parsed.json && parsed.command != "doctor") {
     std::cerr << "twiml-redirect: --json goes with the doctor command\n";
     return std::nullopt;
@@ -258,6 +275,11 @@ int run(const command_line& cli) {
   if (cli.command == "twiml")
     return app::run_twiml(config, *cli.called, cli.call_sid.value_or(std::string(app::kExampleCallSid)), std::cout,
                           std::cerr);
+  if (cli.command == "doctor" && cli.test_call)
+    return app::run_doctor_call(config, {.to = *cli.test_call, .from = cli.test_from.value_or(""),
+                                         .follow_for = std::chrono::milliseconds(150'000),
+                                         .poll_every = std::chrono::milliseconds(2'000)},
+                                cli.json, std::cout);
   if (cli.command == "doctor") return app::run_doctor(config, cli.json, std::cout);
   if (cli.command == "simulate") return app::run_simulate_command(config, cli.simulate, std::cout, std::cerr);
   if (cli.command == "provision") {

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <future>
 #include <map>
 #include <memory>
@@ -19,6 +21,7 @@
 #include "twiml_redirect/synthflow/actions.hpp"
 #include "twiml_redirect/synthflow/api.hpp"
 #include "twiml_redirect/twilio_api/api.hpp"
+#include "twiml_redirect/twilio/call_params.hpp"
 #include "twiml_redirect/twilio_api/payloads.hpp"
 #include "twiml_redirect/util/url.hpp"
 
@@ -816,6 +819,252 @@ int run_doctor(const config::service_config& config, bool json, std::ostream& ou
   doctor_inputs inputs{config};
   inputs.monitor_url = config.twilio.monitor_url;
   const std::vector<check_row> rows = run_checks(doctor_checks(), inputs);
+  out << (json ? format_json(rows) + "\n" : format_table(rows));
+  return doctor_exit_code(rows);
+}
+
+
+// ---- doctor --call ---------------------------------------------------------------------------
+
+namespace {
+
+// The kind of an event of GET /calls/{sid}: its "event" field.
+std::string event_type(const nlohmann::json& event) {
+  if (!event.is_object()) return {};
+  const auto type = event.value("event", nlohmann::json());
+  return type.is_string() ? type.get<std::string>() : std::string();
+}
+
+std::string text_of(const nlohmann::json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key)) return {};
+  const auto& value = object.at(key);
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number_integer()) return std::to_string(value.get<long long>());
+  return {};
+}
+
+std::vector<nlohmann::json> events_of(const nlohmann::json& record, std::string_view type) {
+  std::vector<nlohmann::json> found;
+  if (!record.is_object() || !record.contains("events") || !record["events"].is_array()) return found;
+  for (const auto& event : record["events"])
+    if (event_type(event) == type) found.push_back(event);
+  return found;
+}
+
+constexpr std::array<std::string_view, 5> kEndedStatuses = {"completed", "busy", "failed", "no-answer", "canceled"};
+
+bool has_ended(const nlohmann::json& call) {
+  const std::string status = text_of(call, "status");
+  return std::find(kEndedStatuses.begin(), kEndedStatuses.end(), status) != kEndedStatuses.end();
+}
+
+}  // namespace
+
+std::vector<check_row> summarize_test_call(const test_call_evidence& evidence) {
+  std::vector<check_row> rows;
+  const std::string to = text_of(evidence.placed, "to");
+  const std::string status = text_of(evidence.placed, "status");
+  const std::string sid = text_of(evidence.placed, "sid");
+  if (!has_ended(evidence.placed)) {
+    rows.push_back(row("call.placed", to, check_result::fail,
+                       sid + " had not ended when doctor stopped following it (status " + status + ")",
+                       "look the call up in Twilio's Console (Monitor > Calls); it ends at its TimeLimit"));
+  } else {
+    rows.push_back(row("call.placed", to, status == "completed" ? check_result::pass : check_result::fail,
+                       sid + " ended " + status + " after " + text_of(evidence.placed, "duration") + " s",
+                       status == "completed" ? "" : "the number did not answer the test call: see twilio.calls and twilio.alerts"));
+  }
+  if (evidence.inbound.is_null()) {
+    rows.push_back(row("call.webhook", to, check_result::skip,
+                       "no inbound leg to " + to + " was seen: the call reached a number that is not the account's"));
+    return rows;
+  }
+  const std::string leg = text_of(evidence.inbound, "sid");
+  if (evidence.record.is_null()) {
+    rows.push_back(row("call.webhook", to, check_result::fail,
+                       "this deployment has no record of " + leg + " (" + evidence.record_note + ")",
+                       "the number's webhook does not reach this deployment: see twilio.webhook and public_url"));
+    return rows;
+  }
+  const auto webhooks = events_of(evidence.record, "webhook");
+  rows.push_back(row("call.webhook", to, webhooks.empty() ? check_result::fail : check_result::pass,
+                     webhooks.empty() ? leg + " is recorded, but without its webhook"
+                                      : "Twilio requested /redirect_call for " + leg + " (" +
+                                            std::to_string(webhooks.size()) + " time(s))",
+                     webhooks.empty() ? "see the service's log lines for this CallSid" : ""));
+
+  const auto dials = events_of(evidence.record, "dial_outcome");
+  if (dials.empty()) {
+    rows.push_back(row("call.sip", to, check_result::warn,
+                       "no <Dial> outcome was recorded (the agent's leg was still up, or the call was not dialled)"));
+  } else {
+    const auto& last = dials.back();
+    const std::string dial_status = text_of(last, "dial_call_status");
+    const std::string code = text_of(last, "sip_response_code");
+    rows.push_back(row("call.sip", to, dial_status == "completed" ? check_result::pass : check_result::fail,
+                       "the agent's SIP leg ended " + dial_status + (code.empty() ? "" : ", SIP " + code) +
+                           (dials.size() > 1 ? " (" + std::to_string(dials.size()) + " dials)" : ""),
+                       dial_status == "completed" ? "" : "see sip.options and synthflow.number for that SIP host"));
+    rows.push_back(row("call.duration", to, check_result::pass,
+                       "the agent's leg lasted " + text_of(last, "dial_call_duration") + " s; the call " +
+                           text_of(evidence.inbound, "duration") + " s"));
+  }
+
+  const auto lookups = events_of(evidence.record, "context_lookup");
+  if (lookups.empty()) {
+    rows.push_back(row("call.context", to, evidence.context_action ? check_result::fail : check_result::skip,
+                       "Synthflow did not ask /call_context for this call",
+                       evidence.context_action ? "see synthflow.action: the pre-call action is missing or fails" : ""));
+  } else {
+    std::string fields;
+    bool found = false;
+    for (const auto& lookup : lookups) {
+      found = found || lookup.value("found", false);
+      // "fields": the call-id fields Synthflow filled, comma-separated.
+      std::string listed = text_of(lookup, "fields");
+      for (std::size_t start = 0; start < listed.size();) {
+        const std::size_t comma = std::min(listed.find(',', start), listed.size());
+        const std::string field = listed.substr(start, comma - start);
+        if (!field.empty() && fields.find(field) == std::string::npos) fields += (fields.empty() ? "" : ", ") + field;
+        start = comma + 1;
+      }
+    }
+    rows.push_back(row("call.context", to, found ? check_result::pass : check_result::fail,
+                       "Synthflow asked /call_context " + std::to_string(lookups.size()) + " time(s), fields filled: " +
+                           (fields.empty() ? "none" : fields) + (found ? "; answered from the record" : "; not found"),
+                       found ? "" : "the fields Synthflow filled hold no CallSid of this call: see docs/caller-context.md"));
+    // The docs' statement on what Synthflow's variables hold on a call it did not place.
+    rows.push_back(row("unconfirmed.synthflow_call_id_fields", to, check_result::pass,
+                       "settled for this account: on an inbound call Synthflow filled " +
+                           (fields.empty() ? std::string("no call-id field") : fields)));
+  }
+  if (lookups.empty())
+    rows.push_back(row("unconfirmed.synthflow_call_id_fields", to, check_result::skip,
+                       "not settled: Synthflow did not ask /call_context"));
+  // The docs' statement on which SIP final response becomes which DialCallStatus.
+  if (!dials.empty() && !text_of(dials.back(), "sip_response_code").empty())
+    rows.push_back(row("unconfirmed.sip_status_mapping", to, check_result::pass,
+                       "settled for one code: SIP " + text_of(dials.back(), "sip_response_code") + " became DialCallStatus " +
+                           text_of(dials.back(), "dial_call_status")));
+  else
+    rows.push_back(row("unconfirmed.sip_status_mapping", to, check_result::skip,
+                       "not settled: no SIP response code was recorded"));
+  return rows;
+}
+
+namespace {
+
+// A usage or configuration problem of doctor --call: printed, exit 2.
+int refuse_call(std::ostream& out, const std::string& why) {
+  out << "twiml-redirect: doctor --call: " << why << "\n";
+  return 2;
+}
+
+// This deployment's record of `sid` (GET PUBLIC_URL/calls/{sid}, bearer token), or null and why not.
+nlohmann::json fetch_call_record(const config::service_config& config, const std::string& sid, std::string& note,
+                                 check_control& control) {
+  const std::string& token = config.context.token;
+  if (config.twilio.public_url.empty()) {
+    note = "PUBLIC_URL is not set";
+    return nullptr;
+  }
+  if (token.empty()) {
+    note = "no CALL_CONTEXT_TOKEN to read it with";
+    return nullptr;
+  }
+  outbound::endpoint where;
+  auto session = open_session(config.twilio.public_url, "twilio.public_url", "", "", config.twilio.request_timeout,
+                              control, where);
+  if (!session->client) {
+    note = session->problem;
+    return nullptr;
+  }
+  outbound::http_request request;
+  request.target = where.base_path + "/calls/" + sid;
+  request.auth = outbound::bearer_auth{token};
+  const outbound::http_result result = session->client->send(request);
+  if (!result.ok()) {
+    note = "GET /calls/" + sid + ": " + result.error_message;
+    return nullptr;
+  }
+  if (result.response.status != 200) {
+    note = "GET /calls/" + sid + " answered HTTP " + std::to_string(result.response.status);
+    return nullptr;
+  }
+  auto parsed = nlohmann::json::parse(result.response.body, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    note = "GET /calls/" + sid + " did not answer a JSON object";
+    return nullptr;
+  }
+  return parsed;
+}
+
+}  // namespace
+
+int run_doctor_call(const config::service_config& config, const test_call_options& options, bool json, std::ostream& out) {
+  const config::twilio_config& tw = config.twilio;
+  if (auto unusable = twilio_unusable(tw, "call.placed")) return refuse_call(out, unusable->detail);
+  if (twilio::check_called(options.to))
+    return refuse_call(out, "the number to call must be E.164 (+14155550100), got \"" + options.to + "\"");
+  std::string from = options.from;
+  if (from.empty() && !config.numbers.empty()) from = config.numbers.front().phone_number;
+  if (from.empty() || twilio::check_called(from))
+    return refuse_call(out, "--from must be one of the account's numbers in E.164 (none is configured)");
+
+  check_control control;
+  outbound::endpoint where;
+  auto session = open_session(tw.api_url, "twilio.api_url", tw.ca_file, "twilio.ca_file", tw.request_timeout, control, where);
+  if (!session->client) return refuse_call(out, session->problem);
+  const std::string calls_path = where.base_path + "/2010-04-01/Accounts/" + tw.account_sid + "/Calls.json";
+
+  // The placed leg only waits (TimeLimit ends it) while the called number's own webhook runs the call.
+  outbound::http_request place;
+  place.method = boost::beast::http::verb::post;
+  place.target = calls_path;
+  place.auth = twilio_credentials(tw);
+  place.headers.push_back({"Accept", "application/json", false});
+  place.body = outbound::form_body({{"To", options.to},
+                                    {"From", from},
+                                    {"Twiml", "<Response><Pause length=\"60\"/></Response>"},
+                                    {"Timeout", "30"},
+                                    {"TimeLimit", "90"}});
+  const outbound::http_result placed = session->client->send(place);
+  if (!placed.ok()) return refuse_call(out, "POST Calls.json: " + placed.error_message);
+  auto created = nlohmann::json::parse(placed.response.body, nullptr, false);
+  if (placed.response.status != 201 || !created.is_object() || text_of(created, "sid").empty()) {
+    const std::string message = created.is_object() ? text_of(created, "message") : std::string();
+    out << "twiml-redirect: doctor --call: Twilio refused the test call (HTTP " << placed.response.status
+        << (message.empty() ? "" : ": " + message) << ")\n";
+    return 1;
+  }
+  const std::string sid = text_of(created, "sid");
+
+  test_call_evidence evidence;
+  evidence.placed = created;
+  evidence.context_action = config.context.synthflow_action;
+  const auto deadline = std::chrono::steady_clock::now() + options.follow_for;
+  for (;;) {
+    outbound::http_request list;
+    list.target = calls_path + "?" + outbound::form_encode({{"To", options.to}, {"PageSize", "20"}});
+    list.auth = twilio_credentials(tw);
+    list.headers.push_back({"Accept", "application/json", false});
+    const outbound::http_result answer = session->client->send(list);
+    auto calls = answer.ok() ? nlohmann::json::parse(answer.response.body, nullptr, false) : nlohmann::json();
+    if (calls.is_object() && calls.contains("calls") && calls["calls"].is_array()) {
+      for (const auto& call : calls["calls"]) {
+        if (text_of(call, "sid") == sid) evidence.placed = call;
+        // The leg the call made at `to`: inbound, from our number, not the placed call itself.
+        if (text_of(call, "sid") != sid && text_of(call, "direction") == "inbound" && text_of(call, "from") == from &&
+            evidence.inbound.is_null())
+          evidence.inbound = call;
+      }
+    }
+    if (has_ended(evidence.placed) || std::chrono::steady_clock::now() + options.poll_every > deadline) break;
+    std::this_thread::sleep_for(options.poll_every);
+  }
+  if (!evidence.inbound.is_null())
+    evidence.record = fetch_call_record(config, text_of(evidence.inbound, "sid"), evidence.record_note, control);
+  const std::vector<check_row> rows = summarize_test_call(evidence);
   out << (json ? format_json(rows) + "\n" : format_table(rows));
   return doctor_exit_code(rows);
 }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/child_process.hpp"
+#include "support/fake_twilio.hpp"
 #include "support/form_encoding.hpp"
 #include "support/http_test_client.hpp"
 #include "support/redis_server.hpp"
@@ -131,6 +132,58 @@ TEST_P(CallPath, EveryStepOfACallInOrder) {
   EXPECT_EQ(calls("CA" + std::string(32, '9'), auth).result_int(), 404);
   EXPECT_EQ(calls("CA.bad;sid", auth).result_int(), 400);
   EXPECT_EQ(calls(kSid, auth)[boost::beast::http::field::cache_control], "no-store");
+}
+
+// `doctor --call`: one test call placed through Twilio's Calls API (the fake), followed to its end,
+// and this deployment's record of the leg that reached the number read back from /calls/{sid}.
+TEST_P(CallPath, DoctorCallReportsWhatTheLiveCallShowed) {
+  if (GetParam() != "memory") GTEST_SKIP() << "one store is enough: the record is read over HTTP";
+  const std::string auth = "Authorization: Bearer " + std::string(kToken) + "\r\n";
+  const std::string leg = "CA" + std::string(32, '7');
+  // What Twilio and Synthflow would do with the call doctor places: the webhook for the leg that
+  // reaches the number, the pre-call lookup, and the agent's leg ending completed.
+  twilio::form_params inbound{{"CallSid", leg}, {"Called", "+14155550100"}, {"From", "+14155550100"}};
+  ASSERT_EQ(post("/redirect_call", inbound).result_int(), 200);
+  test_connection lookup(port_);
+  ASSERT_EQ(lookup.request("POST", "/call_context", R"({"twilio_call_sid":")" + leg + R"("})", "application/json", auth)
+                .result_int(),
+            200);
+  inbound.push_back({"DialCallStatus", "completed"});
+  inbound.push_back({"DialSipResponseCode", "200"});
+  inbound.push_back({"DialCallDuration", "41"});
+  ASSERT_EQ(post("/dial_action?step=0", inbound).result_int(), 200);
+
+  test::fake_twilio twilio;
+  twilio.add_call({{"sid", leg}, {"to", "+14155550100"}, {"from", "+14155550100"}, {"direction", "inbound"},
+                   {"duration", "44"}});
+  const auto result = run_binary(
+      {"doctor", "--call", "+14155550100", "--config", config_->path().string()},
+      clean_env({{"CALL_CONTEXT_TOKEN", std::string(kToken)},
+                 {"TWILIO_ACCOUNT_SID", twilio.options().account_sid},
+                 {"TWILIO_AUTH_TOKEN", twilio.options().auth_token},
+                 {"TWILIO_API_URL", twilio.api_url()},
+                 {"PUBLIC_URL", "http://127.0.0.1:" + std::to_string(port_)}}));
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  for (const char* expected : {"call.placed", "ended completed after 45 s", "call.webhook",
+                               "Twilio requested /redirect_call for " , "call.sip", "ended completed, SIP 200",
+                               "call.context", "fields filled: twilio_call_sid; answered from the record",
+                               "unconfirmed.sip_status_mapping", "SIP 200 became DialCallStatus completed"})
+    EXPECT_NE(result.output.find(expected), std::string::npos) << expected << "\n" << result.output;
+  const auto placed = twilio.placed_calls();
+  ASSERT_EQ(placed.size(), 1u);
+  EXPECT_EQ(placed[0].at("To"), "+14155550100");
+  EXPECT_EQ(placed[0].at("From"), "+14155550100") << "the first configured number";
+  EXPECT_EQ(placed[0].at("TimeLimit"), "90") << "the test call ends by itself";
+  EXPECT_EQ(result.output.find(twilio.options().auth_token), std::string::npos);
+  EXPECT_EQ(result.output.find(kToken), std::string::npos);
+
+  const auto refused = run_binary({"doctor", "--call", "0800-CALL-ME", "--config", config_->path().string()},
+                                  clean_env({{"TWILIO_ACCOUNT_SID", twilio.options().account_sid},
+                                             {"TWILIO_AUTH_TOKEN", twilio.options().auth_token},
+                                             {"TWILIO_API_URL", twilio.api_url()},
+                                             {"PUBLIC_URL", "http://127.0.0.1:1"}}));
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("must be E.164"), std::string::npos) << refused.output;
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, CallPath, ::testing::Values("memory", "redis"),

@@ -80,6 +80,7 @@ struct fake_twilio::impl {
                        .dump()};
     }
     if (request.path == "/2010-04-01/Accounts/" + options.account_sid + "/Calls.json") {
+      if (request.method == "POST") return place_call(request);
       if (request.method != "GET") return error(405, 20004, "Method not allowed");
       const std::string to = query_value(request.query, "To");
       std::size_t page_size = 50;
@@ -127,6 +128,28 @@ struct fake_twilio::impl {
     return error(404, 20404, "The requested resource " + request.path + " was not found");
   }
 
+  // POST Calls.json (Twilio's "create a call"): To and From required, and Twiml or Url. The call is
+  // answered and ends at once: it shows in the list as completed, and the answer is the queued call.
+  fake_reply place_call(const fake_request& request) {
+    const auto form = util::decode_form(request.body);
+    if (!form.ok()) return error(400, 21200, form.error);
+    std::map<std::string, std::string> fields;
+    for (const auto& [name, value] : form.params) fields[name] = value;
+    if (fields["To"].empty()) return error(400, 21201, "No 'To' number is specified");
+    if (fields["From"].empty()) return error(400, 21603, "A 'From' phone number is required.");
+    if (fields["Twiml"].empty() && fields["Url"].empty()) return error(400, 21205, "Url or Twiml is required");
+    char sid[40];
+    std::snprintf(sid, sizeof sid, "CA%032llx", 0x91ace000ULL + ++next_id);
+    json call = {{"sid", sid}, {"account_sid", options.account_sid}, {"to", fields["To"]}, {"from", fields["From"]},
+                 {"direction", "outbound-api"}, {"status", "queued"}, {"duration", nullptr}, {"parent_call_sid", nullptr}};
+    json ended = call;
+    ended["status"] = "completed";
+    ended["duration"] = "45";
+    calls.push_back(ended);
+    placed.push_back(fields);
+    return {201, call.dump()};
+  }
+
   // The list: the PhoneNumber filter matches any number containing it (as Twilio's partial match
   // does), pages of at most max_page_size, next_page_uri until the last page.
   fake_reply list(const fake_request& request) {
@@ -165,6 +188,7 @@ struct fake_twilio::impl {
   std::vector<json> numbers;  // in the order they were added, as the list shows them
   json alerts = json::array();
   std::vector<json> calls;  // oldest first
+  std::vector<std::map<std::string, std::string>> placed;  // the form of each POST Calls.json
 
   json* find(const std::string& e164) {
     const auto it = std::find_if(numbers.begin(), numbers.end(), [&](const json& n) { return n["phone_number"] == e164; });
@@ -220,6 +244,11 @@ void fake_twilio::add_call(json call) {
                {"start_time", "Thu, 03 Dec 2026 08:00:00 +0000"}};
   for (const auto& [key, value] : call.items()) full[key] = value;
   impl_->calls.push_back(std::move(full));
+}
+
+std::vector<std::map<std::string, std::string>> fake_twilio::placed_calls() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->placed;
 }
 
 json fake_twilio::number(const std::string& e164) const {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +56,8 @@ class fake_twilio {
   // missing ones get plausible values (sid, account_sid, dates).
   void add_alert(nlohmann::json alert);
   void add_call(nlohmann::json call);
+  // The form fields of every call placed with POST Calls.json, in order.
+  std::vector<std::map<std::string, std::string>> placed_calls() const;
 
   // Calls, faults and stop().
   fake_api_server& server();

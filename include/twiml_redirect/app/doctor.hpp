@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "twiml_redirect/config/config.hpp"
 
@@ -106,6 +106,38 @@ std::vector<check_row> group_alerts(const nlohmann::json& alerts, const std::vec
 // The row of twilio.calls for a number: its last calls (the "calls" array of GET .../Calls.json)
 // grouped by status, with the average duration; warn when any failed, was busy or unanswered.
 check_row summarize_calls(std::string_view number, const nlohmann::json& calls);
+
+// ---- doctor --call: one live test call ----
+
+// What to call: `to` one of the account's numbers routed here (its webhook runs, the agent answers)
+// or any number; `from` a number of the account (default: the first configured number).
+struct test_call_options {
+  std::string to;
+  std::string from;
+  std::chrono::milliseconds follow_for{150'000};  // the call is followed this long at most
+  std::chrono::milliseconds poll_every{2'000};
+};
+
+// What one test call showed: the placed call as Twilio's Calls list shows it at its end, the leg
+// that reached `to` (null when `to` is not one of the account's numbers or none was seen), and this
+// deployment's record of that leg, GET PUBLIC_URL/calls/{sid} (null when there is none; `record_note`
+// says why, e.g. "answered HTTP 404", "no CALL_CONTEXT_TOKEN").
+struct test_call_evidence {
+  nlohmann::json placed;
+  nlohmann::json inbound;
+  nlohmann::json record;
+  std::string record_note;
+  bool context_action = false;  // context.synthflow_action: Synthflow should have asked /call_context
+};
+
+// The rows of a test call (pure): call.placed, call.webhook, call.sip, call.duration, call.context,
+// and one `unconfirmed.*` row per statement of the docs the call settles (pass) or cannot (skip).
+std::vector<check_row> summarize_test_call(const test_call_evidence& evidence);
+
+// `twiml-redirect doctor --call TO`: places the call through Twilio's Calls API (it costs a call),
+// follows it and prints what it showed; 0 when nothing failed, 1 when something did, 2 when the
+// call cannot be placed with this configuration (credentials, numbers).
+int run_doctor_call(const config::service_config& config, const test_call_options& options, bool json, std::ostream& out);
 
 // `twiml-redirect doctor`: prints the table (or JSON) of every check; 0 when nothing failed, else 1.
 int run_doctor(const config::service_config& config, bool json, std::ostream& out);
