@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 
 #include <nlohmann/json.hpp>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -181,6 +182,35 @@ TEST_F(Doctor, CorrectSetUpRaisesNoFalseAlarm) {
   // that says so, as for any private set-up), never a fail.
   for (const auto& r : rows_of(rows, "synthflow.region")) EXPECT_EQ(r.result, app::check_result::warn) << r.detail;
   EXPECT_NE(report(rows).find("answered over UDP: SIP/2.0 200 OK"), std::string::npos) << report(rows);
+  std::cout << "[ figures ] doctor on a correct set-up:\n" << report(rows) << app::format_json(rows) << "\n";
+}
+
+// Five faults planted at once: each is reported by its own check id with its fix, and the rest of
+// the set-up still passes. The table is printed for the closing note's evidence.
+TEST_F(Doctor, FivePlantedFaultsAreEachNamed) {
+  config_.numbers.front().agent->name = "Another agent";
+  config_.context.token = "ctx-another-token-99-0123456789abcdef";
+  twilio_.change_number(number(), {{"voice_url", "https://old.example.com/voice"}});
+  config::twilio_config other;
+  other.auth_token = "another-server-token";
+  testing::test_server elsewhere(testing::test_server_config(), "sip.example.com", other);
+  config_.twilio.public_url = "http://127.0.0.1:" + std::to_string(elsewhere.port());
+  const std::uint16_t closed = [] {
+    sip_responder gone(false, false);
+    return gone.port();
+  }();
+  config_.sip.target = "127.0.0.1:" + std::to_string(closed);
+  const auto rows = doctor();
+  EXPECT_EQ(app::doctor_exit_code(rows), 1);
+  for (std::string_view id : {"synthflow.agent", "synthflow.action", "twilio.webhook", "public_url", "sip.options"}) {
+    const auto mine = rows_of(rows, id);
+    ASSERT_FALSE(mine.empty()) << id;
+    EXPECT_EQ(mine.front().result, app::check_result::fail) << id << "\n" << report(rows);
+    EXPECT_FALSE(mine.front().fix.empty()) << id;
+  }
+  for (std::string_view id : {"synthflow.auth", "synthflow.number", "twilio.auth", "twilio.number", "sip.dns"})
+    for (const auto& r : rows_of(rows, id)) EXPECT_EQ(r.result, app::check_result::pass) << id << ": " << r.detail;
+  std::cout << "[ figures ] doctor with five planted faults:\n" << report(rows);
 }
 
 TEST_F(Doctor, ConfigProblem) {
