@@ -35,6 +35,13 @@ http::response json_error(status code, std::string_view message) {
   return private_json(code, std::move(body));
 }
 
+// The store did not answer in time (Redis down, frozen, or too many lookups waiting).
+http::response store_unavailable() {
+  http::response res = json_error(status::service_unavailable, "call context store unavailable");
+  res.set(field::retry_after, "1");
+  return res;
+}
+
 // Digests of both, compared with CRYPTO_memcmp: the time taken says nothing about the token, not
 // even its length.
 bool same_secret(std::string_view given, std::string_view expected) {
@@ -118,9 +125,7 @@ http::response call_context::answer(const context::lookup_result& result, const 
     case context::lookup_result::outcome::unavailable:
       break;
   }
-  http::response res = json_error(status::service_unavailable, "call context store unavailable");
-  res.set(field::retry_after, "1");
-  return res;
+  return store_unavailable();
 }
 
 http::response call_context::probe_answer() const {
@@ -145,21 +150,23 @@ void call_context::lookup_from(std::shared_ptr<const context::named_call> named,
   });
 }
 
-http::response call_context::lookup(const http::request& req, http::request_context& ctx) const {
-  if (!authorized(req)) {
-    unauthorized_.fetch_add(1, std::memory_order_relaxed);
-    std::uint64_t events = 0;
-    {
-      std::lock_guard lock(log_mutex_);
-      events = unauthorized_log_.note(util::log_throttle::clock::now());
-    }
-    if (events > 0)
-      spdlog::warn("/call_context: {} request(s) without the right Bearer token refused, latest from {}", events,
-                   ctx.peer.to_string());
-    http::response res = json_error(status::unauthorized, "missing or wrong Bearer token");
-    res.set(field::www_authenticate, "Bearer");
-    return res;
+http::response call_context::refuse_unauthorized(std::string_view route, const http::request_context& ctx) const {
+  unauthorized_.fetch_add(1, std::memory_order_relaxed);
+  std::uint64_t events = 0;
+  {
+    std::lock_guard lock(log_mutex_);
+    events = unauthorized_log_.note(util::log_throttle::clock::now());
   }
+  if (events > 0)
+    spdlog::warn("{}: {} request(s) without the right Bearer token refused, latest from {}", route, events,
+                 ctx.peer.to_string());
+  http::response res = json_error(status::unauthorized, "missing or wrong Bearer token");
+  res.set(field::www_authenticate, "Bearer");
+  return res;
+}
+
+http::response call_context::lookup(const http::request& req, http::request_context& ctx) const {
+  if (!authorized(req)) return refuse_unauthorized("/call_context", ctx);
   const std::string_view target = req.target();
   const std::size_t query_start = target.find('?');
   const util::decoded_form query =
@@ -214,12 +221,7 @@ void call_context::note(std::string_view call_sid, std::string event) const noex
 }
 
 http::response call_context::call_events(const http::request& req, http::request_context& ctx) const {
-  if (!authorized(req)) {
-    unauthorized_.fetch_add(1, std::memory_order_relaxed);
-    http::response res = json_error(status::unauthorized, "missing or wrong Bearer token");
-    res.set(field::www_authenticate, "Bearer");
-    return res;
-  }
+  if (!authorized(req)) return refuse_unauthorized("/calls", ctx);
   const std::string_view target = req.target();
   std::string_view sid = target.substr(0, target.find('?'));
   sid.remove_prefix(std::min(sid.size(), kCallsPath.size()));
@@ -239,9 +241,7 @@ http::response call_context::call_events(const http::request& req, http::request
       case context::lookup_result::outcome::unavailable:
         break;
     }
-    http::response res = json_error(status::service_unavailable, "call context store unavailable");
-    res.set(field::retry_after, "1");
-    return res;
+    return store_unavailable();
   };
   std::string call_sid(sid);
   if (store_->answers_inline() || !ctx.defer) {

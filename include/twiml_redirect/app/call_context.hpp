@@ -63,6 +63,9 @@ class call_context {
 
  private:
   bool authorized(const http::request& req) const;
+  // 401 for a request to `route` without the right token: counted, and logged at most once a
+  // second with the count (one throttle for both routes).
+  http::response refuse_unauthorized(std::string_view route, const http::request_context& ctx) const;
   // The answer to `result` for the call `named` names. `found_sid` is the candidate the store knew.
   http::response answer(const context::lookup_result& result, const context::named_call& named,
                         const std::string& found_sid) const;
