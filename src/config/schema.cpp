@@ -811,6 +811,9 @@ const table& server_table() {
           .add("idle_timeout_ms", &server_config::idle_timeout,
                {.min = 100, .max = 3'600'000,
                 .help = "a connection must deliver each request (and accept each answer) within this, else it is closed"})
+          .add("answer_timeout_ms", &server_config::answer_timeout,
+               {.min = 100, .max = 600'000,
+                .help = "a request answered after a lookup (`/call_context`, `/calls` from Redis) gets `503` if its answer is not ready within this"})
           .add("drain_timeout_ms", &server_config::drain_timeout,
                {.min = 0, .max = 600'000, .help = "on SIGTERM, how long in-flight requests may take to finish"})
           .add("max_connections", &server_config::max_connections,

@@ -1,5 +1,6 @@
 #include "session.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/http/error.hpp>
@@ -129,6 +130,12 @@ void session::set_deadline(std::chrono::steady_clock::duration allowed) {
 void session::expire_if_late(std::chrono::steady_clock::time_point now) {
   if (now < deadline_) return;
   deadline_ = std::chrono::steady_clock::time_point::max();  // cancel once
+  if (deferred_) {
+    // No socket operation is pending while the handler's answer is awaited, so cancelling would end
+    // nothing: answer 503 instead. Posted, because the worker is iterating over its sessions.
+    return asio::post(socket_.get_executor(),
+                      [self = shared_from_this(), id = deferred_id_] { self->answer_late(id); });
+  }
   error_code ignored;
   socket_.cancel(ignored);  // the pending operation completes with operation_aborted: the session closes
 }
@@ -249,19 +256,32 @@ void session::answer() {
 responder session::defer() {
   deferred_ = true;
   deferred_self_ = shared_from_this();
-  return [gate = owner_.gate(), weak = weak_from_this()](response answer) {
-    gate->post([weak, answer = std::move(answer)]() mutable {
-      if (auto self = weak.lock()) self->finish_deferred(std::move(answer));
+  const std::uint64_t id = ++deferred_id_;
+  set_deadline(owner_.config().answer_timeout);
+  return [gate = owner_.gate(), weak = weak_from_this(), id](response answer) {
+    gate->post([weak, id, answer = std::move(answer)]() mutable {
+      if (auto self = weak.lock()) self->finish_deferred(id, std::move(answer));
     });
   };
 }
 
-void session::finish_deferred(response answer) {
-  if (!deferred_) return;  // answered already
+void session::finish_deferred(std::uint64_t id, response answer) {
+  // Answered already (late, or the handler threw after deferring), or a responder kept from an
+  // earlier request on this connection: either way not this request's answer.
+  if (!deferred_ || id != deferred_id_) return;
   deferred_ = false;
   const auto self = std::move(deferred_self_);  // alive until the write holds it
   response_ = std::move(answer);
   send_answer();
+}
+
+void session::answer_late(std::uint64_t id) {
+  if (!deferred_ || id != deferred_id_) return;  // the answer won the race
+  spdlog::warn("no answer to {} {} within {} ms: 503", method_text_, path_, owner_.config().answer_timeout.count());
+  response late{beast_http::status::service_unavailable, parser_->get().version()};
+  late.set(beast_http::field::content_type, "text/plain");
+  late.body() = "The answer was not ready in time; try again";
+  finish_deferred(id, std::move(late));
 }
 
 void session::send_answer() {

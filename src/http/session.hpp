@@ -71,7 +71,10 @@ class session : public std::enable_shared_from_this<session> {
   void answer();
   // request_context::defer: the answer comes later, through the returned responder.
   responder defer();
-  void finish_deferred(response answer);
+  // Writes the answer of deferral `id` if the request is still waiting for exactly that one.
+  void finish_deferred(std::uint64_t id, response answer);
+  // The deferral's deadline passed: 503, unless its answer came first.
+  void answer_late(std::uint64_t id);
   // Stamps version and keep-alive on response_ and writes it.
   void send_answer();
   void answer_error(beast_http::status status, std::string text);
@@ -103,6 +106,7 @@ class session : public std::enable_shared_from_this<session> {
   bool reading_ = false;              // a read of the client's request (header or body) is pending
   bool evicted_ = false;
   bool deferred_ = false;                    // the handler will answer through a responder
+  std::uint64_t deferred_id_ = 0;            // which deferral that is: a stale responder's id differs
   std::shared_ptr<session> deferred_self_;  // keeps the session alive while nothing else does
   std::chrono::steady_clock::time_point waiting_since_;  // when the pending request's first read began
 };

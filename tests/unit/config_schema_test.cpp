@@ -74,7 +74,7 @@ std::set<std::string> listed_paths(bool with_secrets) {
 // Every key the file may hold, each set to a non-default value. A key added to the table and not
 // here fails FileKeysAreExactlyTheListedOnes: add it here too.
 constexpr std::string_view kEveryKey = R"({
-  "server":{"host":"127.0.0.1","port":8080,"threads":3,"idle_timeout_ms":5000,"drain_timeout_ms":2000,
+  "server":{"host":"127.0.0.1","port":8080,"threads":3,"idle_timeout_ms":5000,"answer_timeout_ms":4000,"drain_timeout_ms":2000,
             "max_connections":50,"header_limit_bytes":4096,"body_limit_bytes":2048},
   "sip":{"target":"sip.eu.synthflow.ai:32681","x_ei":"tokens","headers":{"X-Tenant":"acme","X-City":"{FromCity}"}},
   "log":{"level":"debug","format":"json","access_log":false},

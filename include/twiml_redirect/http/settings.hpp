@@ -15,6 +15,9 @@ struct server_settings {
   unsigned threads = 0;  // 0: one per hardware thread
   std::chrono::milliseconds idle_timeout{30'000};
   std::chrono::milliseconds drain_timeout{10'000};
+  // A request whose handler answers later (a lookup waiting on Redis) gets 503 after this. Below
+  // Twilio's 15 s webhook timeout, so the caller's side hears a clear failure, not a hang.
+  std::chrono::milliseconds answer_timeout{10'000};
   // Worst case before a request is authenticated: about 38 KiB per connection (a whole body held,
   // a header, the session), so the default fits a 128 MiB container with room to spare
   // (docs/deployment.md has the arithmetic).
