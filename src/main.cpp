@@ -9,6 +9,7 @@
 #include <malloc.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -327,11 +328,19 @@ int main(int argc, char** argv) {
     sigaddset(&hangup, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &hangup, nullptr);
   }
+  int exit_code = app::kExitFailure;
   try {
-    return run(*cli);
+    exit_code = run(*cli);
   } catch (const std::exception& error) {
     // Startup bugs and resource failures: say what happened instead of terminating silently.
     std::cerr << "twiml-redirect: fatal: " << error.what() << "\n";
-    return app::kExitFailure;
   }
+  // The log's thread may still hold lines. A reader that stopped reading gets 2 s, not forever: past
+  // that the log thread is stuck in write(2), and exit would wait for it, so end without it.
+  if (!util::flush_logs(std::chrono::seconds(2))) {
+    std::cout.flush();
+    std::fflush(stdout);
+    std::_Exit(exit_code);
+  }
+  return exit_code;
 }

@@ -13,6 +13,7 @@
 #include "twiml_redirect/app/router.hpp"
 #include "twiml_redirect/config/preconditions.hpp"
 #include "twiml_redirect/http/server.hpp"
+#include "twiml_redirect/util/logging.hpp"
 #include "twiml_redirect/app/provisioning.hpp"
 #include "twiml_redirect/version.hpp"
 
@@ -110,6 +111,12 @@ int run_serve(const config::service_config& config, const config_loader& reload)
                                        .trusted_proxies = config.twilio.trusted_proxies});
   util::metrics metrics(router::paths(validator.public_path()), provisioned_api_names());
   for (const auto& target : targets) metrics.set_provisioning_state(target.name, util::provisioning_state::pending);
+  metrics.add_section([](std::string& out) {
+    out += "# HELP twiml_redirect_log_lines_dropped_total Log lines dropped because the log's reader fell behind "
+           "(the oldest go first; no request waits for the log).\n"
+           "# TYPE twiml_redirect_log_lines_dropped_total counter\n"
+           "twiml_redirect_log_lines_dropped_total " + std::to_string(util::log_lines_dropped()) + "\n";
+  });
   // The one holder of the routing in force: every Twilio-called handler reads it, SIGHUP replaces it.
   const auto health = std::make_shared<routing::breaker_registry>(breaker_settings_of(config.health));
   const auto live = std::make_shared<routing::live_routes>(build_routes(config, health));

@@ -1,16 +1,17 @@
 #include "twiml_redirect/util/logging.hpp"
 
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <unistd.h>
 
+
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <mutex>
 
 #include "twiml_redirect/util/utf8.hpp"
 
@@ -30,6 +31,23 @@ class json_message_flag final : public spdlog::custom_flag_formatter {
     dest.append(escaped.data(), escaped.data() + escaped.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<json_message_flag>(); }
+};
+
+// spdlog's sink for every line that is not an access line: formats in the caller's thread (these
+// lines are rare) and hands the bytes to the shared log_writer, so spdlog's lines and the access
+// lines reach stderr through one queue, in order, and a reader that stops blocks neither.
+class log_writer_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    line_.assign(formatted.data(), formatted.size());
+    shared_log_writer().write(STDERR_FILENO, line_);
+  }
+  void flush_() override {}
+
+ private:
+  std::string line_;
 };
 
 // Writes `width` decimal digits of `value`, zero-padded, at `at`; returns the end.
@@ -74,7 +92,14 @@ void append_utc_time(std::string& out, std::chrono::system_clock::time_point now
 
 // The access line's message: "access method=GET path=/x status=200 bytes=12 duration_ms=0.107 ...".
 // The fixed parts need no JSON escaping; the request's own text does when `json`.
+// A method and a path longer than these are cut, so that even when every byte needs the longest
+// escape (7 bytes: a control byte as logfmt's \u00XX, escaped again for JSON) the line stays under
+// kMaxAccessLineBytes. Real ones are far shorter: Twilio's paths are the configured ones.
+constexpr std::size_t kMaxLoggedMethodBytes = 32;
+constexpr std::size_t kMaxLoggedPathBytes = 448;
+
 void append_access_message(std::string& out, const access_entry& entry, bool json) {
+  const bool truncated = entry.method.size() > kMaxLoggedMethodBytes || entry.path.size() > kMaxLoggedPathBytes;
   std::string quoted;  // a value that needed logfmt quoting, before JSON escaping
   const auto append_text = [&out, &quoted, json](std::string_view text) {
     if (is_plain_logfmt_value(text)) {
@@ -89,9 +114,9 @@ void append_access_message(std::string& out, const access_entry& entry, bool jso
   };
   // key=value pairs: greppable as text, and one "msg" string in JSON mode.
   out += "access method=";
-  append_text(entry.method);
+  append_text(entry.method.substr(0, kMaxLoggedMethodBytes));
   out += " path=";
-  append_text(entry.path);
+  append_text(entry.path.substr(0, kMaxLoggedPathBytes));
   out += " status=";
   append_number(out, entry.status);
   out += " bytes=";
@@ -108,19 +133,7 @@ void append_access_message(std::string& out, const access_entry& entry, bool jso
   }
   out += " peer=";
   append_text(entry.peer);
-}
-
-// Writes all of `bytes` to `fd`, retrying after signals and short writes. Gives up on other errors:
-// there is nowhere left to report that the log itself cannot be written.
-void write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t written = ::write(fd, bytes.data(), bytes.size());
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(written));
-  }
+  if (truncated) out += " truncated=true";
 }
 
 }  // namespace
@@ -186,10 +199,9 @@ std::unique_ptr<spdlog::formatter> make_log_formatter(log_format format) {
 }
 
 void setup_logging(const log_settings& log) {
-  auto logger = std::make_shared<spdlog::logger>("twiml-redirect", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("twiml-redirect", std::make_shared<log_writer_sink>());
   logger->set_formatter(make_log_formatter(log.format));
   logger->set_level(spdlog::level::from_str(log.level));
-  logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(std::move(logger));
   g_access_log_enabled = log.access_log;
   g_access_log_format = log.format;
@@ -220,11 +232,11 @@ void access_log_buffer::log(const access_entry& entry) {
   pending_ += line_;
 }
 
-void access_log_buffer::flush() {
-  if (pending_.empty()) return;
-  write_all(fd_, pending_);
-  pending_.clear();
-}
+void access_log_buffer::flush() { writer_.write(fd_, pending_); }
+
+std::uint64_t log_lines_dropped() { return shared_log_writer().lines_dropped(); }
+
+bool flush_logs(std::chrono::milliseconds timeout) { return shared_log_writer().drain(timeout); }
 
 void exit_on_escaped_exception(std::string_view thread) noexcept {
   std::string what = "an exception that is not a std::exception";
@@ -236,7 +248,7 @@ void exit_on_escaped_exception(std::string_view thread) noexcept {
   }
   try {
     spdlog::critical("{} thread: unexpected error, exiting: {}", thread, what);
-    spdlog::default_logger()->flush();
+    flush_logs(std::chrono::seconds(1));
   } catch (...) {
   }
   std::_Exit(kExitInternalError);

@@ -16,12 +16,15 @@
 #include <map>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <vector>
 #include <string>
 #include <thread>
 
 #include "support/child_process.hpp"
 #include "support/http_test_client.hpp"
+#include "support/wait.hpp"
 
 namespace twiml_redirect::testing {
 namespace {
@@ -390,13 +393,21 @@ TEST(HardeningMemory, PartialBodiesGiveTheirMemoryBackWhenTheConnectionsGo) {
 }
 
 // The binary with stderr (where every log line goes) on a pipe whose reader the test closes.
-TEST(HardeningLogReader, VanishedLogReaderDoesNotKillTheServer) {
-  temp_file config("ok.json", kLoopbackConfig);
+// The binary with its stdout and stderr on a pipe the test holds: the log's reader. Reads the log
+// until the listening line names the port, then leaves the pipe to the test.
+struct piped_server {
+  pid_t pid = -1;
+  int log_fd = -1;  // the pipe's read end
+  std::uint16_t port = 0;
+  std::string log;  // what was read before the port was known
+};
+
+piped_server start_with_log_pipe(const temp_file& config) {
+  piped_server server;
   int pipe_fds[2];
-  ASSERT_EQ(::pipe(pipe_fds), 0);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
+  if (::pipe(pipe_fds) != 0) return server;
+  server.pid = ::fork();
+  if (server.pid == 0) {
     ::dup2(pipe_fds[1], STDOUT_FILENO);
     ::dup2(pipe_fds[1], STDERR_FILENO);
     ::close(pipe_fds[0]);
@@ -409,25 +420,45 @@ TEST(HardeningLogReader, VanishedLogReaderDoesNotKillTheServer) {
     ::_exit(127);
   }
   ::close(pipe_fds[1]);
-  // Read the log until the listening line names the port, then go away like `| head` does.
-  std::string log;
-  std::uint16_t port = 0;
+  server.log_fd = pipe_fds[0];
   char chunk[4096];
   const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (port == 0 && std::chrono::steady_clock::now() < deadline) {
-    const ssize_t n = ::read(pipe_fds[0], chunk, sizeof chunk);
+  while (server.port == 0 && std::chrono::steady_clock::now() < deadline) {
+    const ssize_t n = ::read(server.log_fd, chunk, sizeof chunk);
     if (n <= 0) break;
-    log.append(chunk, static_cast<std::size_t>(n));
-    if (const auto at = log.find("listening on 127.0.0.1:"); at != std::string::npos && log.find('\n', at) != std::string::npos)
-      port = static_cast<std::uint16_t>(std::stoi(log.substr(at + std::strlen("listening on 127.0.0.1:"))));
+    server.log.append(chunk, static_cast<std::size_t>(n));
+    constexpr std::string_view kListening = "listening on 127.0.0.1:";
+    if (const auto at = server.log.find(kListening); at != std::string::npos && server.log.find('\n', at) != std::string::npos)
+      server.port = static_cast<std::uint16_t>(std::stoi(server.log.substr(at + kListening.size())));
   }
-  ::close(pipe_fds[0]);
-  ASSERT_NE(port, 0) << log;
+  return server;
+}
+
+// SIGTERM, then the exit status within 10 s; nullopt if it did not exit.
+std::optional<int> terminate_and_wait(pid_t pid) {
+  ::kill(pid, SIGTERM);
+  int wait_status = 0;
+  const auto stop_deadline = std::chrono::steady_clock::now() + 10s;
+  pid_t done = 0;
+  while ((done = ::waitpid(pid, &wait_status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < stop_deadline)
+    std::this_thread::sleep_for(10ms);
+  if (done != pid) return std::nullopt;
+  return wait_status;
+}
+
+TEST(HardeningLogReader, VanishedLogReaderDoesNotKillTheServer) {
+  temp_file config("ok.json", kLoopbackConfig);
+  const piped_server server = start_with_log_pipe(config);
+  ASSERT_GE(server.pid, 0);
+  ::close(server.log_fd);  // go away like `| head` does
+  ASSERT_NE(server.port, 0) << server.log;
+  const pid_t pid = server.pid;
+  const std::uint16_t port = server.port;
 
   // Every answered request writes an access line (flushed within a quarter second) and an unknown
   // path a warning-free 404: the first write after the close used to end the process with SIGPIPE.
   for (int i = 0; i < 20; ++i) EXPECT_EQ(http_get(port, kQuery).result(), status::ok) << "request " << i;
-  ::kill(pid, SIGHUP);  // a reload: logs its lines synchronously through spdlog
+  ::kill(pid, SIGHUP);  // a reload: logs its lines through spdlog
   // The access log is flushed by a timer at most a quarter second later: the server must keep
   // answering through several flushes into the closed pipe.
   int wait_status = 0;
@@ -437,15 +468,42 @@ TEST(HardeningLogReader, VanishedLogReaderDoesNotKillTheServer) {
     ASSERT_EQ(http_get(port, "/healthz").result(), status::ok);
   }
 
-  ::kill(pid, SIGTERM);
-  const auto stop_deadline = std::chrono::steady_clock::now() + 10s;
-  pid_t done = 0;
-  while ((done = ::waitpid(pid, &wait_status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < stop_deadline)
-    std::this_thread::sleep_for(10ms);
-  ASSERT_EQ(done, pid);
-  EXPECT_TRUE(WIFEXITED(wait_status)) << "killed by signal " << WTERMSIG(wait_status);
-  if (WIFEXITED(wait_status)) {
-    EXPECT_EQ(WEXITSTATUS(wait_status), 0);
+  const auto exited = terminate_and_wait(pid);
+  ASSERT_TRUE(exited.has_value()) << "the server did not exit within 10 s of SIGTERM";
+  EXPECT_TRUE(WIFEXITED(*exited)) << "killed by signal " << WTERMSIG(*exited);
+  if (WIFEXITED(*exited)) {
+    EXPECT_EQ(WEXITSTATUS(*exited), 0);
+  }
+}
+
+// A log reader that stays but stops reading (a paused shipper, a terminal in scroll-back): once the
+// pipe is full, every write(2) to it blocks. Server threads never make one: 40,000 requests (about
+// 5 MB of access lines, past the pipe and the writer's 4 MiB queue) are answered, /healthz too, the
+// lines that could not be kept are counted in /metrics, and SIGTERM still ends the process cleanly.
+TEST(HardeningLogReader, StalledLogReaderNeverStopsTheServer) {
+  temp_file config("ok.json", kLoopbackConfig);
+  const piped_server server = start_with_log_pipe(config);
+  ASSERT_GE(server.pid, 0);
+  ASSERT_NE(server.port, 0) << server.log;
+  const std::uint16_t port = server.port;
+  // From here on nobody reads server.log_fd, and it stays open.
+
+  constexpr int kRequests = 40'000;
+  test_connection connection(port);  // each answer must come within the client's 5 s read timeout
+  for (int i = 0; i < kRequests; ++i) ASSERT_EQ(connection.request("GET", kQuery).result(), status::ok) << "request " << i;
+  EXPECT_EQ(http_get(port, "/healthz").result(), status::ok);
+  const std::string metrics = http_get(port, "/metrics").body();
+  const auto dropped = metric_value(metrics, "twiml_redirect_log_lines_dropped_total");
+  ASSERT_TRUE(dropped.has_value()) << metrics;
+  EXPECT_GT(*dropped, 0.0) << "5 MB of lines cannot all fit in the pipe and the queue";
+  EXPECT_LT(*dropped, static_cast<double>(kRequests));
+
+  const auto exited = terminate_and_wait(server.pid);
+  ::close(server.log_fd);
+  ASSERT_TRUE(exited.has_value()) << "the server did not exit within 10 s of SIGTERM with its log reader stalled";
+  EXPECT_TRUE(WIFEXITED(*exited)) << "killed by signal " << WTERMSIG(*exited);
+  if (WIFEXITED(*exited)) {
+    EXPECT_EQ(WEXITSTATUS(*exited), 0);
   }
 }
 

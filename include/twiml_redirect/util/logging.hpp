@@ -4,15 +4,20 @@
 //
 // Access lines do not go through spdlog: formatting a line per request through a locked sink and
 // writing it with its own write(2) cost more than answering the request. Each server thread keeps
-// an access_log_buffer instead and writes whole lines in batches, so lines stay intact and in
-// order per connection (a connection never changes thread), at the price of appearing up to one
-// flush interval after the request, and possibly after spdlog lines logged in between.
+// an access_log_buffer instead and hands whole lines in batches to a log_writer, whose thread does
+// the writing, so lines stay intact and in order per connection (a connection never changes
+// thread), at the price of appearing up to one flush interval after the request, and possibly
+// after spdlog lines logged in between. spdlog's lines go through the same writer, so no thread
+// ever waits for the log's reader; when the reader falls behind, the oldest lines are dropped
+// (counted) instead.
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "twiml_redirect/util/log_writer.hpp"
 
 namespace spdlog {
 class formatter;
@@ -34,9 +39,16 @@ struct log_settings {
 // append_access_line() reproduces by hand. setup_logging() installs it; tests compare with it.
 std::unique_ptr<spdlog::formatter> make_log_formatter(log_format format);
 
-// Installs the default logger (stderr) with the configured level and format, and the access log's
-// format and switch. Call once at startup, before the server starts.
+// Installs the default logger (stderr, through shared_log_writer) with the configured level and
+// format, and the access log's format and switch. Call once at startup, before the server starts.
 void setup_logging(const log_settings& log);
+
+// Log lines dropped because the reader fell behind (shared_log_writer's count).
+std::uint64_t log_lines_dropped();
+
+// Waits until the log lines queued so far are written, at most `timeout`; false if a reader that
+// stopped reading kept them. Call before the process exits.
+bool flush_logs(std::chrono::milliseconds timeout);
 
 // The exit code of a process ended by an error nothing could handle (sysexits' EX_SOFTWARE).
 inline constexpr int kExitInternalError = 70;
@@ -69,19 +81,24 @@ struct access_entry {
 };
 
 // Appends one access line, newline included, exactly as spdlog's pattern for `format` would print
-// "access method=... peer=..." at info level at time `now` (UTC). Pure: the caller supplies the clock.
+// "access method=... peer=..." at info level at time `now` (UTC), but never more than
+// kMaxAccessLineBytes. Pure: the caller supplies the clock.
 void append_access_line(std::string& out, const access_entry& entry, std::chrono::system_clock::time_point now,
                         log_format format);
 
-// Access lines of one thread, written to a file descriptor in batches of whole lines. Not
-// thread-safe: one per server thread. Each write(2) holds at most kBatchBytes (PIPE_BUF) unless a
-// single line is longer, so lines from different threads never interleave, even on a pipe.
+// The longest access line: PIPE_BUF, so that one line is always one atomic write(2) on a pipe.
+// A longer one (a path of kilobytes of escaped bytes) is cut, and says so with "truncated=true".
+inline constexpr std::size_t kMaxAccessLineBytes = 4096;
+
+// Access lines of one thread, handed to a log_writer for `fd` in batches of whole lines. Not
+// thread-safe: one per server thread. Each batch holds at most kBatchBytes (PIPE_BUF), so lines
+// from different threads never interleave, even on a pipe.
 class access_log_buffer {
  public:
   static constexpr std::size_t kBatchBytes = 4096;
 
-  // Writes to `fd` (stderr by default), which must outlive the buffer.
-  explicit access_log_buffer(int fd = 2) : fd_(fd) {}
+  // Writes to `fd` (stderr by default), which must outlive the writer's use of it.
+  explicit access_log_buffer(int fd = 2, log_writer& writer = shared_log_writer()) : fd_(fd), writer_(writer) {}
   ~access_log_buffer() { flush(); }
   access_log_buffer(const access_log_buffer&) = delete;
   access_log_buffer& operator=(const access_log_buffer&) = delete;
@@ -97,7 +114,8 @@ class access_log_buffer {
 
  private:
   int fd_;
-  std::string pending_;  // whole lines waiting for write(2)
+  log_writer& writer_;
+  std::string pending_;  // whole lines waiting to be handed to the writer
   std::string line_;     // scratch for the line being formatted, reused
 };
 
