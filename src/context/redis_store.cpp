@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hiredis_asio.hpp"
+#include "twiml_redirect/util/redact.hpp"
 #include "twiml_redirect/util/logging.hpp"
 
 namespace twiml_redirect::context {
@@ -119,7 +120,7 @@ void redis_store::connect() {
     if (!outage_logged_) {
       spdlog::warn("call context: cannot connect to Redis at {}: {}; webhooks are answered, lookups get 503 "
                    "until it is back",
-                   endpoint_, ac ? ac->errstr : "out of memory");
+                   endpoint_, ac ? util::redact_and_cut(ac->errstr, {settings_.password}) : "out of memory");
       outage_logged_ = true;
     }
     if (ac) redisAsyncFree(ac);
@@ -159,12 +160,13 @@ void redis_store::connect() {
 }
 
 void redis_store::on_connect_hook(const redisAsyncContext* ac, int status) {
-  static_cast<redis_store*>(ac->data)->on_connected(status);
-  if (status != REDIS_OK && !static_cast<redis_store*>(ac->data)->outage_logged_) {
+  auto* store = static_cast<redis_store*>(ac->data);
+  store->on_connected(status);
+  if (status != REDIS_OK && !store->outage_logged_) {
     spdlog::warn("call context: cannot connect to Redis at {}: {}; webhooks are answered, lookups get 503 until it "
                  "is back",
-                 static_cast<redis_store*>(ac->data)->endpoint_, ac->errstr);
-    static_cast<redis_store*>(ac->data)->outage_logged_ = true;
+                 store->endpoint_, util::redact_and_cut(ac->errstr, {store->settings_.password}));
+    store->outage_logged_ = true;
   }
 }
 
@@ -216,9 +218,10 @@ void redis_store::on_setup_reply(redisAsyncContext* ac, void* reply_data, void* 
   const char* command = static_cast<const char*>(data);
   if (reply == nullptr || store->ac_ != ac) return;  // the connection is going away
   if (reply->type == REDIS_REPLY_ERROR) {
-    // Redis' own message ("WRONGPASS invalid username-password pair"), which never holds the password.
+    // Redis' own message ("WRONGPASS invalid username-password pair") never holds the password, but
+    // a proxy or an impostor on the port may echo the AUTH command it was sent: masked, then cut.
     spdlog::warn("call context: Redis at {} refused {}: {}; retrying", store->endpoint_, command,
-                 std::string_view(reply->str, reply->len));
+                 util::redact_and_cut(std::string(reply->str, reply->len), {store->settings_.password}));
     store->outage_logged_ = true;
     // Not from inside hiredis' callback: free the connection once it has returned.
     asio::post(store->io_context_, [store, ac] {

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "twiml_redirect/outbound/redact.hpp"
+#include "twiml_redirect/util/redact.hpp"
 
 namespace twiml_redirect::outbound {
 
@@ -81,7 +81,7 @@ call_result<http_response> call_with_retries(http_client& client, const http_req
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
 
     if (!result.ok()) {
-      error.message = redact_and_cut(result.error_message, secrets);
+      error.message = util::redact_and_cut(result.error_message, secrets);
       error.stopped = result.error == transport_error::aborted;
       error.transient = result.error != transport_error::tls_verify && !error.stopped;
       error.maybe_applied = result.request_sent && write;
@@ -94,12 +94,12 @@ call_result<http_response> call_with_retries(http_client& client, const http_req
         if (!unusable) return std::move(result.response);
         // A cut or garbled body: the write may have happened, a repeat of a read is harmless.
         error.http_status = status;
-        error.message = redact_and_cut(std::move(*unusable), secrets);
+        error.message = util::redact_and_cut(std::move(*unusable), secrets);
         error.transient = true;
         error.maybe_applied = write;
       } else {
         error.http_status = status;
-        error.message = api.error_message ? redact_and_cut(api.error_message(result.response), secrets) : std::string();
+        error.message = api.error_message ? util::redact_and_cut(api.error_message(result.response), secrets) : std::string();
         error.transient = is_transient_status(status);
         error.maybe_applied = write && status_may_have_applied(status);
         if (const auto value = result.response.header("Retry-After"); !value.empty()) {

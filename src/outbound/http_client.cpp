@@ -1,6 +1,6 @@
 #include "twiml_redirect/outbound/http_client.hpp"
 
-#include "twiml_redirect/outbound/redact.hpp"
+#include "twiml_redirect/util/redact.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -141,7 +141,7 @@ class beast_http_client final : public http_client {
       cancelled(result);
     }
     // A message never carries the credentials, even when a peer echoed them into an error.
-    if (!result.ok()) result.error_message = redact(std::move(result.error_message), request_secrets(request));
+    if (!result.ok()) result.error_message = util::redact(std::move(result.error_message), request_secrets(request));
     co_return result;
   }
 

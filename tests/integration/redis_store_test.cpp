@@ -1,8 +1,16 @@
 // The Redis store in-process against a real redis-server on loopback: lookups waiting on a frozen
-// Redis are capped, and those past the cap are answered at once instead of piling up.
+// Redis are capped, and those past the cap are answered at once instead of piling up. And against
+// a server that echoes what it was sent: the password never reaches a log line.
+
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <chrono>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -56,6 +64,64 @@ TEST(RedisStore, LookupsPastTheCapAreAnsweredAtOnceWhileRedisIsFrozen) {
   });
   ASSERT_TRUE(wait_until([&] { return done.load(); }, 5s, "a lookup after the thaw"));
   EXPECT_TRUE(known.load());
+}
+
+// Not Redis: something on the port that answers every command with an error quoting what it was
+// sent, as a proxy, an old server ("unknown command 'AUTH', with args beginning with: ...") or an
+// impostor might. The password the store sends in AUTH comes straight back in the error text.
+TEST(RedisStore, PasswordEchoedInAnErrorReplyIsMaskedInTheLog) {
+  namespace asio = boost::asio;
+  const std::string password = "s3cret-redis-password-0123456789abcdef";
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = acceptor.local_endpoint().port();
+  std::atomic<bool> done{false};
+  std::thread echoing_server([&] {
+    boost::system::error_code ec;
+    for (;;) {
+      asio::ip::tcp::socket client(io);
+      acceptor.accept(client, ec);
+      if (ec || done) return;
+      std::array<char, 4096> request{};
+      const std::size_t n = client.read_some(asio::buffer(request), ec);
+      if (ec) continue;
+      // RESP sends each argument on its own line: the error quotes the request's printable bytes.
+      std::string quoted;
+      for (std::size_t i = 0; i < n; ++i) quoted += (request[i] == '\r' || request[i] == '\n') ? ' ' : request[i];
+      const std::string reply = "-ERR unknown command, with args beginning with: " + quoted + "\r\n";
+      asio::write(client, asio::buffer(reply), ec);
+    }
+  });
+
+  const auto previous = spdlog::default_logger();
+  const auto captured = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100);
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", captured));
+  const auto log_text = [&] {
+    std::string text;
+    for (const auto& line : captured->last_formatted()) text += line;
+    return text;
+  };
+  {
+    context::redis_store::settings settings;
+    settings.url = {port, 0, "", "127.0.0.1"};
+    settings.password = password;
+    context::redis_store store(settings);
+    EXPECT_TRUE(wait_until([&] { return log_text().find("refused AUTH") != std::string::npos; }, 10s,
+                           "the store to log the refused AUTH"));
+    EXPECT_FALSE(store.connected());
+  }
+  spdlog::set_default_logger(previous);
+  done = true;
+  {
+    asio::ip::tcp::socket wake(io);  // the server thread is blocked in accept: one last connection ends it
+    boost::system::error_code ignored;
+    wake.connect(acceptor.local_endpoint(), ignored);
+  }
+  echoing_server.join();
+  const std::string text = log_text();
+  EXPECT_NE(text.find("<redacted>"), std::string::npos) << text;
+  EXPECT_EQ(text.find(password), std::string::npos) << text;
+  EXPECT_EQ(text.find(password.substr(0, 12)), std::string::npos) << "a piece of the password leaked: " << text;
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "twiml_redirect/outbound/redact.hpp"
+#include "twiml_redirect/util/redact.hpp"
 #include "twiml_redirect/outbound/request.hpp"
 
 namespace twiml_redirect::outbound {
@@ -82,35 +82,35 @@ TEST(OutboundRequest, ResponseHeaderLookupIgnoresCase) {
 }
 
 TEST(OutboundRedact, EverySecretOccurrence) {
-  EXPECT_EQ(redact("key abc and abc again", {"abc"}), "key <redacted> and <redacted> again");
-  EXPECT_EQ(redact("nothing", {"", "zzz"}), "nothing");
-  EXPECT_EQ(redact("aaaa", {"aa"}), "<redacted><redacted>");
+  EXPECT_EQ(util::redact("key abc and abc again", {"abc"}), "key <redacted> and <redacted> again");
+  EXPECT_EQ(util::redact("nothing", {"", "zzz"}), "nothing");
+  EXPECT_EQ(util::redact("aaaa", {"aa"}), "<redacted><redacted>");
   // The longer secret first, whatever the order given: no half of it is left readable.
-  EXPECT_EQ(redact("pw=secret-long", {"secret", "secret-long"}), "pw=<redacted>");
+  EXPECT_EQ(util::redact("pw=secret-long", {"secret", "secret-long"}), "pw=<redacted>");
 }
 
 // A secret anywhere around the cut, from wholly before it to wholly after it: never a single
 // character of it in the text (cutting first leaked all but the last character).
 TEST(OutboundRedact, MasksBeforeCuttingWhereverTheSecretFalls) {
   const std::string secret = "sk_live_0123456789abcdefghijklmnopq";  // 33 characters
-  for (std::size_t offset = kMaxErrorText - secret.size() - 2; offset <= kMaxErrorText + 2; ++offset) {
+  for (std::size_t offset = util::kMaxErrorText - secret.size() - 2; offset <= util::kMaxErrorText + 2; ++offset) {
     const std::string text = std::string(offset, 'x') + secret + std::string(400, 'y');
-    const std::string out = redact_and_cut(text, {secret});
+    const std::string out = util::redact_and_cut(text, {secret});
     EXPECT_EQ(out.find("sk_live"), std::string::npos) << offset << ": " << out;
     EXPECT_EQ(out.find("0123"), std::string::npos) << offset << ": " << out;
     EXPECT_TRUE(out.ends_with("...")) << offset;
-    EXPECT_LE(out.size(), kMaxErrorText + 3) << offset;
+    EXPECT_LE(out.size(), util::kMaxErrorText + 3) << offset;
   }
-  EXPECT_EQ(redact_and_cut("short", {"none"}), "short");
+  EXPECT_EQ(util::redact_and_cut("short", {"none"}), "short");
 }
 
 TEST(OutboundRedact, CutsBetweenUtf8Characters) {
   std::string text;
   for (int i = 0; i < 200; ++i) text += "\xC3\xA9";  // 400 bytes of two-byte characters
-  const std::string out = redact_and_cut(text, {});
+  const std::string out = util::redact_and_cut(text, {});
   ASSERT_TRUE(out.ends_with("...")) << out;
   const std::string kept = out.substr(0, out.size() - 3);
-  EXPECT_LE(kept.size(), kMaxErrorText);
+  EXPECT_LE(kept.size(), util::kMaxErrorText);
   EXPECT_EQ(kept.size() % 2, 0u) << "a character was cut in half";
 }
 
@@ -123,17 +123,17 @@ TEST(OutboundRedact, BasicCredentialsInEveryForm) {
   const auto encoded = authorization_value(request.auth)->substr(6);  // after "Basic "
   const std::string text = "401 for ACsid:auth-TOKEN-42; token auth-TOKEN-42; header Basic " + encoded +
                            "; key hdr-KEY-7; accept application/json";
-  EXPECT_EQ(redact(text, secrets),
+  EXPECT_EQ(util::redact(text, secrets),
             "401 for <redacted>; token <redacted>; header Basic <redacted>; key <redacted>; accept "
             "application/json");
   // The account SID names the account; it is not a credential and stays readable.
-  EXPECT_NE(redact("account ACsid", secrets).find("ACsid"), std::string::npos);
+  EXPECT_NE(util::redact("account ACsid", secrets).find("ACsid"), std::string::npos);
 }
 
 TEST(OutboundRedact, BearerToken) {
   http_request request;
   request.auth = bearer_auth{"sk-live-1"};
-  EXPECT_EQ(redact("Bearer sk-live-1 refused", request_secrets(request)), "Bearer <redacted> refused");
+  EXPECT_EQ(util::redact("Bearer sk-live-1 refused", request_secrets(request)), "Bearer <redacted> refused");
   EXPECT_TRUE(request_secrets(http_request{}).empty());
 }
 

@@ -49,7 +49,7 @@ TEST(SynthflowPayloads, ErrorMessageShapes) {
   EXPECT_EQ(error_message_from_body("<html>502</html>"), "");
   EXPECT_EQ(error_message_from_body("{}"), "");
   EXPECT_EQ(error_message_from_body(""), "");
-  // Whole: the caller masks secrets before it cuts (outbound::redact_and_cut).
+  // Whole: the caller masks secrets before it cuts (util::redact_and_cut).
   EXPECT_EQ(error_message_from_body(json{{"detail", std::string(1000, 'x')}}.dump()).size(), 1000u);
 }
 

@@ -58,7 +58,7 @@ TEST(TwilioPayloads, ErrorBodyShowsMessageCodeAndMoreInfo) {
   EXPECT_EQ(error_message_from_body(R"({"code": 20404})"), "code 20404");
   EXPECT_EQ(error_message_from_body("<html>Bad Gateway</html>"), "");
   EXPECT_EQ(error_message_from_body(R"({"status": 500})"), "");
-  // Whole: the caller masks secrets before it cuts (outbound::redact_and_cut).
+  // Whole: the caller masks secrets before it cuts (util::redact_and_cut).
   EXPECT_EQ(error_message_from_body(R"({"message": ")" + std::string(1000, 'x') + R"("})").size(), 1000u);
 }
 

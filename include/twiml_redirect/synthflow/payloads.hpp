@@ -45,7 +45,7 @@ std::string phone_slug(std::string_view e164);
 
 // Synthflow's own error text from an error body: "detail" as a string or as an object
 // ({description, status, ...}), or the gateway's {"error", "message"}. Empty when none is found;
-// the caller masks secrets in it, then cuts it (outbound::redact_and_cut).
+// the caller masks secrets in it, then cuts it (util::redact_and_cut).
 std::string error_message_from_body(std::string_view body);
 
 // The payload of an answer: body["response"] when the body is a {"status","response"} envelope,

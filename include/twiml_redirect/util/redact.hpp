@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace twiml_redirect::outbound {
+namespace twiml_redirect::util {
 
 // Replaces every occurrence of each non-empty secret in `text` with "<redacted>". Longer secrets
 // go first, so one that contains another is replaced whole.
@@ -18,4 +18,4 @@ inline constexpr std::size_t kMaxErrorText = 300;
 std::string redact_and_cut(std::string text, std::vector<std::string> secrets,
                            std::size_t max_bytes = kMaxErrorText);
 
-}  // namespace twiml_redirect::outbound
+}  // namespace twiml_redirect::util

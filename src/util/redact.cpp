@@ -1,11 +1,11 @@
-#include "twiml_redirect/outbound/redact.hpp"
+#include "twiml_redirect/util/redact.hpp"
 
 #include <algorithm>
 #include <string_view>
 
 #include "twiml_redirect/util/utf8.hpp"
 
-namespace twiml_redirect::outbound {
+namespace twiml_redirect::util {
 
 std::string redact(std::string text, std::vector<std::string> secrets) {
   static constexpr std::string_view kMark = "<redacted>";
@@ -27,4 +27,4 @@ std::string redact_and_cut(std::string text, std::vector<std::string> secrets, s
   return text;
 }
 
-}  // namespace twiml_redirect::outbound
+}  // namespace twiml_redirect::util
