@@ -148,7 +148,8 @@ TEST_F(ProvisioningServe, StopCancelsAHungRequestPromptly) {
   ASSERT_FALSE(fake_.calls().empty());
   const auto started = clock_type::now();
   runner.stop();
-  EXPECT_LT(clock_type::now() - started, 2s);
+  // Without the cancel, stop would wait out the 30 s request timeout: 10 s is far from both.
+  EXPECT_LT(clock_type::now() - started, 10s);
   EXPECT_FALSE(readiness_.get().ready);
 }
 

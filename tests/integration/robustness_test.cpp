@@ -19,6 +19,7 @@
 
 #include "support/child_process.hpp"
 #include "support/http_test_client.hpp"
+#include "support/wait.hpp"
 
 namespace twiml_redirect::testing {
 namespace {
@@ -258,6 +259,13 @@ TEST(Robustness, SurvivesTenThousandHostileRequestsWithFlatMemory) {
   for (auto& thread : drips) thread.join();
   stop = true;
   good_client.join();
+  // Measure once the server has closed every hostile connection (the scrape's own is the one left),
+  // not while the last ones are still being torn down.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return metric_value(http_get(port, "/metrics").body(), "twiml_redirect_http_connections_open").value_or(99) <= 1.0;
+      },
+      10s, "the server to close the hostile connections"));
 
   const long rss_after = proc_status_kb(binary.pid(), "VmRSS");
   const long rss_peak = proc_status_kb(binary.pid(), "VmHWM");
