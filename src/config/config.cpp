@@ -192,13 +192,10 @@ void collect_differences(const json& a, const json& b, const std::string& path, 
   }
 }
 
-// Each number (by phone number) with only what provisioning writes: the call handling keys,
-// which a reload puts in force, removed.
+// Each number (by phone number) with its startup keys: what provisioning writes.
 std::map<std::string, json> provisioning_view(const json& numbers) {
   std::map<std::string, json> out;
   for (json number : numbers) {
-    for (const char* key : {"sip_target", "sip", "dial", "failover", "transfer", "ai_share", "variables"})
-      number.erase(key);
     std::string phone = number.value("phone_number", "");
     out[std::move(phone)] = std::move(number);
   }
@@ -249,15 +246,15 @@ void warn_about_transfers(service_config& config, const std::string& numbers_key
 }  // namespace
 
 std::vector<std::string> keys_needing_restart(const service_config& running, const service_config& next) {
-  const json a = schema::describe(running);
-  const json b = schema::describe(next);
+  // Only the startup keys: which ones a reload applies is each schema row's own property.
+  const json a = schema::describe_startup_keys(running);
+  const json b = schema::describe_startup_keys(next);
   std::vector<std::string> out;
   for (const auto& [key, value] : a.items()) {
     if (key == "numbers") {
       collect_provisioning_changes(value, b.value(key, json::array()), next.twilio.manages_numbers(), out);
       continue;
     }
-    if (std::find(std::begin(kReloadedKeys), std::end(kReloadedKeys), key) != std::end(kReloadedKeys)) continue;
     collect_differences(value, b.value(key, json()), key, out);
   }
   return out;

@@ -75,6 +75,9 @@ struct options {
   check_fn check = nullptr;
   check_fn key_check = nullptr;  // string maps: a check of each key (`check` is each value's)
   normalize_fn normalize = nullptr;
+  // A SIGHUP reload puts a change of this key (and of everything under it) in force: it is read
+  // per call. Every other key is read once at startup, and a reload names it as needing a restart.
+  bool reloadable = false;
   std::string help{};
 };
 
@@ -748,19 +751,22 @@ const table& number_table() {
           .add("agent", &number_config::agent, agent_table(),
                {.help = "the number's inbound agent, which provisioning creates; none: routed, not provisioned"})
           .add("sip_target", &number_config::sip_target,
-               {.check = check_sip_target, .help = "Synthflow SIP `host[:port]` for this number; default `sip.target`"})
-          .add("sip", &number_config::sip, number_sip_table(), {.help = "this number's SIP headers"})
-          .add("dial", &number_config::dial, dial_table(), {.help = "`<Dial>` options; each unset one: the top-level `dial`'s"})
+               {.check = check_sip_target, .reloadable = true,
+                .help = "Synthflow SIP `host[:port]` for this number; default `sip.target`"})
+          .add("sip", &number_config::sip, number_sip_table(), {.reloadable = true, .help = "this number's SIP headers"})
+          .add("dial", &number_config::dial, dial_table(),
+               {.reloadable = true, .help = "`<Dial>` options; each unset one: the top-level `dial`'s"})
           .add("failover", &number_config::failover, failover_step_table(),
-               {.help = "this number's failover steps; unset: the top-level `failover`"})
+               {.reloadable = true, .help = "this number's failover steps; unset: the top-level `failover`"})
           .add("transfer", &number_config::transfer, transfer_table(),
-               {.help = "this number's transfers; unset `allow`: the top-level one"})
+               {.reloadable = true, .help = "this number's transfers; unset `allow`: the top-level one"})
           .add("variables", &number_config::variables,
-               {.key_check = check_variable_name,
+               {.key_check = check_variable_name, .reloadable = true,
                 .help = "fixed prompt variables `/call_context` answers for calls to this number, e.g. "
                         "`{\"business_name\": \"Acme\"}`"})
           .add("ai_share", &number_config::ai_share,
-               {.help = "share of calls (0.0 to 1.0, by a hash of the CallSid) sent to the agent; the rest take "
+               {.reloadable = true,
+                .help = "share of calls (0.0 to 1.0, by a hash of the CallSid) sent to the agent; the rest take "
                         "the first failover step"})
           .add("voice_fallback_url", &number_config::voice_fallback_url,
                {.check = check_fallback_url,
@@ -959,19 +965,22 @@ const table& root_table() {
   static const table root =
       builder<service_config>("configuration")
           .add("server", &service_config::server, server_table(), {.help = "the HTTP server"})
-          .add("sip", &service_config::sip, sip_table(), {.help = "where Twilio dials Synthflow"})
+          .add("sip", &service_config::sip, sip_table(), {.reloadable = true, .help = "where Twilio dials Synthflow"})
           .add("log", &service_config::log, log_table(), {.help = "logging"})
           .add("twilio", &service_config::twilio, twilio_table(), {.help = "Twilio's webhook requests and REST API"})
           .add("synthflow", &service_config::synthflow, synthflow_table(), {.help = "Synthflow's API and provisioning"})
           .add("numbers", &service_config::numbers, number_table(),
                {.help = "your Twilio numbers: each one's call handling, and its Synthflow agent"})
-          .add("routing", &service_config::routing, routing_table(), {.help = "calls to numbers not in `numbers`"})
+          .add("routing", &service_config::routing, routing_table(),
+               {.reloadable = true, .help = "calls to numbers not in `numbers`"})
           .add("health", &service_config::health, health_table(),
-               {.help = "the circuit breaker per SIP target ([routing.md](routing.md#health-aware-routing))"})
-          .add("dial", &service_config::dial, dial_table(), {.help = "`<Dial>` options for every number without its own"})
+               {.reloadable = true, .help = "the circuit breaker per SIP target ([routing.md](routing.md#health-aware-routing))"})
+          .add("dial", &service_config::dial, dial_table(),
+               {.reloadable = true, .help = "`<Dial>` options for every number without its own"})
           .add("failover", &service_config::failover, failover_step_table(),
-               {.help = "steps tried in order when the agent's SIP leg is busy, unanswered or failed"})
-          .add("transfer", &service_config::transfer, transfer_table(), {.help = "where the agent may transfer callers"})
+               {.reloadable = true, .help = "steps tried in order when the agent's SIP leg is busy, unanswered or failed"})
+          .add("transfer", &service_config::transfer, transfer_table(),
+               {.reloadable = true, .help = "where the agent may transfer callers"})
           .add("context", &service_config::context, context_table(), {.help = "caller context for Synthflow's pre-call action"})
           .build();
   return root;
@@ -1041,8 +1050,24 @@ json describe_object(const table& t, const void* object) {
   return described;
 }
 
-void list_keys(const table& t, const std::string& prefix, json& out) {
+// `described` (describe_object's output for table `t`) without the keys a reload puts in force.
+void drop_reloadable(const table& t, json& described) {
   for (const field& f : t.fields) {
+    const auto it = described.find(f.key);
+    if (it == described.end()) continue;
+    if (f.opts.reloadable) {
+      described.erase(it);
+    } else if (f.nested && f.type == value_type::object_list && it->is_array()) {
+      for (json& item : *it) drop_reloadable(*f.nested, item);
+    } else if (f.nested && it->is_object()) {
+      drop_reloadable(*f.nested, *it);
+    }
+  }
+}
+
+void list_keys(const table& t, const std::string& prefix, bool reloadable, json& out) {
+  for (const field& f : t.fields) {
+    const bool live = reloadable || f.opts.reloadable;
     const std::string path = join(prefix, f.key);
     const bool ranged = f.type == value_type::integer || f.type == value_type::milliseconds;
     json row = {{"path", path},
@@ -1055,9 +1080,10 @@ void list_keys(const table& t, const std::string& prefix, json& out) {
                 {"env_named_by", f.opts.env_named_by.empty() ? json(nullptr) : json(join(prefix, std::string(f.opts.env_named_by)))},
                 {"secret", f.opts.secret},
                 {"required", f.opts.required},
+                {"reload", live ? "live" : "restart"},
                 {"help", std::string(f.opts.help)}};
     out.push_back(std::move(row));
-    if (f.nested) list_keys(*f.nested, f.type == value_type::object_list ? path + "[]" : path, out);
+    if (f.nested) list_keys(*f.nested, f.type == value_type::object_list ? path + "[]" : path, live, out);
   }
 }
 
@@ -1069,9 +1095,15 @@ void apply_env(service_config& config, const env_lookup& env) { apply_env_to(roo
 
 json describe(const service_config& config) { return describe_object(root_table(), &config); }
 
+json describe_startup_keys(const service_config& config) {
+  json described = describe_object(root_table(), &config);
+  drop_reloadable(root_table(), described);
+  return described;
+}
+
 json listing() {
   json rows = json::array();
-  list_keys(root_table(), "", rows);
+  list_keys(root_table(), "", false, rows);
   return rows;
 }
 

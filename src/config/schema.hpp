@@ -19,8 +19,12 @@ void apply_env(service_config& config, const env_lookup& env);
 // The configuration as JSON, secrets replaced by "<redacted>" (or "<unset>" when empty).
 nlohmann::json describe(const service_config& config);
 
+// describe() without the keys a SIGHUP reload puts in force (rows marked reloadable, and all
+// under them): what differs here between two files needs a restart.
+nlohmann::json describe_startup_keys(const service_config& config);
+
 // One object per key, depth first: {path, type, default, min, max, allowed, env, env_named_by,
-// secret, required, help}.
+// secret, required, reload ("live" or "restart"), help}.
 nlohmann::json listing();
 
 }  // namespace twiml_redirect::config::schema

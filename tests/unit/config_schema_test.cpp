@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -139,6 +141,71 @@ TEST(ConfigSchema, FileKeysAreExactlyTheListedOnes) {
   std::set<std::string> in_file = paths_of(json::parse(kEveryKey));
   in_file.insert(std::string(kDeprecatedPrefix));
   EXPECT_EQ(in_file, listed_paths(/*with_secrets=*/false));
+}
+
+// Removes the key at `path` ("numbers[].dial.timeout_s": from every element of each list).
+void erase_path(json& value, std::string_view path) {
+  const std::size_t dot = path.find('.');
+  std::string_view head = path.substr(0, dot);
+  const bool each = head.ends_with("[]");
+  if (each) head.remove_suffix(2);
+  const auto it = value.find(std::string(head));
+  if (it == value.end()) return;
+  if (dot == std::string_view::npos) {
+    value.erase(it);
+    return;
+  }
+  if (!each) return erase_path(*it, path.substr(dot + 1));
+  for (json& item : *it) erase_path(item, path.substr(dot + 1));
+}
+
+// Each row's reload mark (--schema's "reload") is what the restart warning reads: a file that differs
+// from the running one by a single key (removed, so its default comes back) is named as needing a
+// restart exactly when the key is marked "restart" and the value changed. And the live keys are the
+// ones docs/operations.md ("Reloading without a restart") lists: call handling.
+TEST(ConfigSchema, ReloadMarkOfEveryKeyIsWhatTheRestartWarningReads) {
+  const json full = json::parse(kEveryKey);
+  const service_config running = parse_config(kEveryKey, fake_env(kSecretEnv));
+  const json running_described = json::parse(describe_config(running));
+  std::map<std::string, std::string> reload_of;
+  for (const json& row : schema()) reload_of[row["path"]] = row["reload"];
+  int live = 0, restart = 0;
+  for (const std::string& path : paths_of(full)) {
+    if (path.starts_with(kDeprecatedPrefix)) continue;
+    ASSERT_TRUE(reload_of.contains(path)) << path;
+    json reduced = full;
+    erase_path(reduced, path);
+    std::optional<service_config> next;
+    try {
+      next = parse_config(reduced.dump(), fake_env(kSecretEnv));
+    } catch (const config_error&) {
+      continue;  // a required key, or one another key needs
+    }
+    const std::vector<std::string> named = keys_needing_restart(running, *next);
+    if (reload_of[path] == "live") {
+      ++live;
+      EXPECT_TRUE(named.empty()) << path << " is marked live, yet a reload names " << ::testing::PrintToString(named);
+    } else if (json::parse(describe_config(*next)) != running_described) {
+      ++restart;
+      EXPECT_FALSE(named.empty()) << path << " is marked restart, yet a reload that changes it names nothing";
+    }
+  }
+  EXPECT_GT(live, 30);
+  EXPECT_GT(restart, 30);
+  std::set<std::string> live_roots;  // the live rows whose parent is not live
+  for (const auto& [path, reload] : reload_of) {
+    std::string parent = path.substr(0, path.rfind('.') == std::string::npos ? 0 : path.rfind('.'));
+    if (parent.ends_with("[]")) parent.resize(parent.size() - 2);
+    if (reload == "live" && (parent.empty() || reload_of[parent] != "live")) live_roots.insert(path);
+  }
+  EXPECT_EQ(live_roots, (std::set<std::string>{"sip", "routing", "health", "dial", "failover", "transfer",
+                                               "numbers[].sip_target", "numbers[].sip", "numbers[].dial",
+                                               "numbers[].failover", "numbers[].transfer", "numbers[].variables",
+                                               "numbers[].ai_share", "synthflow.numbers[].sip_target",
+                                               "synthflow.numbers[].sip", "synthflow.numbers[].dial",
+                                               "synthflow.numbers[].failover", "synthflow.numbers[].transfer",
+                                               "synthflow.numbers[].variables", "synthflow.numbers[].ai_share"}));
+  std::cout << "[ figures  ] reload marks checked: " << live << " live keys, " << restart << " restart keys\n";
 }
 
 TEST(ConfigSchema, DeprecatedNumbersHaveTheKeysOfNumbers) {

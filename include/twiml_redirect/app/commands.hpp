@@ -20,7 +20,7 @@ inline constexpr int kExitUsage = 2;
 using config_loader = std::function<config::service_config()>;
 
 // Serves webhooks until SIGTERM or SIGINT, then drains and returns 0. On SIGHUP, `reload` is called
-// and the routing of what it returns replaces the running one (config::kReloadedKeys).
+// and the routing of what it returns replaces the running one (the keys `--schema` lists as "reload": "live").
 int run_serve(const config::service_config& config, const config_loader& reload);
 
 // The CallSid `twiml` tags its answer with when none is given: well-formed, and clearly not a real call.

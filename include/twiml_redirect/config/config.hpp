@@ -289,11 +289,6 @@ std::optional<std::string> sip_target_of_synthflow_api(std::string_view api_url)
 
 std::vector<number_config> provisioned_numbers(const std::vector<number_config>& numbers);
 
-// The keys a reload (SIGHUP) puts in force: call handling. Everything else (listen address, threads,
-// limits, logging, Twilio's signature settings, Synthflow's API settings, a number's agent and trunk)
-// is read only at startup.
-inline constexpr std::string_view kReloadedKeys[] = {"sip", "routing", "dial", "failover", "transfer", "numbers", "health"};
-
 // The keys whose value differs between `running` and `next` that a reload does not put in force,
 // as paths ("server.port", "twilio.public_url"); "numbers[+1…] (provisioning: …)" for each number
 // whose provisioning settings changed (provisioning runs at startup, or with the provision command)
