@@ -13,6 +13,7 @@
 #include "twiml_redirect/app/router.hpp"
 #include "twiml_redirect/config/preconditions.hpp"
 #include "twiml_redirect/http/server.hpp"
+#include "twiml_redirect/util/cgroup.hpp"
 #include "twiml_redirect/util/logging.hpp"
 #include "twiml_redirect/app/provisioning.hpp"
 #include "twiml_redirect/version.hpp"
@@ -72,6 +73,8 @@ void reload_config(config::service_config& last, const config_loader& load, rout
 int run_serve(const config::service_config& config, const config_loader& reload) {
   spdlog::info("twiml-redirect {} starting with config {}", kVersion, config::describe_config(config));
   for (const std::string& warning : config.warnings) spdlog::warn("config: {}", warning);
+  if (const auto limit = util::cgroup_memory_limit())
+    if (const auto problem = config::memory_fit_problem(config, *limit)) spdlog::warn("config: {}", *problem);
 
   // Synthflow and Twilio, each on its own; provision_on_start governs both.
   std::vector<provisioning_target> targets;

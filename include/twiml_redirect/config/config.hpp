@@ -294,6 +294,23 @@ std::vector<number_config> provisioned_numbers(const std::vector<number_config>&
 // whose provisioning settings changed (provisioning runs at startup, or with the provision command)
 // and that provisioning looks at (it has an agent, or Twilio numbers are managed).
 std::vector<std::string> keys_needing_restart(const service_config& running, const service_config& next);
+
+// The most memory serve can need with `config`: the process at rest, every connection holding the
+// largest header and body it may send before it is authenticated (measured: the body, the header
+// and about 14 KiB of state), and the caller-context memory store full. docs/deployment.md has the
+// measurements behind each term.
+struct memory_budget {
+  std::uint64_t at_rest = 0;
+  std::uint64_t per_connection = 0;
+  std::uint64_t connections = 0;  // max_connections x per_connection
+  std::uint64_t store = 0;        // context.max_bytes when the memory store keeps records, else 0
+  std::uint64_t total() const { return at_rest + connections + store; }
+};
+memory_budget worst_case_memory(const service_config& config);
+
+// Why `config` may not fit in `limit` bytes (a cgroup's memory.max), naming the terms and the keys
+// that size them; nullopt when it fits.
+std::optional<std::string> memory_fit_problem(const service_config& config, std::uint64_t limit);
 // Why provisioning Twilio cannot run with this config (no credentials), or nullopt. Like
 // check_provisioning_inputs, checked only when it will run.
 std::optional<std::string> check_twilio_provisioning_inputs(const twilio_config& twilio);
