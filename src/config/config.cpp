@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -192,13 +193,11 @@ void collect_differences(const json& a, const json& b, const std::string& path, 
   }
 }
 
-// Each number (by phone number) with its startup keys: what provisioning writes.
-std::map<std::string, json> provisioning_view(const json& numbers) {
-  std::map<std::string, json> out;
-  for (json number : numbers) {
-    std::string phone = number.value("phone_number", "");
-    out[std::move(phone)] = std::move(number);
-  }
+// Each number (by phone number) with its startup keys: what provisioning writes. Points into
+// `numbers`, which must outlive it: a reload compares thousands of numbers without copying them.
+std::map<std::string, const json*> provisioning_view(const json& numbers) {
+  std::map<std::string, const json*> out;
+  for (const json& number : numbers) out[number.value("phone_number", "")] = &number;
   return out;
 }
 
@@ -211,13 +210,13 @@ void collect_provisioning_changes(const json& a, const json& b, bool twilio_mana
   std::set<std::string> numbers;
   for (const auto& entry : before) numbers.insert(entry.first);
   for (const auto& entry : after) numbers.insert(entry.first);
-  const auto has_agent = [](const std::map<std::string, json>& view, const std::string& number) {
+  const auto has_agent = [](const std::map<std::string, const json*>& view, const std::string& number) {
     const auto it = view.find(number);
-    return it != view.end() && it->second.contains("agent") && !it->second["agent"].is_null();
+    return it != view.end() && it->second->contains("agent") && !(*it->second)["agent"].is_null();
   };
   for (const std::string& number : numbers) {
     const auto x = before.find(number), y = after.find(number);
-    const bool same = x != before.end() && y != after.end() && x->second == y->second;
+    const bool same = x != before.end() && y != after.end() && *x->second == *y->second;
     if (same || (!twilio_managed && !has_agent(before, number) && !has_agent(after, number))) continue;
     out.push_back("numbers[" + number + "] (provisioning: agent, trunk, Twilio settings)");
   }
@@ -456,10 +455,12 @@ service_config load_config_file(const std::filesystem::path& path, const env_loo
                        std::to_string(kMaxConfigBytes));
   std::ifstream file(path, std::ios::binary);
   if (!file) throw config_error(path.string() + ": cannot be opened for reading");
-  std::ostringstream text;
-  text << file.rdbuf();
+  // Read straight into one string (a stringstream would hold the text twice).
+  std::string text;
+  if (!ec) text.reserve(static_cast<std::size_t>(size));
+  text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
   if (file.bad()) throw config_error(path.string() + ": read failed");
-  return parse_config(text.str(), env);
+  return parse_config(text, env);
 }
 
 std::optional<std::string> check_provisioning_inputs(const synthflow_config& synthflow,
