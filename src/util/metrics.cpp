@@ -143,6 +143,9 @@ void labelled_counter::render(std::string& out) const {
 std::size_t metrics::recorder::route_index(std::string_view path) const {
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     if (routes_[i] == path) return i;
+    // A route ending in '/' is a prefix ("/calls/" for /calls/{CallSid}): one label for all its
+    // paths, so a CallSid never becomes a label value.
+    if (routes_[i].ends_with('/') && path.starts_with(routes_[i])) return i;
   }
   return routes_.size();
 }

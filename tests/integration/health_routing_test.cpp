@@ -5,7 +5,10 @@
 // CallSid. State, transitions and diversions show in /metrics and one log line each.
 #include <signal.h>
 
+#include <algorithm>
+#include <iostream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -131,6 +134,77 @@ TEST_F(HealthRouting, AiShareIsAStableShareOfCallSids) {
                       std::to_string(2 * (200 - to_agent) + 20) + "\n"),
             std::string::npos)
       << text;
+}
+
+// The issue's figures through the binary, on one keep-alive connection each: after the breaker of a
+// black-holed target opens (three no-answer outcomes; a 60 s cooldown keeps it open throughout),
+// the next 1,000 webhooks all get the fallback, at the latency of a webhook on a healthy number
+// (printed, not asserted: timing belongs to bench/, and this machine may be busy); ai_share 0.1
+// sends 10% +- 1% of 10,000 distinct CallSids to the agent, each CallSid the same way when asked again.
+TEST(HealthRoutingFigures, ThousandWebhooksAfterATripAndAiShareOverTenThousandCalls) {
+  temp_file config("figures.json", R"({
+    "server": {"host": "127.0.0.1", "port": 0, "threads": 2},
+    "log": {"access_log": false},
+    "health": {"trip_after": 3, "window_s": 60, "cooldown_s": 60},
+    "numbers": [
+      {"phone_number": "+14155550100", "sip_target": "sip.us.synthflow.ai:32681", "failover": [{"dial_number": "+14155550111"}]},
+      {"phone_number": "+14155550200", "sip_target": "sip.eu.synthflow.ai:32681", "failover": [{"dial_number": "+14155550111"}]},
+      {"phone_number": "+14155550400", "sip_target": "sip.eu.synthflow.ai:32681", "ai_share": 0.1,
+       "failover": [{"dial_number": "+14155550111"}]}
+    ]})");
+  child_process binary(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()}, clean_env({}));
+  const std::uint16_t port = binary.wait_for_listening_port();
+  ASSERT_NE(port, 0) << binary.output();
+  test_connection connection(port);
+  const auto webhook = [&](std::string_view called, unsigned n) {
+    return connection.request("POST", "/redirect_call", form_encode({{"CallSid", call_sid(n)}, {"Called", std::string(called)}}),
+                              kForm, "");
+  };
+  const auto dials_agent = [](const test_response& res) { return res.body().find("<Sip>") != std::string::npos; };
+  // Latencies of `count` webhooks to `called` (p50, p99 in microseconds), and how many dialled the agent.
+  const auto run = [&](std::string_view called, unsigned first, unsigned count, unsigned& to_agent) {
+    std::vector<double> micros;
+    to_agent = 0;
+    for (unsigned n = first; n < first + count; ++n) {
+      const auto started = std::chrono::steady_clock::now();
+      const auto res = webhook(called, n);
+      micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started).count());
+      EXPECT_EQ(res.result_int(), 200u);
+      if (dials_agent(res)) ++to_agent;
+    }
+    std::sort(micros.begin(), micros.end());
+    return std::pair{micros[micros.size() / 2], micros[micros.size() * 99 / 100]};
+  };
+
+  unsigned to_agent = 0;
+  const auto healthy = run("+14155550200", 100'000, 1'000, to_agent);
+  EXPECT_EQ(to_agent, 1'000u) << "a closed breaker sends every call to the agent";
+  for (unsigned n = 1; n <= 3; ++n)
+    connection.request("POST", "/dial_action?step=0",
+                       form_encode({{"CallSid", call_sid(n)}, {"Called", "+14155550100"}, {"DialCallStatus", "no-answer"},
+                                    {"DialSipResponseCode", "408"}, {"DialCallDuration", "0"}}),
+                       kForm, "");
+  ASSERT_TRUE(binary.wait_for_output("sip.us.synthflow.ai:32681 closed -> open", 5s)) << binary.output();
+  const auto tripped = run("+14155550100", 200'000, 1'000, to_agent);
+  EXPECT_EQ(to_agent, 0u) << "after the trip, every one of the 1,000 gets the fallback";
+  std::cout << "[ figures  ] 1,000 webhooks: healthy target p50 " << healthy.first << " us, p99 " << healthy.second
+            << " us; open breaker (fallback) p50 " << tripped.first << " us, p99 " << tripped.second << " us\n";
+
+  const auto shared = run("+14155550400", 300'000, 10'000, to_agent);
+  EXPECT_GE(to_agent, 900u);
+  EXPECT_LE(to_agent, 1'100u);
+  unsigned changed = 0;
+  for (unsigned n = 300'000; n < 301'000; ++n) {
+    unsigned first = 0, second = 0;  // Twilio retrying the same webhook
+    run("+14155550400", n, 1, first);
+    run("+14155550400", n, 1, second);
+    if (first != second) ++changed;
+  }
+  EXPECT_EQ(changed, 0u) << "the same CallSid must always go the same way";
+  std::cout << "[ figures  ] ai_share 0.1 over 10,000 CallSids: " << to_agent << " to the agent ("
+            << to_agent / 100.0 << "%), p50 " << shared.first << " us, p99 " << shared.second << " us\n";
+  binary.send_signal(SIGTERM);
+  EXPECT_EQ(binary.wait_for_exit(10s), 0) << binary.output();
 }
 
 TEST(HealthRoutingConfig, AShareBelowOneNeedsSomewhereElseToGo) {

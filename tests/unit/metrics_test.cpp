@@ -47,6 +47,19 @@ TEST_F(MetricsTest, UnknownPathsAndMethodsShareOneLabel) {
   EXPECT_EQ(text.find("wp-login"), std::string::npos);
 }
 
+TEST(MetricsPrefixRoutes, ARouteEndingInASlashCountsEveryPathUnderIt) {
+  metrics with_prefix({"/redirect_call", "/calls/"});
+  metrics::recorder& r = with_prefix.add_recorder();
+  r.request_finished("/calls/CA0123456789abcdef0123456789abcdef", "GET", 200, 1ms);
+  r.request_finished("/calls/CAffffffffffffffffffffffffffffffff", "GET", 404, 1ms);
+  r.request_finished("/calls", "GET", 404, 1ms);  // not under the prefix
+  const std::string text = with_prefix.render();
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_http_requests_total{route="/calls/",method="GET",status="200"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_http_requests_total{route="/calls/",method="GET",status="404"} 1)")) << text;
+  EXPECT_TRUE(has_line(text, R"(twiml_redirect_http_requests_total{route="other",method="GET",status="404"} 1)")) << text;
+  EXPECT_EQ(text.find("CA0123"), std::string::npos) << "a CallSid became a label value";
+}
+
 TEST_F(MetricsTest, SumsAllRecorders) {
   metrics::recorder& first = metrics_.add_recorder();
   metrics::recorder& second = metrics_.add_recorder();
