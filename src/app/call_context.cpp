@@ -62,10 +62,10 @@ const std::string* parameter(const twilio_request& req, std::string_view name) {
 
 }  // namespace
 
-call_context::call_context(std::unique_ptr<context::call_store> store, std::string token,
+call_context::call_context(std::unique_ptr<context::call_store> store, std::string token, std::string calls_token,
                            std::shared_ptr<const routing::live_routes> routes, std::chrono::milliseconds lookup_timeout,
                            util::metrics& metrics)
-    : token_(std::move(token)), lookup_timeout_(lookup_timeout), routes_(std::move(routes)), store_(std::move(store)) {
+    : token_(std::move(token)), calls_token_(std::move(calls_token)), lookup_timeout_(lookup_timeout), routes_(std::move(routes)), store_(std::move(store)) {
   metrics.add_section([this](std::string& out) {
     store_->append_metrics(out);
     out += "# HELP twiml_redirect_call_context_refused_total /call_context requests refused, by reason.\n"
@@ -87,13 +87,14 @@ void call_context::record(const twilio_request& req) const noexcept {
   }
 }
 
-bool call_context::authorized(const http::request& req) const {
+bool call_context::authorized(const http::request& req, bool calls) const {
   const auto header = req.find(field::authorization);
   if (header == req.end()) return false;
   const std::string_view value = header->value();
   constexpr std::string_view kScheme = "Bearer ";
   if (value.size() < kScheme.size() || !util::iequals(value.substr(0, kScheme.size()), kScheme)) return false;
-  return same_secret(util::trim(value.substr(kScheme.size())), token_);
+  const std::string_view presented = util::trim(value.substr(kScheme.size()));
+  return same_secret(presented, token_) || (calls && !calls_token_.empty() && same_secret(presented, calls_token_));
 }
 
 http::response call_context::answer(const context::lookup_result& result, const context::named_call& named,
@@ -221,7 +222,7 @@ void call_context::note(std::string_view call_sid, std::string event) const noex
 }
 
 http::response call_context::call_events(const http::request& req, http::request_context& ctx) const {
-  if (!authorized(req)) return refuse_unauthorized("/calls", ctx);
+  if (!authorized(req, /*calls=*/true)) return refuse_unauthorized("/calls", ctx);
   const std::string_view target = req.target();
   std::string_view sid = target.substr(0, target.find('?'));
   sid.remove_prefix(std::min(sid.size(), kCallsPath.size()));

@@ -128,7 +128,8 @@ int run_serve(const config::service_config& config, const config_loader& reload)
   const auto health = std::make_shared<routing::breaker_registry>(breaker_settings_of(config.health));
   const auto live = std::make_shared<routing::live_routes>(build_routes(config, health));
   metrics.set_configured_numbers(config.numbers.size());
-  const call_context caller_context(context::make_store(config.context), config.context.token, live,
+  const call_context caller_context(context::make_store(config.context), config.context.token,
+                                    config.context.calls_token, live,
                                     config.context.lookup_timeout, metrics);
   if (!caller_context.serves_lookups())
     spdlog::info("CALL_CONTEXT_TOKEN is not set: /call_context is not served (404) and no caller data is kept");

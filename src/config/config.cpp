@@ -150,15 +150,16 @@ void validate_across_keys(const service_config& config, const std::string& numbe
     fail("context.redis_url", "is required when context.store is \"redis\" (or set CALL_CONTEXT_REDIS_URL)");
   // The token is all that stands between the internet and callers' details: a short or blank one is
   // a guessable one. Its length is named, never its value.
-  if (!config.context.token.empty()) {
-    const bool blank = std::all_of(config.context.token.begin(), config.context.token.end(),
-                                   [](unsigned char c) { return std::isspace(c) != 0; });
-    if (blank || config.context.token.size() < kMinContextTokenLength)
-      fail("CALL_CONTEXT_TOKEN (environment)",
-           blank ? std::string("is blank")
-                 : "has " + std::to_string(config.context.token.size()) + " characters; use at least " +
-                       std::to_string(kMinContextTokenLength) + " random ones (e.g. `openssl rand -hex 32`)");
-  }
+  const auto check_token = [](const std::string& token, const std::string& where) {
+    if (token.empty()) return;
+    const bool blank = std::all_of(token.begin(), token.end(), [](unsigned char c) { return std::isspace(c) != 0; });
+    if (blank || token.size() < kMinContextTokenLength)
+      fail(where, blank ? std::string("is blank")
+                        : "has " + std::to_string(token.size()) + " characters; use at least " +
+                              std::to_string(kMinContextTokenLength) + " random ones (e.g. `openssl rand -hex 32`)");
+  };
+  check_token(config.context.token, "CALL_CONTEXT_TOKEN (environment)");
+  check_token(config.context.calls_token, "CALLS_TOKEN (environment)");
   if (config.context.synthflow_action && config.twilio.public_url.empty())
     fail("context.synthflow_action", "is true but twilio.public_url (PUBLIC_URL) is not set: the action needs the URL of /call_context");
   std::set<std::string> seen;

@@ -954,6 +954,10 @@ const table& context_table() {
           .add("token", &context_config::token,
                {.env = "CALL_CONTEXT_TOKEN", .secret = true,
                 .help = "Bearer token Synthflow's action must send; when unset, `/call_context` is not served"})
+          .add("calls_token", &context_config::calls_token,
+               {.env = "CALLS_TOKEN", .secret = true,
+                .help = "a second Bearer token that reads `/calls/{CallSid}` only (for an operator or a dashboard), so "
+                        "`CALL_CONTEXT_TOKEN`, which also reads callers' details, need not be shared"})
           .add("synthflow_action", &context_config::synthflow_action,
                {.help = "`provision` creates the pre-call action calling `/call_context` and attaches it to each "
                         "number's agent (needs `PUBLIC_URL` and `CALL_CONTEXT_TOKEN`)"})

@@ -23,6 +23,7 @@ using nlohmann::json;
 
 constexpr std::string_view kSid = "CA0123456789abcdef0123456789abcdef";
 constexpr std::string_view kToken = "calls-path-test-token-0123456789abcdef";
+constexpr std::string_view kCallsToken = "calls-only-dashboard-token-0123456789ab";
 constexpr std::string_view kForm = "application/x-www-form-urlencoded";
 
 std::string config_for(const std::string& context) {
@@ -47,7 +48,7 @@ class CallPath : public ::testing::TestWithParam<std::string> {
     config_ = std::make_unique<temp_file>("calls.json", config_for(context));
     binary_ = std::make_unique<child_process>(
         TWIML_REDIRECT_BINARY, std::vector<std::string>{"serve", "--config", config_->path().string()},
-        clean_env({{"CALL_CONTEXT_TOKEN", std::string(kToken)}}));
+        clean_env({{"CALL_CONTEXT_TOKEN", std::string(kToken)}, {"CALLS_TOKEN", std::string(kCallsToken)}}));
     port_ = binary_->wait_for_listening_port();
     ASSERT_NE(port_, 0) << binary_->output();
   }
@@ -132,6 +133,14 @@ TEST_P(CallPath, EveryStepOfACallInOrder) {
   EXPECT_EQ(calls("CA" + std::string(32, '9'), auth).result_int(), 404);
   EXPECT_EQ(calls("CA.bad;sid", auth).result_int(), 400);
   EXPECT_EQ(calls(kSid, auth)[boost::beast::http::field::cache_control], "no-store");
+  // CALLS_TOKEN reads the path, and only the path: callers' details stay behind CALL_CONTEXT_TOKEN.
+  const std::string calls_only = "Authorization: Bearer " + std::string(kCallsToken) + "\r\n";
+  EXPECT_EQ(calls(kSid, calls_only).body(), calls(kSid, auth).body());
+  test_connection connection(port_);
+  EXPECT_EQ(connection.request("POST", "/call_context", R"({"call_sid":")" + std::string(kSid) + R"("})",
+                               "application/json", calls_only)
+                .result_int(),
+            401);
 }
 
 // `doctor --call`: one test call placed through Twilio's Calls API (the fake), followed to its end,

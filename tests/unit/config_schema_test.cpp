@@ -134,7 +134,8 @@ const std::map<std::string, std::string> kSecretEnv = {
     {"TWILIO_AUTH_TOKEN", "tw-secret-4711"}, {"SYNTHFLOW_API_KEY", "sf-secret-0815"}, {"TRUNK_PWD_MAIN", "trunk-secret-42"},
     {"CALL_CONTEXT_TOKEN", "ctx-secret-1234-0123456789abcdefgh"}, {"CALL_CONTEXT_REDIS_PASSWORD", "redis-secret-99"},
     {"TWILIO_API_KEY", "SK-secret-1234"},    {"TWILIO_API_SECRET", "tw-api-secret-5678"},
-    {"TWILIO_SHARED_KEYS", "KSa1:shared-secret-31"}, {"TWILIO_WEBHOOK_PASSWORD", "hook-secret-52"}};
+    {"TWILIO_SHARED_KEYS", "KSa1:shared-secret-31"}, {"TWILIO_WEBHOOK_PASSWORD", "hook-secret-52"},
+    {"CALLS_TOKEN", "calls-secret-5678-0123456789abcdefgh"}};
 
 TEST(ConfigSchema, FileKeysAreExactlyTheListedOnes) {
   ASSERT_EQ(error_of(std::string(kEveryKey), kSecretEnv), "");
@@ -237,6 +238,7 @@ TEST(ConfigSchema, FullyPopulatedDocumentRoundTripsThroughDescribe) {
   described["synthflow"].erase("api_key");
   described["numbers"][0].erase("trunk_pwd");
   described["context"].erase("token");
+  described["context"].erase("calls_token");
   described["context"].erase("redis_password");
   json expected = json::parse(kEveryKey);
   expected["twilio"]["public_url"] = "https://example.com/voice";
@@ -375,7 +377,7 @@ TEST(ConfigSchema, DescribeNeverShowsASecret) {
     EXPECT_EQ(described.at(json::json_pointer(pointer)), "<redacted>") << pointer;
     ++secrets;
   }
-  EXPECT_EQ(secrets, 9);  // Twilio token, shared keys, webhook password, API key and secret; Synthflow key; trunk password; context token and Redis password
+  EXPECT_EQ(secrets, 10);  // Twilio token, shared keys, webhook password, API key and secret; Synthflow key; trunk password; context token, calls token and Redis password
 }
 
 TEST(ConfigSchema, NumberVariablesAreFixedStringsWithTheirOwnNames) {

@@ -30,11 +30,12 @@ inline constexpr std::string_view kCallsPath = "/calls/";
 
 class call_context {
  public:
-  // `token` is CALL_CONTEXT_TOKEN (empty: /call_context is not served); the routes in force give
+  // `token` is CALL_CONTEXT_TOKEN (empty: /call_context is not served); `calls_token` is CALLS_TOKEN,
+  // which reads /calls/{CallSid} too, and nothing else (empty: only `token` does); the routes in force give
   // each called number's own variables (a reload changes them); `lookup_timeout` bounds a lookup
   // made without a deferrable context. The store's state and the refused requests are added to
   // `metrics`, which must outlive this.
-  call_context(std::unique_ptr<context::call_store> store, std::string token,
+  call_context(std::unique_ptr<context::call_store> store, std::string token, std::string calls_token,
                std::shared_ptr<const routing::live_routes> routes, std::chrono::milliseconds lookup_timeout,
                util::metrics& metrics);
   call_context(const call_context&) = delete;
@@ -49,7 +50,7 @@ class call_context {
   // Adds `event` (one JSON object, no caller data) to the call's path. Never blocks or throws.
   void note(std::string_view call_sid, std::string event) const noexcept;
 
-  // GET /calls/{CallSid}: the call's path, oldest event first, behind the same Bearer token: 401
+  // GET /calls/{CallSid}: the call's path, oldest event first, behind either Bearer token: 401
   // without it, 400 for a malformed CallSid, 404 for an unknown or expired call, 503 when the store
   // does not answer in time.
   http::response call_events(const http::request& req, http::request_context& ctx) const;
@@ -62,7 +63,8 @@ class call_context {
   const context::call_store& store() const { return *store_; }
 
  private:
-  bool authorized(const http::request& req) const;
+  // Whether the request's Bearer token is `token_`, or `calls_token_` when `calls` (/calls/{CallSid}).
+  bool authorized(const http::request& req, bool calls = false) const;
   // 401 for a request to `route` without the right token: counted, and logged at most once a
   // second with the count (one throttle for both routes).
   http::response refuse_unauthorized(std::string_view route, const http::request_context& ctx) const;
@@ -77,6 +79,7 @@ class call_context {
                    std::function<void(context::lookup_result, const std::string&)> done) const;
 
   std::string token_;
+  std::string calls_token_;
   std::chrono::milliseconds lookup_timeout_;
   std::shared_ptr<const routing::live_routes> routes_;  // each number's variables
   mutable std::atomic<std::uint64_t> unauthorized_{0};

@@ -211,6 +211,7 @@ struct context_config {
   std::string redis_url;       // redis://[user@]host:port/db
   std::string redis_password;  // from CALL_CONTEXT_REDIS_PASSWORD only; never logged
   std::string token;           // from CALL_CONTEXT_TOKEN only; never logged. Empty: no /call_context
+  std::string calls_token;     // from CALLS_TOKEN only; never logged. Reads /calls/{CallSid}, not /call_context
   bool synthflow_action = false;  // provision the pre-call action that calls /call_context
 };
 
