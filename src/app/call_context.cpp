@@ -65,7 +65,13 @@ const std::string* parameter(const twilio_request& req, std::string_view name) {
 call_context::call_context(std::unique_ptr<context::call_store> store, std::string token, std::string calls_token,
                            std::shared_ptr<const routing::live_routes> routes, std::chrono::milliseconds lookup_timeout,
                            util::metrics& metrics)
-    : token_(std::move(token)), calls_token_(std::move(calls_token)), lookup_timeout_(lookup_timeout), routes_(std::move(routes)), store_(std::move(store)) {
+    : token_(std::move(token)),
+      calls_token_(std::move(calls_token)),
+      lookup_timeout_(lookup_timeout),
+      routes_(std::move(routes)),
+      store_(std::move(store)) {
+  if (routes_ && std::string_view(store_->kind()) == "redis")
+    sharing_ = std::make_unique<health_sharing>(*store_, routes_, metrics);
   metrics.add_section([this](std::string& out) {
     store_->append_metrics(out);
     out += "# HELP twiml_redirect_call_context_refused_total /call_context requests refused, by reason.\n"

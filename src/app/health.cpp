@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+
 namespace twiml_redirect::app {
 namespace {
 
@@ -18,13 +20,15 @@ std::string_view dialled_target(const routing::call_route& route, std::size_t st
 
 std::string_view to_string(divert_reason reason) { return reason == divert_reason::breaker ? "breaker" : "ai_share"; }
 
-health_metrics::health_metrics(util::metrics& metrics, std::shared_ptr<const routing::live_routes> routes)
+health_metrics::health_metrics(util::metrics& metrics, std::shared_ptr<const routing::live_routes> routes,
+                               const health_sharing* sharing)
     : diverted_(metrics.counter("twiml_redirect_calls_diverted_total",
                                 "Calls sent straight to their first failover step instead of the agent, by reason.",
                                 {{"reason", {"breaker", "ai_share"}}})),
       transitions_(metrics.counter("twiml_redirect_target_transitions_total",
                                    "Circuit breaker state changes of the SIP targets, by the state entered.",
-                                   {{"to", {"closed", "half_open", "open"}}})) {
+                                   {{"to", {"closed", "half_open", "open"}}})),
+      sharing_(sharing) {
   if (!routes) return;
   metrics.add_section([routes](std::string& out) {
     const auto table = routes->snapshot();
@@ -69,8 +73,77 @@ void hear_dial_outcome(const routing::call_route& route, std::size_t step, std::
   const routing::leg_outcome outcome =
       routing::classify_agent_leg(dial_call_status, sip_response_code, std::chrono::seconds(0));
   if (outcome == routing::leg_outcome::ignored) return;
-  if (const auto transition = health->record(target, outcome, now); transition && metrics)
-    metrics->note(target, *transition);
+  const auto transition = health->record(target, outcome, now);
+  if (transition && metrics) metrics->note(target, *transition);
+  const health_sharing* sharing = metrics ? metrics->sharing() : nullptr;
+  if (!sharing) return;
+  if (outcome == routing::leg_outcome::failure) sharing->failure_heard(target);
+  if (transition && transition->to == routing::breaker_state::open) sharing->opened_here(target);
+}
+
+struct health_sharing::state {
+  // The store runs the callbacks that use this, so it exists whenever they do.
+  context::call_store& store;
+  std::shared_ptr<const routing::live_routes> routes;
+  health_metrics notes;  // counts and logs the transitions the marks cause, beside the router's
+  std::atomic<bool> alive{true};
+
+  state(context::call_store& s, std::shared_ptr<const routing::live_routes> r, util::metrics& metrics)
+      : store(s), routes(std::move(r)), notes(metrics, nullptr) {}
+  std::shared_ptr<routing::breaker_registry> registry() const {
+    const auto table = routes->snapshot();
+    return table ? table->shared_health() : nullptr;
+  }
+  // Another replica's mark (or this one's count reaching trip_after): open here too.
+  void open(const std::string& target, std::chrono::milliseconds left) const {
+    const auto health = registry();
+    if (!health) return;
+    if (const auto transition = health->open_shared(target, std::chrono::steady_clock::now(), left)) {
+      spdlog::info("health: SIP target {} marked open by a replica ({} ms of its cooldown left)", target, left.count());
+      notes.note(target, *transition);
+    }
+  }
+};
+
+health_sharing::health_sharing(context::call_store& store, std::shared_ptr<const routing::live_routes> routes,
+                               util::metrics& metrics)
+    : state_(std::make_shared<state>(store, std::move(routes), metrics)), store_(store) {
+  constexpr std::chrono::seconds kReadMarksEvery{1};
+  store_.watch_open_targets(
+      [weak = std::weak_ptr<state>(state_)] {
+        std::vector<std::string> targets;
+        if (const auto s = weak.lock(); s && s->alive)
+          if (const auto health = s->registry())
+            for (auto& [target, breaker_state] : health->states()) targets.push_back(target);
+        return targets;
+      },
+      [weak = std::weak_ptr<state>(state_)](const std::string& target, std::chrono::milliseconds left) {
+        if (const auto s = weak.lock(); s && s->alive) s->open(target, left);
+      },
+      kReadMarksEvery);
+}
+
+health_sharing::~health_sharing() { state_->alive = false; }
+
+void health_sharing::failure_heard(std::string_view target) const {
+  const auto health = state_->registry();
+  if (!health) return;
+  const routing::breaker_settings settings = health->settings();
+  store_.count_target_failure(
+      target, settings.window,
+      [weak = std::weak_ptr<state>(state_), target = std::string(target), settings](long long count) {
+        const auto s = weak.lock();
+        if (!s || !s->alive || count < static_cast<long long>(settings.trip_after)) return;
+        const auto cooldown = std::chrono::duration_cast<std::chrono::milliseconds>(settings.cooldown);
+        s->store.mark_target_open(target, cooldown);
+        s->open(target, cooldown);
+      });
+}
+
+void health_sharing::opened_here(std::string_view target) const {
+  const auto health = state_->registry();
+  if (!health) return;
+  store_.mark_target_open(target, std::chrono::duration_cast<std::chrono::milliseconds>(health->settings().cooldown));
 }
 
 }  // namespace twiml_redirect::app

@@ -21,7 +21,7 @@ using http::beast_http::verb;
 std::vector<route> service_routes(std::shared_ptr<const routing::live_routes> routes, const readiness& ready,
                                   util::metrics& metrics, const call_context* context = nullptr) {
   const callback_metrics counters(metrics);
-  const auto health = std::make_shared<const health_metrics>(metrics, routes);
+  const auto health = std::make_shared<const health_metrics>(metrics, routes, context ? context->sharing() : nullptr);
   std::vector<route> table = {
       {"/redirect_call", {verb::get, verb::post},
        twilio_handler([routes, &metrics, context, health](const twilio_request& req, http::request_context& ctx) {

@@ -85,6 +85,73 @@ int send(redisAsyncContext* ac, redisCallbackFn* callback, void* data, const std
 
 std::string redis_store::key_of(std::string_view call_sid) { return "twiml-redirect:call:" + std::string(call_sid); }
 
+namespace {
+
+std::string failures_key_of(std::string_view target) { return "twiml-redirect:health:failures:" + std::string(target); }
+std::string open_key_of(std::string_view target) { return "twiml-redirect:health:open:" + std::string(target); }
+
+}  // namespace
+
+bool redis_store::send_command(std::initializer_list<std::string_view> args, reply_handler handler) {
+  if (stopping_ || ac_ == nullptr || !connected_.load(std::memory_order_relaxed)) return false;
+  auto* held = new reply_handler(std::move(handler));
+  if (send(ac_, &redis_store::on_handler_reply, held, std::vector<std::string_view>(args)) != REDIS_OK) {
+    delete held;
+    return false;
+  }
+  return true;
+}
+
+void redis_store::on_handler_reply(redisAsyncContext*, void* reply, void* data) {
+  const std::unique_ptr<reply_handler> handler(static_cast<reply_handler*>(data));
+  (*handler)(static_cast<const redisReply*>(reply));
+}
+
+void redis_store::count_target_failure(std::string_view target, std::chrono::seconds window,
+                                       std::function<void(long long count)> done) {
+  asio::post(io_context_, [this, key = failures_key_of(target), window, done = std::move(done)]() mutable {
+    // The count starts at 0 with the window's expiry only when there is none yet (NX); INCR keeps the
+    // expiry. Pipelined: one round trip, in order.
+    const std::string seconds = std::to_string(std::max<long long>(window.count(), 1));
+    if (!send_command({"SET", key, "0", "EX", seconds, "NX"}, [](const redisReply*) {})) return;
+    send_command({"INCR", key}, [done = std::move(done)](const redisReply* reply) {
+      if (reply != nullptr && reply->type == REDIS_REPLY_INTEGER) done(reply->integer);
+    });
+  });
+}
+
+void redis_store::mark_target_open(std::string_view target, std::chrono::milliseconds cooldown) {
+  asio::post(io_context_, [this, key = open_key_of(target), cooldown] {
+    send_command({"SET", key, "1", "PX", std::to_string(std::max<long long>(cooldown.count(), 1))}, [](const redisReply*) {});
+  });
+}
+
+void redis_store::watch_open_targets(std::function<std::vector<std::string>()> targets, open_target_callback opened,
+                                     std::chrono::milliseconds every) {
+  asio::post(io_context_, [this, targets = std::move(targets), opened = std::move(opened), every]() mutable {
+    watched_targets_ = std::move(targets);
+    on_open_target_ = std::move(opened);
+    health_watch_every_ = every;
+    schedule_health_watch();
+  });
+}
+
+void redis_store::schedule_health_watch() {
+  health_watch_timer_.expires_after(health_watch_every_);
+  health_watch_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    // Down: nothing to read; the next tick tries again. Each reply is handled on its own, so a
+    // target's mark opens this replica's breaker as soon as it is read.
+    for (const std::string& target : watched_targets_()) {
+      send_command({"PTTL", open_key_of(target)}, [this, target](const redisReply* reply) {
+        if (reply != nullptr && reply->type == REDIS_REPLY_INTEGER && reply->integer > 0)
+          on_open_target_(target, std::chrono::milliseconds(reply->integer));
+      });
+    }
+    schedule_health_watch();
+  });
+}
+
 std::string redis_store::events_key_of(std::string_view call_sid) {
   return "twiml-redirect:events:" + std::string(call_sid);
 }
@@ -96,6 +163,7 @@ redis_store::redis_store(settings settings)
       reconnect_timer_(io_context_),
       connect_deadline_(io_context_),
       probe_timer_(io_context_),
+      health_watch_timer_(io_context_),
       backoff_(settings_.initial_backoff) {
   asio::post(io_context_, [this] { connect(); });
   thread_ = std::thread([this] { util::run_thread_body("redis", [this] { io_context_.run(); }); });
@@ -107,6 +175,7 @@ redis_store::~redis_store() {
     reconnect_timer_.cancel();
     connect_deadline_.cancel();
     probe_timer_.cancel();
+    health_watch_timer_.cancel();
     drop_connection();  // pending lookups get their NULL reply: unavailable
     work_.reset();
   });

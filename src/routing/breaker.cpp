@@ -143,6 +143,31 @@ breaker_registry::admit_result breaker_registry::admit(std::string_view target, 
   return {.admission = admission, .transition = breaker->take_transition()};
 }
 
+void circuit_breaker::open_shared(time_point now, std::chrono::milliseconds left) {
+  transition_.reset();
+  if (state_ != breaker_state::closed) return;  // open already, or probing: its own outcomes decide
+  const auto failures = static_cast<unsigned>(failures_.size());
+  failures_.clear();
+  // Dated so that the cooldown ends when the other replica's does.
+  const auto left_clamped = std::min<std::chrono::steady_clock::duration>(left, settings_.cooldown);
+  opened_at_ = now + left_clamped - settings_.cooldown;
+  move_to(breaker_state::open, failures, 0);
+}
+
+std::optional<breaker_transition> breaker_registry::open_shared(std::string_view target, time_point now,
+                                                                std::chrono::milliseconds left) {
+  const std::lock_guard lock(mutex_);
+  circuit_breaker* breaker = find_or_add(target);
+  if (!breaker) return std::nullopt;
+  breaker->open_shared(now, left);
+  return breaker->take_transition();
+}
+
+breaker_settings breaker_registry::settings() const {
+  const std::lock_guard lock(mutex_);
+  return settings_;
+}
+
 std::optional<breaker_transition> breaker_registry::record(std::string_view target, leg_outcome outcome,
                                                            time_point now) {
   const std::lock_guard lock(mutex_);

@@ -15,6 +15,8 @@
 #include "support/child_process.hpp"
 #include "support/form_encoding.hpp"
 #include "support/http_test_client.hpp"
+#include "support/redis_server.hpp"
+#include "support/wait.hpp"
 
 namespace twiml_redirect::testing {
 namespace {
@@ -205,6 +207,65 @@ TEST(HealthRoutingFigures, ThousandWebhooksAfterATripAndAiShareOverTenThousandCa
             << to_agent / 100.0 << "%), p50 " << shared.first << " us, p99 " << shared.second << " us\n";
   binary.send_signal(SIGTERM);
   EXPECT_EQ(binary.wait_for_exit(10s), 0) << binary.output();
+}
+
+// Two replicas behind one load balancer, sharing a real redis-server: failures heard by either count
+// together, so two on one replica and one on the other open the target on both (trip_after 3);
+// Redis killed mid-run then fails no webhook, on either, and each goes on with its own breakers.
+TEST(HealthRoutingShared, TwoReplicasTripTogetherAndRedisGoingAwayFailsNoWebhook) {
+  if (!redis_server_available()) GTEST_SKIP() << "redis-server is not installed (scripts/install-deps --dev)";
+  redis_server redis;
+  temp_file config("shared.json", R"({
+    "server": {"host": "127.0.0.1", "port": 0, "threads": 2},
+    "log": {"access_log": false},
+    "health": {"trip_after": 3, "window_s": 60, "cooldown_s": 60},
+    "context": {"store": "redis", "redis_url": ")" + redis.url() + R"("},
+    "numbers": [{"phone_number": "+14155550100", "sip_target": "sip.us.synthflow.ai:32681",
+                 "failover": [{"dial_number": "+14155550111"}]}]})");
+  child_process a(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()}, clean_env({}));
+  child_process b(TWIML_REDIRECT_BINARY, {"serve", "--config", config.path().string()}, clean_env({}));
+  const std::uint16_t port_a = a.wait_for_listening_port(), port_b = b.wait_for_listening_port();
+  ASSERT_NE(port_a, 0) << a.output();
+  ASSERT_NE(port_b, 0) << b.output();
+  ASSERT_TRUE(a.wait_for_output("connected to Redis", 10s)) << a.output();
+  ASSERT_TRUE(b.wait_for_output("connected to Redis", 10s)) << b.output();
+  const auto post = [](std::uint16_t port, std::string_view path, const twilio::form_params& params) {
+    test_connection connection(port);
+    return connection.request("POST", std::string(path), form_encode(params), kForm, "");
+  };
+  const auto webhook = [&](std::uint16_t port, unsigned n) {
+    return post(port, "/redirect_call", {{"CallSid", call_sid(n)}, {"Called", "+14155550100"}});
+  };
+  const auto failed_leg = [&](std::uint16_t port, unsigned n) {
+    post(port, "/dial_action?step=0", {{"CallSid", call_sid(n)}, {"Called", "+14155550100"}, {"DialCallStatus", "failed"},
+                                       {"DialSipResponseCode", "503"}, {"DialCallDuration", "0"}});
+  };
+  const auto dials_agent = [](const test_response& res) { return res.body().find("<Sip>") != std::string::npos; };
+
+  failed_leg(port_a, 1);
+  failed_leg(port_a, 2);
+  ASSERT_TRUE(dials_agent(webhook(port_a, 10))) << "two failures of its own: still closed";
+  failed_leg(port_b, 3);  // the third, heard by the other replica: the shared count reaches 3
+  ASSERT_TRUE(wait_until([&] { return !dials_agent(webhook(port_a, 11)) && !dials_agent(webhook(port_b, 12)); }, 5s,
+                         "both replicas to divert"))
+      << a.output() << b.output();
+  EXPECT_TRUE(a.wait_for_output("marked open by a replica", 5s) || b.wait_for_output("marked open by a replica", 5s));
+
+  // Redis goes away: no webhook fails, on either replica.
+  redis.kill();
+  unsigned failed = 0;
+  for (unsigned n = 100; n < 300; ++n) {
+    try {
+      if (webhook(n % 2 ? port_a : port_b, n).result_int() != 200) ++failed;
+    } catch (const std::exception&) {
+      ++failed;
+    }
+  }
+  EXPECT_EQ(failed, 0u) << "webhooks failed with Redis gone";
+  for (child_process* replica : {&a, &b}) {
+    replica->send_signal(SIGTERM);
+    EXPECT_EQ(replica->wait_for_exit(10s), 0) << replica->output();
+  }
 }
 
 TEST(HealthRoutingConfig, AShareBelowOneNeedsSomewhereElseToGo) {

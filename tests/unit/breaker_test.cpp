@@ -109,6 +109,44 @@ TEST(CircuitBreaker, OpensAfterTripAfterFailuresWithinTheWindow) {
   EXPECT_FALSE(breaker.admit(at(59)).try_target);
 }
 
+// Another replica's mark: a closed breaker opens until that replica's cooldown ends, then probes as
+// usual; one already open or probing goes on by its own outcomes.
+TEST(CircuitBreaker, OpenedByAnotherReplicaUntilItsCooldownEnds) {
+  circuit_breaker breaker(settings(5, 60, 30));
+  breaker.record(leg_outcome::failure, at(0));  // one failure of its own, not enough
+  breaker.open_shared(at(1), std::chrono::milliseconds(10'000));
+  EXPECT_EQ(breaker.state(), breaker_state::open);
+  const auto opened = breaker.take_transition();
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(opened->from, breaker_state::closed);
+  EXPECT_EQ(opened->failures_in_window, 1u);
+  EXPECT_FALSE(breaker.admit(at(10)).try_target) << "9 s of the other replica's 10 s left";
+  const admission probe = breaker.admit(at(11));
+  EXPECT_TRUE(probe.try_target);
+  EXPECT_TRUE(probe.probe);
+  EXPECT_EQ(breaker.state(), breaker_state::half_open);
+  breaker.open_shared(at(12), std::chrono::milliseconds(30'000));
+  EXPECT_EQ(breaker.state(), breaker_state::half_open) << "probing: its own probes decide";
+  EXPECT_FALSE(breaker.take_transition().has_value());
+
+  circuit_breaker other(settings(5, 60, 30));
+  other.open_shared(at(0), std::chrono::hours(5));  // a mark longer than this replica's cooldown
+  EXPECT_FALSE(other.admit(at(29)).try_target);
+  EXPECT_TRUE(other.admit(at(30)).try_target) << "at most one cooldown of its own";
+}
+
+TEST(BreakerRegistry, OpenSharedNamesItsTransitionAndKeepsOtherTargets) {
+  breaker_registry registry(settings(5, 60, 30));
+  registry.track(kEu);
+  const auto transition = registry.open_shared(kUs, at(0), std::chrono::milliseconds(20'000));
+  ASSERT_TRUE(transition.has_value());
+  EXPECT_EQ(transition->to, breaker_state::open);
+  EXPECT_FALSE(registry.open_shared(kUs, at(1), std::chrono::milliseconds(20'000)).has_value()) << "open already";
+  EXPECT_EQ(registry.states(), (std::vector<std::pair<std::string, breaker_state>>{
+                                   {std::string(kEu), breaker_state::closed}, {std::string(kUs), breaker_state::open}}));
+  EXPECT_EQ(registry.settings().cooldown, seconds(30));
+}
+
 TEST(CircuitBreaker, DoesNotOpenWithFailuresSpreadWiderThanTheWindow) {
   circuit_breaker breaker(settings());
   // One failure every 15 s: at most 4 of them within any 60 s.

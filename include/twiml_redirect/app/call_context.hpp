@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "twiml_redirect/app/health.hpp"
 #include "twiml_redirect/app/twilio_guard.hpp"
 #include "twiml_redirect/config/config.hpp"
 #include "twiml_redirect/context/call_record.hpp"
@@ -46,6 +47,9 @@ class call_context {
   void record(const twilio_request& req) const noexcept;
 
   bool serves_lookups() const { return !token_.empty(); }
+
+  // The breakers' sharing through Redis (health_sharing), or null with the memory store.
+  const health_sharing* sharing() const { return sharing_.get(); }
 
   // Adds `event` (one JSON object, no caller data) to the call's path. Never blocks or throws.
   void note(std::string_view call_sid, std::string event) const noexcept;
@@ -88,6 +92,8 @@ class call_context {
   mutable util::log_throttle unauthorized_log_;
   // Last, so it goes first: a store answers its pending lookups when destroyed, through answer().
   std::unique_ptr<context::call_store> store_;
+  // After the store, so it goes before it: the store's callbacks hold only weak references to it.
+  std::unique_ptr<health_sharing> sharing_;
 };
 
 }  // namespace twiml_redirect::app

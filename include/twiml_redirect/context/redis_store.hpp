@@ -64,6 +64,13 @@ class redis_store final : public call_store {
   bool answers_inline() const override { return false; }
   const char* kind() const override { return "redis"; }
   void append_metrics(std::string& out) const override;
+  // Keys twiml-redirect:health:failures:<target> (INCR, created with the window's expiry) and
+  // twiml-redirect:health:open:<target> (set with the cooldown's expiry), read with PTTL.
+  void count_target_failure(std::string_view target, std::chrono::seconds window,
+                            std::function<void(long long count)> done) override;
+  void mark_target_open(std::string_view target, std::chrono::milliseconds cooldown) override;
+  void watch_open_targets(std::function<std::vector<std::string>()> targets, open_target_callback opened,
+                          std::chrono::milliseconds every) override;
 
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
   std::uint64_t writes_dropped() const { return writes_dropped_.load(std::memory_order_relaxed); }
@@ -97,6 +104,12 @@ class redis_store final : public call_store {
   // Queues a record or an event for the write pipeline (put and add_event).
   void enqueue(std::string call_sid, std::optional<call_record> record, std::string event);
   static void on_setup_reply(redisAsyncContext* ac, void* reply, void* data);
+  // Sends one command whose reply goes to `handler` (null when the connection went first); false,
+  // and nothing sent, when there is no connection. On the store's thread.
+  using reply_handler = std::function<void(const redisReply* reply)>;
+  bool send_command(std::initializer_list<std::string_view> args, reply_handler handler);
+  static void on_handler_reply(redisAsyncContext* ac, void* reply, void* data);
+  void schedule_health_watch();
 
   const settings settings_;
   const std::string endpoint_;  // host:port, for logs
@@ -105,6 +118,10 @@ class redis_store final : public call_store {
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer connect_deadline_;
   boost::asio::steady_timer probe_timer_;
+  boost::asio::steady_timer health_watch_timer_;
+  std::function<std::vector<std::string>()> watched_targets_;  // set once, before the watch starts
+  open_target_callback on_open_target_;
+  std::chrono::milliseconds health_watch_every_{1'000};
   bool probe_outstanding_ = false;  // a health PING sent on ac_, not answered yet
   std::chrono::steady_clock::time_point probe_sent_;
   redisAsyncContext* ac_ = nullptr;  // the connection, or null between attempts

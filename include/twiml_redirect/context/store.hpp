@@ -2,6 +2,7 @@
 // Where call records live between Twilio's webhook and Synthflow's pre-call action: the interface
 // both stores implement, and the factory that picks one from the configuration.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -54,6 +55,22 @@ class call_store {
 
   // The call's events, oldest first, as get() answers (within the lookup deadline). Thread-safe.
   virtual void get_events(std::string call_sid, events_callback done) = 0;
+
+  // Circuit-breaker state shared by replicas (routing/breaker.hpp). The Redis store keeps it; the
+  // memory store shares nothing, and these do nothing. None blocks or fails the caller: with Redis
+  // down, each replica goes on with its own breakers.
+  //
+  // One more failure of the agent legs to `target`, counted for `window` from the first one;
+  // `done` gets the count so far, on the store's thread, if Redis answers.
+  virtual void count_target_failure(std::string_view /*target*/, std::chrono::seconds /*window*/,
+                                    std::function<void(long long count)> /*done*/) {}
+  // Marks `target` open for every replica, for `cooldown`.
+  virtual void mark_target_open(std::string_view /*target*/, std::chrono::milliseconds /*cooldown*/) {}
+  // Every `every`, asks which of `targets()` some replica marked open, and calls `opened` (on the
+  // store's thread) with each one and the time its mark has left.
+  using open_target_callback = std::function<void(const std::string& target, std::chrono::milliseconds left)>;
+  virtual void watch_open_targets(std::function<std::vector<std::string>()> /*targets*/, open_target_callback /*opened*/,
+                                  std::chrono::milliseconds /*every*/) {}
 
   // "memory" or "redis", for logs and the metrics' store label.
   virtual const char* kind() const = 0;

@@ -101,6 +101,10 @@ class circuit_breaker {
   // holding the new `trip_after` failures opens at its next failure.
   void reconfigure(const breaker_settings& settings);
 
+  // Another replica opened the target's breaker, `left` before its cooldown ends: a closed breaker
+  // opens until then (at most one cooldown). Open or half-open ones are already reacting: unchanged.
+  void open_shared(time_point now, std::chrono::milliseconds left);
+
  private:
   void move_to(breaker_state to, unsigned failures, unsigned successes);
   void forget_failures_before(time_point now);
@@ -136,6 +140,9 @@ class breaker_registry {
   // The transition this outcome caused, to log.
   std::optional<breaker_transition> record(std::string_view target, leg_outcome outcome, time_point now);
 
+  // Another replica opened `target` (circuit_breaker::open_shared); the transition, to log.
+  std::optional<breaker_transition> open_shared(std::string_view target, time_point now, std::chrono::milliseconds left);
+  breaker_settings settings() const;
   // Every known target's state, sorted by target, for the metrics gauge.
   std::vector<std::pair<std::string, breaker_state>> states() const;
 

@@ -82,6 +82,8 @@ class route_table {
 
   // The SIP targets' breakers, or null. Thread-safe; shared by every table of the process.
   breaker_registry* health() const { return health_.get(); }
+  // The same, owned: for a holder that may outlive this table (a reload keeps the registry).
+  std::shared_ptr<breaker_registry> shared_health() const { return health_; }
 
   // Calls `visit(number, route)` for every configured number, in no particular order.
   template <typename Visit>
