@@ -192,12 +192,13 @@ bool signing_key::matches_views(std::string_view signature_header, std::string_v
   if (signature_header.empty()) return false;
   // The fields' part of the signed text is the same for every spelling of the URL: build it once.
   const std::string fields = signing_string_of_views({}, std::move(fields_in));
-  bool matched = false;
-  // Check every candidate even after a match, so timing does not reveal which spelling matched.
-  for (const std::string& candidate : candidate_urls(url)) {
-    matched |= constant_time_equals(sign(candidate, fields), signature_header);
-  }
-  return matched;
+  // The URL as the request names it is what Twilio signed, unless the port is spelled the other way
+  // (with or without the default one): so one HMAC for a genuine request, and the other spelling
+  // only on a mismatch. Stopping at a match tells a sender only which spelling matched, which it
+  // chose itself; each comparison stays constant-time, so nothing about the expected value leaks.
+  if (constant_time_equals(sign(url, fields), signature_header)) return true;
+  const std::vector<std::string> candidates = candidate_urls(url);
+  return candidates.size() > 1 && constant_time_equals(sign(candidates[1], fields), signature_header);
 }
 
 bool signature_matches(std::string_view auth_token, std::string_view signature_header, std::string_view url,
