@@ -110,7 +110,8 @@ http::response handle_dial_action(const twilio_request& req, http::request_conte
   append_field(line, "dial_call_duration", loggable_number(duration));
   append_field(line, "step", std::to_string(*step));
   append_field(line, "action", answer.action);
-  ctx.call_event = call_event("dial_outcome")
+  if (ctx.keeps_call_events)
+    ctx.call_event = call_event("dial_outcome")
                        .number("step", static_cast<std::int64_t>(*step))
                        .text("dial_call_status", dial_status ? routing::to_string(*dial_status) : "unknown")
                        .text("sip_response_code", loggable_number(sip_code))
@@ -145,7 +146,8 @@ http::response handle_refer(const twilio_request& req, http::request_context& ct
   append_field(line, "called", called);
   append_field(line, "result", routing::to_string(answer.result));
   append_field(line, answer.result == routing::transfer_result::unparseable ? "problem" : "target", answer.detail);
-  ctx.call_event = call_event("transfer")
+  if (ctx.keeps_call_events)
+    ctx.call_event = call_event("transfer")
                        .text("result", routing::to_string(answer.result))
                        .text(answer.result == routing::transfer_result::unparseable ? "problem" : "target", answer.detail)
                        .finish();

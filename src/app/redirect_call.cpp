@@ -60,7 +60,8 @@ http::response handle_redirect_call(const twilio_request& req, http::request_con
     spdlog::info("call {} rejected: the called number is not configured and routing.unknown_numbers is reject",
                  call_sid);
     if (metrics) metrics->count_call_rejected();
-    ctx.call_event = call_event("webhook").text("called", called).text("answer", "reject").finish();
+    if (ctx.keeps_call_events)
+      ctx.call_event = call_event("webhook").text("called", called).text("answer", "reject").finish();
     static const std::string rejected = reject_twiml();
     return xml_response(rejected);
   }
@@ -72,7 +73,8 @@ http::response handle_redirect_call(const twilio_request& req, http::request_con
         routing::answer_dial_action(routing::dial_status::failed, 0, route, called, call_sid, req.call_params());
     spdlog::info("call diverted call_sid={} reason={} target={} action={}", call_sid, to_string(*reason),
                  route->sip_target, diverted.action);
-    ctx.call_event = call_event("webhook")
+    if (ctx.keeps_call_events)
+      ctx.call_event = call_event("webhook")
                          .text("called", called)
                          .text("answer", "diverted")
                          .text("reason", to_string(*reason))
@@ -81,8 +83,10 @@ http::response handle_redirect_call(const twilio_request& req, http::request_con
                          .finish();
     return xml_response(std::move(diverted.twiml));
   }
-  ctx.call_event =
-      call_event("webhook").text("called", called).text("answer", "dial").text("target", route->sip_target).finish();
+  // Built only when kept: this is the webhook's hot path.
+  if (ctx.keeps_call_events)
+    ctx.call_event =
+        call_event("webhook").text("called", called).text("answer", "dial").text("target", route->sip_target).finish();
   // X-EI=CallSid alone: written straight into the document, as before headers existed.
   if (route->sip_headers.is_plain())
     return xml_response(twilio::render_dial_sip(route->first_dial_prefix, called, route->sip_target, call_sid));

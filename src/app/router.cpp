@@ -25,6 +25,7 @@ std::vector<route> service_routes(std::shared_ptr<const routing::live_routes> ro
   std::vector<route> table = {
       {"/redirect_call", {verb::get, verb::post},
        twilio_handler([routes, &metrics, context, health](const twilio_request& req, http::request_context& ctx) {
+         ctx.keeps_call_events = context && context->serves_lookups();
          http::response res = handle_redirect_call(req, ctx, *routes->current(), &metrics, health.get());
          if (context && res.result() == status::ok) {
            context->record(req);
@@ -35,12 +36,14 @@ std::vector<route> service_routes(std::shared_ptr<const routing::live_routes> ro
       // Twilio requests the action and the referUrl with the method <Dial> names (POST by default).
       {std::string(routing::kDialActionPath), {verb::get, verb::post},
        twilio_handler([routes, counters, health, context](const twilio_request& req, http::request_context& ctx) {
+         ctx.keeps_call_events = context && context->serves_lookups();
          http::response res = handle_dial_action(req, ctx, *routes->current(), counters, health.get());
          if (context) context->note(ctx.call_sid, std::move(ctx.call_event));
          return res;
        })},
       {std::string(routing::kReferPath), {verb::get, verb::post},
        twilio_handler([routes, counters, context](const twilio_request& req, http::request_context& ctx) {
+         ctx.keeps_call_events = context && context->serves_lookups();
          http::response res = handle_refer(req, ctx, *routes->current(), counters);
          if (context) context->note(ctx.call_sid, std::move(ctx.call_event));
          return res;

@@ -25,6 +25,8 @@ struct request_context {
   // What the handler did, as one JSON object for the call's path (GET /calls/{CallSid}); empty when
   // there is nothing to note. The application keeps it; the server only carries it.
   std::string call_event;
+  // Whether anything keeps call_event (a call store serving /calls): a handler builds it only then.
+  bool keeps_call_events = false;
   // For a handler that waits on something (a store lookup) without blocking its thread: it calls
   // defer(), returns any response (ignored), and later hands the answer to the responder, which
   // must be called once, soon: the connection waits for it. Set by the server; empty in tests that
