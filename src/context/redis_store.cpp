@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/post.hpp>
+#include <type_traits>
 #include <vector>
 
 #include "hiredis_asio.hpp"
@@ -18,43 +19,29 @@ namespace twiml_redirect::context {
 namespace asio = boost::asio;
 
 // A lookup waiting for GET's reply or its deadline, whichever comes first; the other is ignored.
-struct redis_store::pending_lookup {
-  pending_lookup(redis_store& store, lookup_callback done)
+// A read (a record's GET, a call's events' LRANGE) waiting for its reply or its deadline, whichever
+// comes first; answered once. Held by the deadline's handler and by hiredis' callback data.
+template <class Result>
+struct redis_store::pending_read {
+  pending_read(redis_store& store, std::function<void(Result)> done)
       : store(store), done(std::move(done)), deadline(store.io_context_) {}
 
-  void finish(lookup_result result) {
+  void finish(Result result) {
     if (answered) return;
     answered = true;
     deadline.cancel();
-    auto& counter = result.result == lookup_result::outcome::found     ? store.lookups_found_
-                    : result.result == lookup_result::outcome::unknown ? store.lookups_unknown_
-                                                                        : store.lookups_unavailable_;
-    counter.fetch_add(1, std::memory_order_relaxed);
+    if constexpr (std::is_same_v<Result, lookup_result>) {
+      auto& counter = result.result == lookup_result::outcome::found     ? store.lookups_found_
+                      : result.result == lookup_result::outcome::unknown ? store.lookups_unknown_
+                                                                          : store.lookups_unavailable_;
+      counter.fetch_add(1, std::memory_order_relaxed);
+    }
     store.pending_lookups_.fetch_sub(1, std::memory_order_relaxed);
     done(std::move(result));
   }
 
   redis_store& store;
-  lookup_callback done;
-  asio::steady_timer deadline;
-  bool answered = false;
-};
-
-// The same for a call's events (LRANGE).
-struct redis_store::pending_events {
-  pending_events(redis_store& store, events_callback done)
-      : store(store), done(std::move(done)), deadline(store.io_context_) {}
-
-  void finish(events_result result) {
-    if (answered) return;
-    answered = true;
-    deadline.cancel();
-    store.pending_lookups_.fetch_sub(1, std::memory_order_relaxed);
-    done(std::move(result));
-  }
-
-  redis_store& store;
-  events_callback done;
+  std::function<void(Result)> done;
   asio::steady_timer deadline;
   bool answered = false;
 };
@@ -455,20 +442,25 @@ void redis_store::get(std::string call_sid, lookup_callback done) {
   });
 }
 
-void redis_store::start_lookup(std::string call_sid, lookup_callback done) {
-  auto op = std::make_shared<pending_lookup>(*this, std::move(done));
+template <class Result>
+void redis_store::start_read(std::initializer_list<std::string_view> command, std::function<void(Result)> done,
+                             redisCallbackFn* on_reply) {
+  auto op = std::make_shared<pending_read<Result>>(*this, std::move(done));
   if (stopping_ || ac_ == nullptr || !connected_.load(std::memory_order_relaxed))
     return op->finish({lookup_result::outcome::unavailable, {}});
   op->deadline.expires_after(settings_.lookup_timeout);
   op->deadline.async_wait([op](const boost::system::error_code& ec) {
     if (!ec) op->finish({lookup_result::outcome::unavailable, {}});
   });
-  auto* holder = new std::shared_ptr<pending_lookup>(op);
-  const std::string key = key_of(call_sid);
-  if (send(ac_, &redis_store::on_lookup_reply, holder, {"GET", key}) != REDIS_OK) {
+  auto* holder = new std::shared_ptr<pending_read<Result>>(op);
+  if (send(ac_, on_reply, holder, std::vector<std::string_view>(command)) != REDIS_OK) {
     delete holder;
     op->finish({lookup_result::outcome::unavailable, {}});
   }
+}
+
+void redis_store::start_lookup(std::string call_sid, lookup_callback done) {
+  start_read<lookup_result>({"GET", key_of(call_sid)}, std::move(done), &redis_store::on_lookup_reply);
 }
 
 void redis_store::get_events(std::string call_sid, events_callback done) {
@@ -479,25 +471,15 @@ void redis_store::get_events(std::string call_sid, events_callback done) {
 }
 
 void redis_store::start_events_lookup(std::string call_sid, events_callback done) {
-  auto op = std::make_shared<pending_events>(*this, std::move(done));
-  if (stopping_ || ac_ == nullptr || !connected_.load(std::memory_order_relaxed))
-    return op->finish({lookup_result::outcome::unavailable, {}});
-  op->deadline.expires_after(settings_.lookup_timeout);
-  op->deadline.async_wait([op](const boost::system::error_code& ec) {
-    if (!ec) op->finish({lookup_result::outcome::unavailable, {}});
-  });
-  auto* holder = new std::shared_ptr<pending_events>(op);
-  const std::string key = events_key_of(call_sid);
   const std::string last = std::to_string(kMaxCallEvents - 1);
-  if (send(ac_, &redis_store::on_events_reply, holder, {"LRANGE", key, "0", last}) != REDIS_OK) {
-    delete holder;
-    op->finish({lookup_result::outcome::unavailable, {}});
-  }
+  start_read<events_result>({"LRANGE", events_key_of(call_sid), "0", last}, std::move(done),
+                            &redis_store::on_events_reply);
 }
 
 void redis_store::on_events_reply(redisAsyncContext*, void* reply_data, void* data) {
-  const std::unique_ptr<std::shared_ptr<pending_events>> holder(static_cast<std::shared_ptr<pending_events>*>(data));
-  pending_events& op = **holder;
+  using pending = pending_read<events_result>;
+  const std::unique_ptr<std::shared_ptr<pending>> holder(static_cast<std::shared_ptr<pending>*>(data));
+  pending& op = **holder;
   const auto* reply = static_cast<redisReply*>(reply_data);
   if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) return op.finish({lookup_result::outcome::unavailable, {}});
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return op.finish({lookup_result::outcome::unknown, {}});
@@ -510,8 +492,9 @@ void redis_store::on_events_reply(redisAsyncContext*, void* reply_data, void* da
 }
 
 void redis_store::on_lookup_reply(redisAsyncContext*, void* reply_data, void* data) {
-  const std::unique_ptr<std::shared_ptr<pending_lookup>> holder(static_cast<std::shared_ptr<pending_lookup>*>(data));
-  pending_lookup& op = **holder;
+  using pending = pending_read<lookup_result>;
+  const std::unique_ptr<std::shared_ptr<pending>> holder(static_cast<std::shared_ptr<pending>*>(data));
+  pending& op = **holder;
   const auto* reply = static_cast<redisReply*>(reply_data);
   if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) return op.finish({lookup_result::outcome::unavailable, {}});
   if (reply->type != REDIS_REPLY_STRING) return op.finish({lookup_result::outcome::unknown, {}});

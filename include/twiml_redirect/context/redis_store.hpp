@@ -31,6 +31,8 @@
 
 struct redisAsyncContext;
 struct redisReply;
+// hiredis' callback type (hiredis/async.h), declared here so the header needs no hiredis include.
+typedef void(redisCallbackFn)(struct redisAsyncContext*, void*, void*);
 
 namespace twiml_redirect::context {
 
@@ -80,8 +82,8 @@ class redis_store final : public call_store {
   static std::string events_key_of(std::string_view call_sid);
 
  private:
-  struct pending_lookup;
-  struct pending_events;
+  template <class Result>
+  struct pending_read;
 
   // All of these run on the store's thread.
   void connect();
@@ -91,6 +93,11 @@ class redis_store final : public call_store {
   void drop_connection();
   void flush_writes();
   void start_lookup(std::string call_sid, lookup_callback done);
+  // Sends `command` and answers `done` with what `on_reply` makes of the reply, or unavailable at
+  // the lookup deadline or without a connection.
+  template <class Result>
+  void start_read(std::initializer_list<std::string_view> command, std::function<void(Result)> done,
+                  redisCallbackFn* on_reply);
   // Counts a lookup in as waiting, or (past max_pending_lookups) counts it shed and says no.
   bool admit_lookup();
   void schedule_probe();
