@@ -107,9 +107,9 @@ struct health_sharing::state {
 
 health_sharing::health_sharing(context::call_store& store, std::shared_ptr<const routing::live_routes> routes,
                                util::metrics& metrics)
-    : state_(std::make_shared<state>(store, std::move(routes), metrics)), store_(store) {
+    : state_(std::make_shared<state>(store, std::move(routes), metrics)) {
   constexpr std::chrono::seconds kReadMarksEvery{1};
-  store_.watch_open_targets(
+  store.watch_open_targets(
       [weak = std::weak_ptr<state>(state_)] {
         std::vector<std::string> targets;
         if (const auto s = weak.lock(); s && s->alive)
@@ -129,7 +129,7 @@ void health_sharing::failure_heard(std::string_view target) const {
   const auto health = state_->registry();
   if (!health) return;
   const routing::breaker_settings settings = health->settings();
-  store_.count_target_failure(
+  state_->store.count_target_failure(
       target, settings.window,
       [weak = std::weak_ptr<state>(state_), target = std::string(target), settings](long long count) {
         const auto s = weak.lock();
@@ -143,7 +143,7 @@ void health_sharing::failure_heard(std::string_view target) const {
 void health_sharing::opened_here(std::string_view target) const {
   const auto health = state_->registry();
   if (!health) return;
-  store_.mark_target_open(target, std::chrono::duration_cast<std::chrono::milliseconds>(health->settings().cooldown));
+  state_->store.mark_target_open(target, std::chrono::duration_cast<std::chrono::milliseconds>(health->settings().cooldown));
 }
 
 }  // namespace twiml_redirect::app

@@ -6,7 +6,6 @@
 
 #include <unistd.h>
 
-
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -90,14 +89,14 @@ void append_utc_time(std::string& out, std::chrono::system_clock::time_point now
   out.append(text, at);
 }
 
-// The access line's message: "access method=GET path=/x status=200 bytes=12 duration_ms=0.107 ...".
-// The fixed parts need no JSON escaping; the request's own text does when `json`.
 // A method and a path longer than these are cut, so that even when every byte needs the longest
 // escape (7 bytes: a control byte as logfmt's \u00XX, escaped again for JSON) the line stays under
 // kMaxAccessLineBytes. Real ones are far shorter: Twilio's paths are the configured ones.
 constexpr std::size_t kMaxLoggedMethodBytes = 32;
 constexpr std::size_t kMaxLoggedPathBytes = 448;
 
+// The access line's message: "access method=GET path=/x status=200 bytes=12 duration_ms=0.107 ...".
+// The fixed parts need no JSON escaping; the request's own text does when `json`.
 void append_access_message(std::string& out, const access_entry& entry, bool json) {
   const bool truncated = entry.method.size() > kMaxLoggedMethodBytes || entry.path.size() > kMaxLoggedPathBytes;
   std::string quoted;  // a value that needed logfmt quoting, before JSON escaping

@@ -68,7 +68,6 @@ class health_sharing {
  private:
   struct state;  // what the store's callbacks hold: alive until the last of them has run
   std::shared_ptr<state> state_;
-  context::call_store& store_;
 };
 
 // Whether the first dial of a call to `route` goes to its agent; the reason when it does not. Only a
