@@ -42,6 +42,7 @@ log_writer::~log_writer() {
 void log_writer::write(int fd, std::string& lines) {
   if (lines.empty()) return;
   std::string replacement;
+  bool wake = false;
   {
     const std::lock_guard lock(mutex_);
     queued_bytes_ += lines.size();
@@ -57,14 +58,18 @@ void log_writer::write(int fd, std::string& lines) {
       replacement = std::move(spare_.back());
       spare_.pop_back();
     }
+    // A thread that is gathering wakes by itself; only an idle one, or a full gathering, needs a call.
+    wake = idle_ || queued_bytes_ >= kGatherBytes;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
   lines = std::move(replacement);
   lines.clear();
 }
 
 bool log_writer::drain(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
+  flush_now_ = true;
+  wake_.notify_one();
   return written_.wait_for(lock, timeout, [this] { return queue_.empty() && !writing_; });
 }
 
@@ -74,19 +79,32 @@ std::uint64_t log_writer::lines_dropped() const {
 }
 
 void log_writer::run() {
+  std::string out;  // the bytes of one write(2), reused
   std::unique_lock lock(mutex_);
   for (;;) {
+    idle_ = true;
     wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    idle_ = false;
     if (queue_.empty()) return;  // stopping, and everything is written
-    batch next = std::move(queue_.front());
-    queue_.pop_front();
-    queued_bytes_ -= next.lines.size();
+    const auto gathered = [this] { return stop_ || flush_now_ || queued_bytes_ >= kGatherBytes; };
+    if (!gathered()) wake_.wait_for(lock, kGatherTime, gathered);
+    // Consecutive batches for the same descriptor, in order, up to kMaxWriteBytes (at least one).
+    const int fd = queue_.front().fd;
+    out.clear();
+    while (!queue_.empty() && queue_.front().fd == fd &&
+           (out.empty() || out.size() + queue_.front().lines.size() <= kMaxWriteBytes)) {
+      out += queue_.front().lines;
+      if (spare_.size() < kMaxSpareBuffers) spare_.push_back(std::move(queue_.front().lines));
+      queue_.pop_front();
+    }
+    if (queue_.empty()) flush_now_ = false;
     writing_ = true;
     lock.unlock();
-    write_all(next.fd, next.lines);
+    write_all(fd, out);
     lock.lock();
+    // Counted against the bound until written, so the memory held stays within it.
+    queued_bytes_ -= out.size();
     writing_ = false;
-    if (spare_.size() < kMaxSpareBuffers) spare_.push_back(std::move(next.lines));
     if (queue_.empty()) written_.notify_all();
   }
 }

@@ -2,6 +2,7 @@
 // thread, in order; a reader that stops reading never blocks a writer and costs only counted lines;
 // and the access line against the spdlog formatter setup_logging installs, through real stderr.
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -105,6 +106,45 @@ TEST(AccessLogBuffer, HoldsLinesUntilFlushOrFullBatch) {
   for (ssize_t n; (n = ::read(fds[0], chunk, sizeof chunk)) > 0;) received.append(chunk, static_cast<std::size_t>(n));
   ::close(fds[0]);
   EXPECT_EQ(std::count(received.begin(), received.end(), '\n'), 11);
+}
+
+// Lines handed over one at a time (as spdlog's sink does, one per request for a /call_context
+// lookup) go out together: each write(2) on a SOCK_SEQPACKET socket arrives as one message, so the
+// reader counts the writes. Without the gathering pause each line would be a write of its own.
+TEST(LogWriter, LinesHandedOverOneByOneGoOutInFewWrites) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds), 0);
+  constexpr int kLines = 2000;
+  const std::string line = "2026-12-04T11:00:00.000Z info call context served call_sid=CA0 synthflow_call_id=-\n";
+  std::vector<std::string> messages;
+  std::thread reader([&] {
+    std::vector<char> chunk(log_writer::kMaxWriteBytes + 1);
+    for (ssize_t n; (n = ::recv(fds[0], chunk.data(), chunk.size(), 0)) > 0;)
+      messages.emplace_back(chunk.data(), static_cast<std::size_t>(n));
+  });
+  {
+    log_writer writer;
+    std::string batch;
+    for (int i = 0; i < kLines; ++i) {
+      batch = line;
+      writer.write(fds[1], batch);
+      // A line every few microseconds, as under load: a writer without the pause would keep up.
+      std::this_thread::sleep_for(std::chrono::microseconds(5));
+    }
+    ASSERT_TRUE(writer.drain(std::chrono::seconds(5)));
+  }
+  ::shutdown(fds[1], SHUT_WR);
+  reader.join();
+  ::close(fds[0]);
+  ::close(fds[1]);
+  std::string received;
+  for (const std::string& message : messages) {
+    EXPECT_LE(message.size(), log_writer::kMaxWriteBytes);
+    EXPECT_EQ(message.back(), '\n') << "a write ended mid-line";
+    received += message;
+  }
+  EXPECT_EQ(received.size(), line.size() * kLines) << "lines lost or repeated";
+  EXPECT_LT(messages.size(), static_cast<std::size_t>(kLines / 10)) << "about one write per line";
 }
 
 // A reader that stops reading (a paused log shipper): the pipe fills, the writer's thread blocks in
