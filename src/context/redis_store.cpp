@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <boost/asio/post.hpp>
 #include <type_traits>
 #include <vector>
@@ -58,14 +59,19 @@ std::string endpoint_of(const util::redis_url& url) {
   return (v6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
 }
 
-int send(redisAsyncContext* ac, redisCallbackFn* callback, void* data, const std::vector<std::string_view>& args) {
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lengths;
+// The longest command sent: SET key value EX ttl.
+constexpr std::size_t kMaxArguments = 5;
+
+int send(redisAsyncContext* ac, redisCallbackFn* callback, void* data, std::initializer_list<std::string_view> args) {
+  assert(args.size() <= kMaxArguments);
+  std::array<const char*, kMaxArguments> argv{};
+  std::array<std::size_t, kMaxArguments> lengths{};
+  std::size_t count = 0;
   for (std::string_view arg : args) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
+    argv[count] = arg.data();
+    lengths[count++] = arg.size();
   }
-  return redisAsyncCommandArgv(ac, callback, data, static_cast<int>(argv.size()), argv.data(), lengths.data());
+  return redisAsyncCommandArgv(ac, callback, data, static_cast<int>(count), argv.data(), lengths.data());
 }
 
 }  // namespace
@@ -82,7 +88,7 @@ std::string open_key_of(std::string_view target) { return "twiml-redirect:health
 bool redis_store::send_command(std::initializer_list<std::string_view> args, reply_handler handler) {
   if (stopping_ || ac_ == nullptr || !connected_.load(std::memory_order_relaxed)) return false;
   auto* held = new reply_handler(std::move(handler));
-  if (send(ac_, &redis_store::on_handler_reply, held, std::vector<std::string_view>(args)) != REDIS_OK) {
+  if (send(ac_, &redis_store::on_handler_reply, held, args) != REDIS_OK) {
     delete held;
     return false;
   }
@@ -151,6 +157,7 @@ redis_store::redis_store(settings settings)
       connect_deadline_(io_context_),
       probe_timer_(io_context_),
       health_watch_timer_(io_context_),
+      write_gather_timer_(io_context_),
       backoff_(settings_.initial_backoff) {
   asio::post(io_context_, [this] { connect(); });
   thread_ = std::thread([this] { util::run_thread_body("redis", [this] { io_context_.run(); }); });
@@ -163,6 +170,7 @@ redis_store::~redis_store() {
     connect_deadline_.cancel();
     probe_timer_.cancel();
     health_watch_timer_.cancel();
+    write_gather_timer_.cancel();
     drop_connection();  // pending lookups get their NULL reply: unavailable
     work_.reset();
   });
@@ -334,17 +342,18 @@ void redis_store::on_probe_reply(redisAsyncContext* ac, void* reply_data, void*)
 void redis_store::put(call_record record) {
   if (record.call_sid().empty()) return;
   writes_.fetch_add(1, std::memory_order_relaxed);
-  std::string call_sid = record.call_sid();
-  enqueue(std::move(call_sid), std::move(record), {});
+  // Formatted here: only the JSON crosses to the store's thread, not the record's many strings.
+  enqueue(record.call_sid(), true, record.to_json());
 }
 
 void redis_store::add_event(std::string_view call_sid, std::string event) {
   if (call_sid.empty()) return;
-  enqueue(std::string(call_sid), std::nullopt, std::move(event));
+  enqueue(std::string(call_sid), false, std::move(event));
 }
 
-void redis_store::enqueue(std::string call_sid, std::optional<call_record> record, std::string event) {
+void redis_store::enqueue(std::string call_sid, bool is_record, std::string value) {
   std::uint64_t dropped_to_log = 0;
+  bool post_gather = false;
   bool post_flush = false;
   {
     std::lock_guard lock(queue_mutex_);
@@ -352,15 +361,25 @@ void redis_store::enqueue(std::string call_sid, std::optional<call_record> recor
       writes_dropped_.fetch_add(1, std::memory_order_relaxed);
       dropped_to_log = drop_log_.note(util::log_throttle::clock::now());
     } else {
-      queue_.push_back({std::chrono::steady_clock::now(), std::move(record), std::move(call_sid), std::move(event)});
-      post_flush = !flush_posted_;
+      queue_.push_back({std::chrono::steady_clock::now(), is_record, std::move(call_sid), std::move(value)});
+      post_gather = !flush_posted_;
       flush_posted_ = true;
+      // A full batch goes at once: hiredis' output buffer stays small enough to reuse its memory.
+      post_flush = queue_.size() == kWriteBatch;
     }
   }
   if (dropped_to_log > 0)
     spdlog::warn("call context: {} call record(s) dropped: {} are waiting for Redis at {} already", dropped_to_log,
                  settings_.write_queue_limit, endpoint_);
+  if (post_gather) asio::post(io_context_, [this] { gather_writes(); });
   if (post_flush) asio::post(io_context_, [this] { flush_writes(); });
+}
+
+void redis_store::gather_writes() {
+  write_gather_timer_.expires_after(kWriteGather);
+  write_gather_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) flush_writes();
+  });
 }
 
 void redis_store::flush_writes() {
@@ -373,6 +392,7 @@ void redis_store::flush_writes() {
     if (!connected_.load(std::memory_order_relaxed) || ac_ == nullptr) return;
     const std::size_t room = settings_.write_queue_limit - std::min(outstanding_writes_, settings_.write_queue_limit);
     const std::size_t take = std::min(room, queue_.size());
+    held_back_ = take < queue_.size();
     batch.reserve(take);
     for (std::size_t i = 0; i < take; ++i) {
       batch.push_back(std::move(queue_.front()));
@@ -386,10 +406,9 @@ void redis_store::flush_writes() {
     const auto left = std::chrono::ceil<std::chrono::seconds>(settings_.ttl - (now - queued.at));
     if (left.count() <= 0) continue;
     const std::string ttl = std::to_string(left.count());
-    if (queued.record) {
+    if (queued.is_record) {
       const std::string key = key_of(queued.call_sid);
-      const std::string value = queued.record->to_json();
-      if (send(ac_, &redis_store::on_write_reply, nullptr, {"SET", key, value, "EX", ttl}) == REDIS_OK) {
+      if (send(ac_, &redis_store::on_write_reply, nullptr, {"SET", key, queued.value, "EX", ttl}) == REDIS_OK) {
         ++outstanding_writes_;
       } else {
         write_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -399,8 +418,9 @@ void redis_store::flush_writes() {
     // An event: appended, the list cut to its first kMaxCallEvents, and kept as long as a record.
     const std::string key = events_key_of(queued.call_sid);
     const std::string last = std::to_string(kMaxCallEvents - 1);
-    for (const std::vector<std::string_view>& command :
-         {std::vector<std::string_view>{"RPUSH", key, queued.event}, {"LTRIM", key, "0", last}, {"EXPIRE", key, ttl}}) {
+    for (const std::initializer_list<std::string_view> command :
+         {std::initializer_list<std::string_view>{"RPUSH", key, queued.value}, {"LTRIM", key, "0", last},
+          {"EXPIRE", key, ttl}}) {
       if (send(ac_, &redis_store::on_write_reply, nullptr, command) == REDIS_OK) {
         ++outstanding_writes_;
       } else {
@@ -415,7 +435,8 @@ void redis_store::on_write_reply(redisAsyncContext* ac, void* reply_data, void*)
   const auto* reply = static_cast<redisReply*>(reply_data);
   if (store->outstanding_writes_ > 0) --store->outstanding_writes_;
   if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) store->write_errors_.fetch_add(1, std::memory_order_relaxed);
-  if (reply == nullptr || store->ac_ != ac) return;
+  // Only a flush that left records behind for want of room needs the replies to send the rest.
+  if (reply == nullptr || store->ac_ != ac || !store->held_back_) return;
   bool post_flush = false;
   {
     std::lock_guard lock(store->queue_mutex_);
@@ -452,8 +473,11 @@ void redis_store::start_read(std::initializer_list<std::string_view> command, st
   op->deadline.async_wait([op](const boost::system::error_code& ec) {
     if (!ec) op->finish({lookup_result::outcome::unavailable, {}});
   });
+  // Commands on one connection run in order: what a webhook queued before this read is written first.
+  // Commands on one connection run in order: what a webhook queued before this read is written first.
+  flush_writes();
   auto* holder = new std::shared_ptr<pending_read<Result>>(op);
-  if (send(ac_, on_reply, holder, std::vector<std::string_view>(command)) != REDIS_OK) {
+  if (send(ac_, on_reply, holder, command) != REDIS_OK) {
     delete holder;
     op->finish({lookup_result::outcome::unavailable, {}});
   }

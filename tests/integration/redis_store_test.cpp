@@ -66,6 +66,41 @@ TEST(RedisStore, LookupsPastTheCapAreAnsweredAtOnceWhileRedisIsFrozen) {
   EXPECT_TRUE(known.load());
 }
 
+// Writes wait up to kWriteGather for company before they go to Redis, but a lookup right after a
+// write still finds it: the lookup sends what is queued before itself on the same connection.
+TEST(RedisStore, ARecordAndItsEventAreFoundByALookupRightAfterTheWrite) {
+  if (!redis_server_available()) GTEST_SKIP() << "redis-server is not installed (scripts/install-deps --dev)";
+  redis_server redis;
+  context::redis_store::settings settings;
+  settings.url = {redis.port(), 0, "", "127.0.0.1"};
+  context::redis_store store(settings);
+  ASSERT_TRUE(wait_until([&] { return store.connected(); }, 10s, "the store to connect"));
+
+  constexpr int kCalls = 100;
+  std::atomic<int> records_found{0};
+  std::atomic<int> events_found{0};
+  std::atomic<int> answered{0};
+  for (int i = 0; i < kCalls; ++i) {
+    std::string call_sid = "CA" + std::string(30, 'a') + (i < 10 ? "0" : "") + std::to_string(i);
+    context::call_record record;
+    record.values[0] = call_sid;
+    record.values[1] = "+14155550100";
+    store.put(record);
+    store.add_event(call_sid, R"({"event":"webhook"})");
+    store.get(call_sid, [&, call_sid](lookup_result result) {
+      if (result.result == lookup_result::outcome::found && result.record.call_sid() == call_sid) ++records_found;
+      ++answered;
+    });
+    store.get_events(call_sid, [&](context::events_result result) {
+      if (result.result == lookup_result::outcome::found && result.events.size() == 1) ++events_found;
+      ++answered;
+    });
+  }
+  ASSERT_TRUE(wait_until([&] { return answered.load() == 2 * kCalls; }, 10s, "every lookup to be answered"));
+  EXPECT_EQ(records_found.load(), kCalls);
+  EXPECT_EQ(events_found.load(), kCalls);
+}
+
 // Not Redis: something on the port that answers every command with an error quoting what it was
 // sent, as a proxy, an old server ("unknown command 'AUTH', with args beginning with: ...") or an
 // impostor might. The password the store sends in AUTH comes straight back in the error text.

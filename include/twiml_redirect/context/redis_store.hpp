@@ -2,7 +2,10 @@
 // The shared store for replicas: one Redis connection driven by hiredis' asynchronous API on a
 // thread of its own (with its own io_context), so a slow, frozen or absent Redis never holds up a
 // server thread. Writes are fire-and-forget through a bounded queue and go out pipelined (SET key
-// value EX ttl, one JSON value per call); a full queue drops and counts. Lookups (GET) answer within
+// value EX ttl, one JSON value per call), gathered for up to kWriteGather first, so that at load one
+// wake-up of the store's thread and one write to Redis carry many webhooks' records (a lookup sends
+// what is queued before itself, so a record is never read before it is written); a full queue drops
+// and counts. Lookups (GET) answer within
 // their deadline, 503-worthy "unavailable" when Redis is down or late; past max_pending_lookups
 // waiting at once, at once. A PING every probe_interval notices a Redis that stopped answering
 // (frozen, black-holed) while the connection still looks open: no answer within probe_timeout marks
@@ -54,6 +57,10 @@ class redis_store final : public call_store {
 
   // Starts the thread and the first connect; never throws for an unreachable server.
   explicit redis_store(settings settings);
+  // How long queued writes wait for company before they are sent.
+  static constexpr std::chrono::milliseconds kWriteGather{2};
+  // Queued writes that are sent at once, without waiting for the rest of kWriteGather.
+  static constexpr std::size_t kWriteBatch = 64;
   // Answers pending lookups as unavailable, drops queued writes, joins the thread.
   ~redis_store() override;
   redis_store(const redis_store&) = delete;
@@ -92,6 +99,8 @@ class redis_store final : public call_store {
   void schedule_reconnect();
   void drop_connection();
   void flush_writes();
+  // Sends the queued writes once kWriteGather has passed.
+  void gather_writes();
   void start_lookup(std::string call_sid, lookup_callback done);
   // Sends `command` and answers `done` with what `on_reply` makes of the reply, or unavailable at
   // the lookup deadline or without a connection.
@@ -108,8 +117,8 @@ class redis_store final : public call_store {
   static void on_lookup_reply(redisAsyncContext* ac, void* reply, void* data);
   static void on_events_reply(redisAsyncContext* ac, void* reply, void* data);
   void start_events_lookup(std::string call_sid, events_callback done);
-  // Queues a record or an event for the write pipeline (put and add_event).
-  void enqueue(std::string call_sid, std::optional<call_record> record, std::string event);
+  // Queues a record's JSON (SET) or an event (RPUSH) for the write pipeline (put and add_event).
+  void enqueue(std::string call_sid, bool is_record, std::string value);
   static void on_setup_reply(redisAsyncContext* ac, void* reply, void* data);
   // Sends one command whose reply goes to `handler` (null when the connection went first); false,
   // and nothing sent, when there is no connection. On the store's thread.
@@ -126,6 +135,7 @@ class redis_store final : public call_store {
   boost::asio::steady_timer connect_deadline_;
   boost::asio::steady_timer probe_timer_;
   boost::asio::steady_timer health_watch_timer_;
+  boost::asio::steady_timer write_gather_timer_;
   std::function<std::vector<std::string>()> watched_targets_;  // set once, before the watch starts
   open_target_callback on_open_target_;
   std::chrono::milliseconds health_watch_every_{1'000};
@@ -138,14 +148,15 @@ class redis_store final : public call_store {
   bool outage_logged_ = false;      // one warning per outage, not one per attempt
   std::chrono::milliseconds backoff_;
   std::size_t outstanding_writes_ = 0;  // sent, reply not yet read
+  bool held_back_ = false;  // the last flush left records queued: at write_queue_limit outstanding
 
   // Shared with the server threads.
   mutable std::mutex queue_mutex_;
   struct queued_record {
     std::chrono::steady_clock::time_point at;  // when the webhook handed it over
-    std::optional<call_record> record;         // a record (SET), or else
-    std::string call_sid;                      // the call an event (RPUSH) belongs to
-    std::string event;
+    bool is_record;                            // a record's JSON (SET), or else an event (RPUSH)
+    std::string call_sid;
+    std::string value;
   };
   std::deque<queued_record> queue_;
   bool flush_posted_ = false;
