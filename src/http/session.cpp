@@ -166,23 +166,6 @@ void session::read_header() {
   waiting_since_ = std::chrono::steady_clock::now();
   // The deadline covers the whole header, so a client dripping one byte at a time still times out.
   set_deadline(owner_.config().idle_timeout);
-  if (buffer_.size() > 0) return start_header_read();  // a pipelined request is here already
-  // Wait until the client has sent something, then read. Reading at once would mostly find nothing
-  // yet: asio tries the receive before it waits, and under load that was a recv(2) answering EAGAIN
-  // for 0.8 of every request (perf, signed GET at 50 connections).
-  socket_.async_wait(tcp_socket::wait_read, beast::bind_front_handler(&session::on_readable, shared_from_this()));
-}
-
-void session::on_readable(error_code ec) {
-  if (ec) {
-    waiting_for_request_ = false;
-    set_reading(false);
-    return on_read_failed(ec);
-  }
-  start_header_read();
-}
-
-void session::start_header_read() {
   beast_http::async_read_header(socket_, buffer_, *parser_,
                                 beast::bind_front_handler(&session::on_header, shared_from_this()));
 }

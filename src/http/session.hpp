@@ -63,8 +63,6 @@ class session : public std::enable_shared_from_this<session> {
   // Whether bytes of a next request have arrived (buffered or in the kernel): drain answers them.
   bool request_waiting();
   void read_header();
-  void on_readable(boost::system::error_code ec);
-  void start_header_read();
   void on_header(boost::system::error_code ec, std::size_t bytes);
   void on_continue_sent(boost::system::error_code ec, std::size_t bytes);
   void read_body();
