@@ -79,7 +79,8 @@ struct parse_result {
 
 // Feeds `input` to `parser` the way the session's reads do, until a whole request, an error, or the
 // end of the input (need_more: the client has not finished).
-parse_result parse_one(beast_http::request_parser<beast_http::string_body>& parser, std::string_view input) {
+template <class Parser>
+parse_result parse_one(Parser& parser, std::string_view input) {
   parse_result result;
   parser.eager(true);
   while (!parser.is_done() && result.used < input.size()) {
@@ -112,7 +113,10 @@ TWIML_FUZZ_TARGET(http_request) {
   std::string_view rest = input;
   // Pipelined requests: each gets a fresh parser, like each request on a connection.
   for (int requests = 0; !rest.empty() && requests < 64; ++requests) {
-    beast_http::request_parser<beast_http::string_body> parser;
+    // Fields from an arena, as the session's are.
+    http::request_arena arena;
+    beast_http::request_parser<beast_http::string_body, http::arena_allocator<char>> parser(
+        std::piecewise_construct, std::make_tuple(), std::make_tuple(http::arena_allocator<char>(&arena)));
     parser.header_limit(static_cast<std::uint32_t>(limits.header_limit));
     parser.body_limit(limits.body_limit);
     const parse_result limited = parse_one(parser, rest);

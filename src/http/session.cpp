@@ -156,8 +156,11 @@ void session::evict() {
 
 void session::read_header() {
   if (owner_.draining() && !request_waiting()) return close();
-  // A fresh parser per request: Beast parsers are single-use, and limits are per message.
-  parser_.emplace();
+  // A fresh parser per request: Beast parsers are single-use, and limits are per message. The old
+  // request goes first, so nothing allocated from the arena is alive when it is reset.
+  parser_.reset();
+  arena_.reset();
+  parser_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(arena_allocator<char>(&arena_)));
   parser_->header_limit(static_cast<std::uint32_t>(owner_.config().header_limit));
   parser_->body_limit(owner_.config().body_limit);
   parser_->eager(true);  // parse a body that arrived with the header in the same pass

@@ -86,7 +86,8 @@ class session : public std::enable_shared_from_this<session> {
 
   tcp_socket socket_;
   boost::beast::flat_buffer buffer_;  // kept for the connection's life: may hold pipelined bytes
-  std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
+  request_arena arena_;  // the current request's fields; reset for each request
+  std::optional<beast_http::request_parser<beast_http::string_body, arena_allocator<char>>> parser_;
   response response_;
   std::string wire_;  // the response's bytes as sent; reused, so it stops allocating after the first
   request_context context_;

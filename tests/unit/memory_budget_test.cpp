@@ -16,12 +16,12 @@ constexpr std::uint64_t kMiB = 1024 * 1024;
 
 config::service_config defaults() { return config::parse_config("{}", [](const std::string&) { return std::nullopt; }); }
 
-TEST(MemoryBudget, DefaultsAreTheDocumentedEightyTwoMebibytes) {
+TEST(MemoryBudget, DefaultsAreTheDocumentedEightySixMebibytes) {
   const auto budget = config::worst_case_memory(defaults());
-  EXPECT_EQ(budget.per_connection, 38u * 1024);  // 16 KiB body + 8 KiB header + 14 KiB state
-  EXPECT_EQ(budget.connections, 2'000u * 38 * 1024);
+  EXPECT_EQ(budget.per_connection, 40u * 1024);  // 16 KiB body + 8 KiB header + 16 KiB state
+  EXPECT_EQ(budget.connections, 2'000u * 40 * 1024);
   EXPECT_EQ(budget.store, 0u) << "no CALL_CONTEXT_TOKEN: the store keeps nothing";
-  EXPECT_EQ(budget.total() / kMiB, 82u);
+  EXPECT_EQ(budget.total() / kMiB, 86u);
   EXPECT_EQ(config::memory_fit_problem(defaults(), 128 * kMiB), std::nullopt) << "the shipped pod's limit";
 }
 
@@ -29,7 +29,7 @@ TEST(MemoryBudget, TheMemoryStoreCountsOnlyWhenItKeepsRecords) {
   auto config = defaults();
   config.context.token = std::string(32, 't');
   EXPECT_EQ(config::worst_case_memory(config).store, 32 * kMiB);
-  EXPECT_EQ(config::memory_fit_problem(config, 128 * kMiB), std::nullopt) << "82 + 32 MiB fit in 128";
+  EXPECT_EQ(config::memory_fit_problem(config, 128 * kMiB), std::nullopt) << "86 + 32 MiB fit in 128";
   config.context.store = config::context_store::redis;
   EXPECT_EQ(config::worst_case_memory(config).store, 0u);
 }
@@ -41,11 +41,11 @@ TEST(MemoryBudget, TooSmallALimitIsNamedWithTheKeysToChange) {
   const auto problem = config::memory_fit_problem(config, 128 * kMiB);
   ASSERT_TRUE(problem.has_value());
   EXPECT_EQ(*problem,
-            "the worst case memory, 8.0 MiB at rest + server.max_connections (10000) x 38 KiB + context.max_bytes "
-            "(32.0 MiB) = 411.1 MiB, is more than this process's memory limit of 128.0 MiB (cgroup memory.max): "
+            "the worst case memory, 8.0 MiB at rest + server.max_connections (10000) x 40 KiB + context.max_bytes "
+            "(32.0 MiB) = 430.6 MiB, is more than this process's memory limit of 128.0 MiB (cgroup memory.max): "
             "under a flood of slow clients it would be killed. Lower server.max_connections, "
             "server.body_limit_bytes or context.max_bytes, or raise the limit");
-  EXPECT_EQ(config::memory_fit_problem(config, 412 * kMiB), std::nullopt);
+  EXPECT_EQ(config::memory_fit_problem(config, 431 * kMiB), std::nullopt);
 }
 
 // A scratch cgroupfs: files written where the reader looks.

@@ -298,7 +298,7 @@ std::vector<std::string> keys_needing_restart(const service_config& running, con
 
 // The most memory serve can need with `config`: the process at rest, every connection holding the
 // largest header and body it may send before it is authenticated (measured: the body, the header
-// and about 14 KiB of state), and the caller-context memory store full. docs/deployment.md has the
+// and about 16 KiB of state), and the caller-context memory store full. docs/deployment.md has the
 // measurements behind each term.
 struct memory_budget {
   std::uint64_t at_rest = 0;

@@ -18,7 +18,7 @@ struct server_settings {
   // A request whose handler answers later (a lookup waiting on Redis) gets 503 after this. Below
   // Twilio's 15 s webhook timeout, so the caller's side hears a clear failure, not a hang.
   std::chrono::milliseconds answer_timeout{10'000};
-  // Worst case before a request is authenticated: about 38 KiB per connection (a whole body held,
+  // Worst case before a request is authenticated: about 40 KiB per connection (a whole body held,
   // a header, the session), so the default fits a 128 MiB container with room to spare
   // (docs/deployment.md has the arithmetic).
   std::size_t max_connections = 2'000;

@@ -3,16 +3,22 @@
 // about the connection a request came on.
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <functional>
 #include <string>
 
+#include "twiml_redirect/http/request_arena.hpp"
+
 namespace twiml_redirect::http {
 
 namespace beast_http = boost::beast::http;
 
-using request = beast_http::request<beast_http::string_body>;
+// A request's fields come from its connection's request_arena (a default-constructed one's, as in
+// tests, from the heap).
+using request_fields = beast_http::basic_fields<arena_allocator<char>>;
+using request = beast_http::request<beast_http::string_body, request_fields>;
 using response = beast_http::response<beast_http::string_body>;
 
 // Answers a request later: callable from any thread; the first call counts, later ones are ignored.
