@@ -1,12 +1,14 @@
 #include "twiml_redirect/app/call_context.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
 #include <future>
+#include <stdexcept>
 
 #include "twiml_redirect/app/call_events.hpp"
 #include "twiml_redirect/app/responses.hpp"
@@ -42,14 +44,18 @@ http::response store_unavailable() {
   return res;
 }
 
-// Digests of both, compared with CRYPTO_memcmp: the time taken says nothing about the token, not
-// even its length.
-bool same_secret(std::string_view given, std::string_view expected) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> a{};
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> b{};
-  SHA256(reinterpret_cast<const unsigned char*>(given.data()), given.size(), a.data());
-  SHA256(reinterpret_cast<const unsigned char*>(expected.data()), expected.size(), b.data());
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+static_assert(SHA256_DIGEST_LENGTH == 32);
+
+// Tokens are compared by their SHA-256 digests with CRYPTO_memcmp: the time taken says nothing
+// about the token, not even its length. The digest is fetched once: OpenSSL 3's one-shot SHA256()
+// looks the algorithm up, under a lock the server threads share, on every call.
+std::array<unsigned char, SHA256_DIGEST_LENGTH> sha256(std::string_view text) {
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+  unsigned int size = 0;
+  if (kSha256 == nullptr || EVP_Digest(text.data(), text.size(), digest.data(), &size, kSha256, nullptr) != 1)
+    throw std::runtime_error("SHA-256 is unavailable");  // the handler answers 500; never a false match
+  return digest;
 }
 
 // The first value of `name`: the form body first, then the query (as the webhook's handler reads them).
@@ -67,6 +73,8 @@ call_context::call_context(std::unique_ptr<context::call_store> store, std::stri
                            util::metrics& metrics)
     : token_(std::move(token)),
       calls_token_(std::move(calls_token)),
+      token_digest_(sha256(token_)),
+      calls_token_digest_(sha256(calls_token_)),
       lookup_timeout_(lookup_timeout),
       routes_(std::move(routes)),
       store_(std::move(store)) {
@@ -100,7 +108,10 @@ bool call_context::authorized(const http::request& req, bool calls) const {
   constexpr std::string_view kScheme = "Bearer ";
   if (value.size() < kScheme.size() || !util::iequals(value.substr(0, kScheme.size()), kScheme)) return false;
   const std::string_view presented = util::trim(value.substr(kScheme.size()));
-  return same_secret(presented, token_) || (calls && !calls_token_.empty() && same_secret(presented, calls_token_));
+  const token_digest digest = sha256(presented);
+  const bool is_token = CRYPTO_memcmp(digest.data(), token_digest_.data(), digest.size()) == 0;
+  const bool is_calls_token = CRYPTO_memcmp(digest.data(), calls_token_digest_.data(), digest.size()) == 0;
+  return is_token || (calls && !calls_token_.empty() && is_calls_token);
 }
 
 http::response call_context::answer(const context::lookup_result& result, const context::named_call& named,

@@ -4,6 +4,7 @@
 // object of prompt variables (plus the called number's own `variables`). Caller data is personal:
 // it goes to the store and to the authenticated caller of /call_context, never to a log or a label.
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -82,8 +83,12 @@ class call_context {
   void lookup_from(std::shared_ptr<const context::named_call> named, std::size_t next,
                    std::function<void(context::lookup_result, const std::string&)> done) const;
 
+  // SHA-256 digests, what a presented token's digest is compared with (authorized()).
+  using token_digest = std::array<unsigned char, 32>;
   std::string token_;
   std::string calls_token_;
+  token_digest token_digest_{};
+  token_digest calls_token_digest_{};
   std::chrono::milliseconds lookup_timeout_;
   std::shared_ptr<const routing::live_routes> routes_;  // each number's variables
   mutable std::atomic<std::uint64_t> unauthorized_{0};
