@@ -26,7 +26,6 @@
 #include "twiml_redirect/app/doctor.hpp"
 #include "twiml_redirect/app/simulate.hpp"
 #include "twiml_redirect/routing/route_table.hpp"
-#include "twiml_redirect/util/cgroup.hpp"
 #include "twiml_redirect/util/logging.hpp"
 #include "twiml_redirect/version.hpp"
 
@@ -263,9 +262,7 @@ int run(const command_line& cli) {
     nlohmann::ordered_json shown = nlohmann::ordered_json::parse(config::describe_config(config));
     shown["routes"] = nlohmann::ordered_json::parse(routing::describe_routes(routing::route_table(config), -1));
     std::cout << shown.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
-    if (const auto limit = util::cgroup_memory_limit())
-      if (const auto problem = config::memory_fit_problem(config, *limit))
-        std::cerr << "twiml-redirect: warning: " << *problem << "\n";
+    if (const auto problem = app::memory_fit_warning(config)) std::cerr << "twiml-redirect: warning: " << *problem << "\n";
     // Only a warning: webhooks work without Redis, and it may come up after this service.
     if (auto problem = context::probe_store(config.context, std::chrono::seconds(2)))
       std::cerr << "twiml-redirect: warning: " << *problem << "\n";

@@ -74,11 +74,15 @@ void reload_config(config::service_config& last, const config_loader& load, rout
 
 }  // namespace
 
+std::optional<std::string> memory_fit_warning(const config::service_config& config) {
+  const auto limit = util::cgroup_memory_limit();
+  return limit ? config::memory_fit_problem(config, *limit) : std::nullopt;
+}
+
 int run_serve(const config::service_config& config, const config_loader& reload) {
   spdlog::info("twiml-redirect {} starting with config {}", kVersion, config::describe_config(config));
   for (const std::string& warning : config.warnings) spdlog::warn("config: {}", warning);
-  if (const auto limit = util::cgroup_memory_limit())
-    if (const auto problem = config::memory_fit_problem(config, *limit)) spdlog::warn("config: {}", *problem);
+  if (const auto problem = memory_fit_warning(config)) spdlog::warn("config: {}", *problem);
 
   // Synthflow and Twilio, each on its own; provision_on_start governs both.
   std::vector<provisioning_target> targets;

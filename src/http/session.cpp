@@ -30,6 +30,14 @@ bool is_http_parse_error(const error_code& ec) {
   return ec.category() == beast_http::make_error_code(beast_http::error::bad_method).category();
 }
 
+// The server's own answers (not a handler's): a status and a line of text saying why.
+response plain_text(beast_http::status status, unsigned version, std::string text) {
+  response res{status, version};
+  res.set(beast_http::field::content_type, "text/plain");
+  res.body() = std::move(text);
+  return res;
+}
+
 // The request target without its query: what the access log may show.
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
@@ -248,9 +256,7 @@ void session::answer() {
     spdlog::error("handler failed on {} {}: {}", method_text_, path_, error.what());
     deferred_ = false;
     deferred_self_.reset();
-    response_ = response{beast_http::status::internal_server_error, req.version()};
-    response_.set(beast_http::field::content_type, "text/plain");
-    response_.body() = "Internal server error";
+    response_ = plain_text(beast_http::status::internal_server_error, req.version(), "Internal server error");
   }
   if (deferred_) return;  // finish_deferred() answers
   send_answer();
@@ -281,10 +287,8 @@ void session::finish_deferred(std::uint64_t id, response answer) {
 void session::answer_late(std::uint64_t id) {
   if (!deferred_ || id != deferred_id_) return;  // the answer won the race
   spdlog::warn("no answer to {} {} within {} ms: 503", method_text_, path_, owner_.config().answer_timeout.count());
-  response late{beast_http::status::service_unavailable, parser_->get().version()};
-  late.set(beast_http::field::content_type, "text/plain");
-  late.body() = "The answer was not ready in time; try again";
-  finish_deferred(id, std::move(late));
+  finish_deferred(id, plain_text(beast_http::status::service_unavailable, parser_->get().version(),
+                                 "The answer was not ready in time; try again"));
 }
 
 void session::send_answer() {
@@ -298,9 +302,7 @@ void session::answer_error(beast_http::status status, std::string text) {
   path_ = parser_ && parser_->is_header_done() ? std::string(path_of(parser_->get().target())) : "-";
   head_request_ = false;
   context_.call_sid.clear();
-  response_ = response{status, 11};
-  response_.set(beast_http::field::content_type, "text/plain");
-  response_.body() = std::move(text);
+  response_ = plain_text(status, 11, std::move(text));
   response_.keep_alive(false);
   linger_ = true;
   write_response();

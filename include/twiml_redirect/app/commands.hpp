@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,10 @@ using config_loader = std::function<config::service_config()>;
 // Serves webhooks until SIGTERM or SIGINT, then drains and returns 0. On SIGHUP, `reload` is called
 // and the routing of what it returns replaces the running one (the keys `--schema` lists as "reload": "live").
 int run_serve(const config::service_config& config, const config_loader& reload);
+
+// Why `config`'s worst-case memory does not fit this process's cgroup memory limit, or nullopt
+// when it fits or there is no limit: the warning check-config and serve print.
+std::optional<std::string> memory_fit_warning(const config::service_config& config);
 
 // The CallSid `twiml` tags its answer with when none is given: well-formed, and clearly not a real call.
 inline constexpr std::string_view kExampleCallSid = "CA00000000000000000000000000000000";
