@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cassert>
 #include <boost/asio/post.hpp>
 #include <type_traits>
 #include <vector>
@@ -59,11 +58,11 @@ std::string endpoint_of(const util::redis_url& url) {
   return (v6 ? "[" + url.host + "]" : url.host) + ":" + std::to_string(url.port);
 }
 
-// The longest command sent: SET key value EX ttl.
-constexpr std::size_t kMaxArguments = 5;
+// More than the longest command sent (SET key 0 EX seconds NX).
+constexpr std::size_t kMaxArguments = 8;
 
 int send(redisAsyncContext* ac, redisCallbackFn* callback, void* data, std::initializer_list<std::string_view> args) {
-  assert(args.size() <= kMaxArguments);
+  if (args.size() > kMaxArguments) return REDIS_ERR;  // a command this file does not send
   std::array<const char*, kMaxArguments> argv{};
   std::array<std::size_t, kMaxArguments> lengths{};
   std::size_t count = 0;
