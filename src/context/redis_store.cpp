@@ -473,7 +473,6 @@ void redis_store::start_read(std::initializer_list<std::string_view> command, st
     if (!ec) op->finish({lookup_result::outcome::unavailable, {}});
   });
   // Commands on one connection run in order: what a webhook queued before this read is written first.
-  // Commands on one connection run in order: what a webhook queued before this read is written first.
   flush_writes();
   auto* holder = new std::shared_ptr<pending_read<Result>>(op);
   if (send(ac_, on_reply, holder, command) != REDIS_OK) {

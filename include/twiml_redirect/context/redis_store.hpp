@@ -2,16 +2,15 @@
 // The shared store for replicas: one Redis connection driven by hiredis' asynchronous API on a
 // thread of its own (with its own io_context), so a slow, frozen or absent Redis never holds up a
 // server thread. Writes are fire-and-forget through a bounded queue and go out pipelined (SET key
-// value EX ttl, one JSON value per call), gathered for up to kWriteGather first, so that at load one
-// wake-up of the store's thread and one write to Redis carry many webhooks' records (a lookup sends
-// what is queued before itself, so a record is never read before it is written); a full queue drops
-// and counts. Lookups (GET) answer within
-// their deadline, 503-worthy "unavailable" when Redis is down or late; past max_pending_lookups
-// waiting at once, at once. A PING every probe_interval notices a Redis that stopped answering
-// (frozen, black-holed) while the connection still looks open: no answer within probe_timeout marks
-// the store down and reconnects. The connection comes back by itself, with capped exponential
-// backoff, reset only once a probe has answered on the new connection (so a Redis that freezes
-// right after each connect is not reconnected to ever faster).
+// value EX ttl, one JSON value per call), gathered for up to kWriteGather first, so that at load
+// one wake-up of the store's thread and one write to Redis carry many webhooks' records (a lookup
+// sends what is queued before itself, so a record is never read before it is written); a full queue
+// drops and counts. Lookups (GET) answer within their deadline, 503-worthy "unavailable" when Redis
+// is down or late; past max_pending_lookups waiting at once, at once. A PING every probe_interval
+// notices a Redis that stopped answering (frozen, black-holed) while the connection still looks
+// open: no answer within probe_timeout marks the store down and reconnects. The connection comes
+// back by itself, with capped exponential backoff, reset only once a probe has answered on the new
+// connection (so a Redis that freezes right after each connect is not reconnected to ever faster).
 
 #include <atomic>
 #include <chrono>
@@ -55,12 +54,13 @@ class redis_store final : public call_store {
     std::size_t max_pending_lookups = 1'000;  // more waiting at once are answered unavailable at once
   };
 
-  // Starts the thread and the first connect; never throws for an unreachable server.
-  explicit redis_store(settings settings);
   // How long queued writes wait for company before they are sent.
   static constexpr std::chrono::milliseconds kWriteGather{2};
   // Queued writes that are sent at once, without waiting for the rest of kWriteGather.
   static constexpr std::size_t kWriteBatch = 64;
+
+  // Starts the thread and the first connect; never throws for an unreachable server.
+  explicit redis_store(settings settings);
   // Answers pending lookups as unavailable, drops queued writes, joins the thread.
   ~redis_store() override;
   redis_store(const redis_store&) = delete;
