@@ -91,10 +91,12 @@ call_context::call_context(std::unique_ptr<context::call_store> store, std::stri
   });
 }
 
-void call_context::record(const twilio_request& req) const noexcept {
+void call_context::record(const twilio_request& req, std::string event) const noexcept {
   if (!serves_lookups()) return;  // nobody could ask for it: keep no caller data
   try {
-    store_->put(context::call_record::from_parameters([&req](std::string_view name) { return parameter(req, name); }));
+    store_->put_with_event(
+        context::call_record::from_parameters([&req](std::string_view name) { return parameter(req, name); }),
+        std::move(event));
   } catch (const std::exception& error) {
     // Only allocation can fail here; the webhook's answer stands either way.
     spdlog::warn("call context: recording a call failed: {}", error.what());

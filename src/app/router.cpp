@@ -27,10 +27,7 @@ std::vector<route> service_routes(std::shared_ptr<const routing::live_routes> ro
        twilio_handler([routes, &metrics, context, health](const twilio_request& req, http::request_context& ctx) {
          ctx.keeps_call_events = context && context->serves_lookups();
          http::response res = handle_redirect_call(req, ctx, *routes->current(), &metrics, health.get());
-         if (context && res.result() == status::ok) {
-           context->record(req);
-           context->note(ctx.call_sid, std::move(ctx.call_event));
-         }
+         if (context && res.result() == status::ok) context->record(req, std::move(ctx.call_event));
          return res;
        })},
       // Twilio requests the action and the referUrl with the method <Dial> names (POST by default).

@@ -4,6 +4,8 @@
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <array>
 #include <boost/asio/post.hpp>
@@ -44,6 +46,7 @@ struct redis_store::pending_read {
   std::function<void(Result)> done;
   asio::steady_timer deadline;
   bool answered = false;
+  Result gathered{};  // what the replies before the last one found (a call's events: its record's)
 };
 
 namespace {
@@ -345,6 +348,24 @@ void redis_store::put(call_record record) {
   enqueue(record.call_sid(), true, record.to_json());
 }
 
+void redis_store::put_with_event(call_record record, std::string event) {
+  if (record.call_sid().empty()) return;
+  writes_.fetch_add(1, std::memory_order_relaxed);
+  // The webhook's event rides in its record, under a key no Twilio parameter has: one SET per
+  // webhook, where a record and a listed event took four commands (SET, RPUSH, LTRIM, EXPIRE).
+  // It expires with the record, which is what "kept as long as its record" means anyway.
+  std::string json = record.to_json();
+  if (!event.empty()) {
+    json.pop_back();  // the closing brace
+    json += ",\"";
+    json += kWebhookEventKey;
+    json += "\":\"";
+    util::append_json_escaped(json, event);
+    json += "\"}";
+  }
+  enqueue(record.call_sid(), true, std::move(json));
+}
+
 void redis_store::add_event(std::string_view call_sid, std::string event) {
   if (call_sid.empty()) return;
   enqueue(std::string(call_sid), false, std::move(event));
@@ -463,11 +484,14 @@ void redis_store::get(std::string call_sid, lookup_callback done) {
 }
 
 template <class Result>
-void redis_store::start_read(std::initializer_list<std::string_view> command, std::function<void(Result)> done,
-                             redisCallbackFn* on_reply) {
+std::shared_ptr<redis_store::pending_read<Result>> redis_store::start_read(std::initializer_list<std::string_view> command,
+                                                                          std::function<void(Result)> done,
+                                                                          redisCallbackFn* on_reply) {
   auto op = std::make_shared<pending_read<Result>>(*this, std::move(done));
-  if (stopping_ || ac_ == nullptr || !connected_.load(std::memory_order_relaxed))
-    return op->finish({lookup_result::outcome::unavailable, {}});
+  if (stopping_ || ac_ == nullptr || !connected_.load(std::memory_order_relaxed)) {
+    op->finish({lookup_result::outcome::unavailable, {}});
+    return nullptr;
+  }
   op->deadline.expires_after(settings_.lookup_timeout);
   op->deadline.async_wait([op](const boost::system::error_code& ec) {
     if (!ec) op->finish({lookup_result::outcome::unavailable, {}});
@@ -478,7 +502,9 @@ void redis_store::start_read(std::initializer_list<std::string_view> command, st
   if (send(ac_, on_reply, holder, command) != REDIS_OK) {
     delete holder;
     op->finish({lookup_result::outcome::unavailable, {}});
+    return nullptr;
   }
+  return op;
 }
 
 void redis_store::start_lookup(std::string call_sid, lookup_callback done) {
@@ -493,9 +519,28 @@ void redis_store::get_events(std::string call_sid, events_callback done) {
 }
 
 void redis_store::start_events_lookup(std::string call_sid, events_callback done) {
+  // The record (holding the webhook's event) and then the list of the later ones: one connection
+  // answers in order, so the list's reply, which finishes the lookup, comes second.
+  const auto op = start_read<events_result>({"GET", key_of(call_sid)}, std::move(done), &redis_store::on_events_record_reply);
+  if (!op) return;
   const std::string last = std::to_string(kMaxCallEvents - 1);
-  start_read<events_result>({"LRANGE", events_key_of(call_sid), "0", last}, std::move(done),
-                            &redis_store::on_events_reply);
+  auto* holder = new std::shared_ptr<pending_read<events_result>>(op);
+  if (send(ac_, &redis_store::on_events_reply, holder, {"LRANGE", events_key_of(call_sid), "0", last}) != REDIS_OK) {
+    delete holder;
+    op->finish({lookup_result::outcome::unavailable, {}});
+  }
+}
+
+void redis_store::on_events_record_reply(redisAsyncContext*, void* reply_data, void* data) {
+  using pending = pending_read<events_result>;
+  const std::unique_ptr<std::shared_ptr<pending>> holder(static_cast<std::shared_ptr<pending>*>(data));
+  pending& op = **holder;
+  const auto* reply = static_cast<redisReply*>(reply_data);
+  if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) return op.finish({lookup_result::outcome::unavailable, {}});
+  if (reply->type != REDIS_REPLY_STRING) return;  // no record (expired, or never kept): the list alone
+  // A record is a found call, as in the memory store, even before any event.
+  op.gathered.result = lookup_result::outcome::found;
+  if (auto event = webhook_event_of(std::string_view(reply->str, reply->len))) op.gathered.events.push_back(std::move(*event));
 }
 
 void redis_store::on_events_reply(redisAsyncContext*, void* reply_data, void* data) {
@@ -504,13 +549,23 @@ void redis_store::on_events_reply(redisAsyncContext*, void* reply_data, void* da
   pending& op = **holder;
   const auto* reply = static_cast<redisReply*>(reply_data);
   if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) return op.finish({lookup_result::outcome::unavailable, {}});
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return op.finish({lookup_result::outcome::unknown, {}});
-  events_result result{lookup_result::outcome::found, {}};
-  for (std::size_t i = 0; i < reply->elements; ++i) {
-    const redisReply* item = reply->element[i];
-    if (item != nullptr && item->type == REDIS_REPLY_STRING) result.events.emplace_back(item->str, item->len);
+  events_result result = std::move(op.gathered);
+  if (reply->type == REDIS_REPLY_ARRAY) {
+    for (std::size_t i = 0; i < reply->elements && result.events.size() < kMaxCallEvents; ++i) {
+      const redisReply* item = reply->element[i];
+      if (item != nullptr && item->type == REDIS_REPLY_STRING) result.events.emplace_back(item->str, item->len);
+    }
+    if (reply->elements > 0) result.result = lookup_result::outcome::found;
   }
   op.finish(std::move(result));
+}
+
+std::optional<std::string> redis_store::webhook_event_of(std::string_view record_json) {
+  const auto parsed = nlohmann::json::parse(record_json, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return std::nullopt;
+  const auto it = parsed.find(kWebhookEventKey);
+  if (it == parsed.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
 }
 
 void redis_store::on_lookup_reply(redisAsyncContext*, void* reply_data, void* data) {

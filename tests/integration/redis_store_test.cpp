@@ -12,7 +12,9 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -101,6 +103,89 @@ TEST(RedisStore, ARecordAndItsEventAreFoundByALookupRightAfterTheWrite) {
   ASSERT_TRUE(wait_until([&] { return answered.load() == 2 * kCalls; }, 10s, "every lookup to be answered"));
   EXPECT_EQ(records_found.load(), kCalls);
   EXPECT_EQ(events_found.load(), kCalls);
+}
+
+// INFO commandstats' count for `command` ("set", "rpush"), asked over a connection of its own.
+long long redis_calls_of(std::uint16_t port, std::string_view command) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(socket, asio::buffer(std::string_view("INFO commandstats\r\n")));
+  std::string reply;
+  std::array<char, 4096> chunk{};
+  boost::system::error_code ec;
+  // A bulk string: "$<length>\r\n<text>\r\n".
+  while (!ec) {
+    reply.append(chunk.data(), socket.read_some(asio::buffer(chunk), ec));
+    const auto header_end = reply.find("\r\n");
+    if (header_end != std::string::npos &&
+        reply.size() >= header_end + 2 + std::stoul(reply.substr(1, header_end - 1)) + 2)
+      break;
+  }
+  const std::string prefix = "cmdstat_" + std::string(command) + ":calls=";
+  const auto at = reply.find(prefix);
+  return at == std::string::npos ? 0 : std::stoll(reply.substr(at + prefix.size()));
+}
+
+// The webhook's record and event are one SET (the event inside the record), and the call's path
+// still reads the webhook's event first, then the events added after it.
+TEST(RedisStore, AWebhookIsOneSetAndItsEventComesFirstOnTheCallsPath) {
+  if (!redis_server_available()) GTEST_SKIP() << "redis-server is not installed (scripts/install-deps --dev)";
+  redis_server redis;
+  context::redis_store::settings settings;
+  settings.url = {redis.port(), 0, "", "127.0.0.1"};
+  context::redis_store store(settings);
+  ASSERT_TRUE(wait_until([&] { return store.connected(); }, 10s, "the store to connect"));
+  const auto events_of = [&](const std::string& call_sid) {
+    auto answer = std::make_shared<std::promise<context::events_result>>();
+    auto events = answer->get_future();
+    store.get_events(call_sid, [answer](context::events_result result) { answer->set_value(std::move(result)); });
+    EXPECT_EQ(events.wait_for(5s), std::future_status::ready);
+    return events.get();
+  };
+
+  constexpr int kCalls = 20;
+  const std::string webhook_event = R"({"at_ms":1,"event":"webhook","answer":"dial","target":"sip:\"x\"@a.synthflow.ai"})";
+  for (int i = 0; i < kCalls; ++i) {
+    context::call_record record;
+    record.values[0] = "CA" + std::string(30, 'b') + (i < 10 ? "0" : "") + std::to_string(i);
+    record.values[1] = "+14155550100";
+    store.put_with_event(record, webhook_event);
+  }
+  const std::string first = "CA" + std::string(30, 'b') + "00";
+  auto path = events_of(first);  // sends the queued writes first
+  ASSERT_EQ(path.result, lookup_result::outcome::found);
+  EXPECT_EQ(path.events, std::vector<std::string>{webhook_event});
+  EXPECT_EQ(redis_calls_of(redis.port(), "set"), kCalls);
+  EXPECT_EQ(redis_calls_of(redis.port(), "rpush"), 0);
+
+  // The record still reads as the record (the event's key is none of its fields).
+  auto answer = std::make_shared<std::promise<lookup_result>>();
+  auto found = answer->get_future();
+  store.get(first, [answer](lookup_result result) { answer->set_value(std::move(result)); });
+  ASSERT_EQ(found.wait_for(5s), std::future_status::ready);
+  const lookup_result record = found.get();
+  ASSERT_EQ(record.result, lookup_result::outcome::found);
+  EXPECT_EQ(record.record.values[1], "+14155550100");
+
+  // Later events follow it, at most kMaxCallEvents in all.
+  for (std::size_t i = 0; i < context::kMaxCallEvents + 5; ++i)
+    store.add_event(first, R"({"event":"dial_outcome","n":)" + std::to_string(i) + "}");
+  path = events_of(first);
+  ASSERT_EQ(path.result, lookup_result::outcome::found);
+  ASSERT_EQ(path.events.size(), context::kMaxCallEvents);
+  EXPECT_EQ(path.events.front(), webhook_event);
+  EXPECT_EQ(path.events[1], R"({"event":"dial_outcome","n":0})");
+  EXPECT_EQ(path.events.back(), R"({"event":"dial_outcome","n":)" + std::to_string(context::kMaxCallEvents - 2) + "}");
+
+  // A call with events but no record (it expired first) still has its path; one with neither has none.
+  const std::string listed_only = "CA" + std::string(32, 'c');
+  store.add_event(listed_only, R"({"event":"transfer"})");
+  path = events_of(listed_only);
+  EXPECT_EQ(path.result, lookup_result::outcome::found);
+  EXPECT_EQ(path.events, std::vector<std::string>{R"({"event":"transfer"})"});
+  EXPECT_EQ(events_of("CA" + std::string(32, 'd')).result, lookup_result::outcome::unknown);
 }
 
 // Not Redis: something on the port that answers every command with an error quoting what it was

@@ -43,9 +43,10 @@ class call_context {
   call_context(const call_context&) = delete;
   call_context& operator=(const call_context&) = delete;
 
-  // After /redirect_call answered 200: hands the call's parameters to the store. Never blocks,
-  // never throws, whatever the store does.
-  void record(const twilio_request& req) const noexcept;
+  // After /redirect_call answered 200: hands the call's parameters and the webhook's `event` (the
+  // first of the call's path) to the store, in one write. Never blocks, never throws, whatever the
+  // store does.
+  void record(const twilio_request& req, std::string event) const noexcept;
 
   bool serves_lookups() const { return !token_.empty(); }
 

@@ -2,7 +2,7 @@
 // The shared store for replicas: one Redis connection driven by hiredis' asynchronous API on a
 // thread of its own (with its own io_context), so a slow, frozen or absent Redis never holds up a
 // server thread. Writes are fire-and-forget through a bounded queue and go out pipelined (SET key
-// value EX ttl, one JSON value per call), gathered for up to kWriteGather first, so that at load
+// value EX ttl, one JSON value per call, holding the webhook's event too), gathered for up to kWriteGather first, so that at load
 // one wake-up of the store's thread and one write to Redis carry many webhooks' records (a lookup
 // sends what is queued before itself, so a record is never read before it is written); a full queue
 // drops and counts. Lookups (GET) answer within their deadline, 503-worthy "unavailable" when Redis
@@ -69,6 +69,9 @@ class redis_store final : public call_store {
   void put(call_record record) override;
   void get(std::string call_sid, lookup_callback done) override;
   void add_event(std::string_view call_sid, std::string event) override;
+  // The event is kept inside the record's JSON, under kWebhookEventKey (one SET); the later events
+  // go to the call's list. get_events() answers the record's event first, then the list.
+  void put_with_event(call_record record, std::string event) override;
   void get_events(std::string call_sid, events_callback done) override;
   bool answers_inline() const override { return false; }
   const char* kind() const override { return "redis"; }
@@ -87,6 +90,11 @@ class redis_store final : public call_store {
   // The key a call's record is kept under, and the list of its events.
   static std::string key_of(std::string_view call_sid);
   static std::string events_key_of(std::string_view call_sid);
+  // Where in a record's JSON the webhook's event is kept (a JSON string holding the event's JSON):
+  // lower case and with an underscore, as no Twilio parameter is named.
+  static constexpr std::string_view kWebhookEventKey = "webhook_event";
+  // The webhook's event kept in a record's JSON, if it holds one.
+  static std::optional<std::string> webhook_event_of(std::string_view record_json);
 
  private:
   template <class Result>
@@ -104,9 +112,11 @@ class redis_store final : public call_store {
   void start_lookup(std::string call_sid, lookup_callback done);
   // Sends `command` and answers `done` with what `on_reply` makes of the reply, or unavailable at
   // the lookup deadline or without a connection.
+  // The read is returned while it waits for its reply (a caller may send more commands whose
+  // replies complete it); null when it was answered at once.
   template <class Result>
-  void start_read(std::initializer_list<std::string_view> command, std::function<void(Result)> done,
-                  redisCallbackFn* on_reply);
+  std::shared_ptr<pending_read<Result>> start_read(std::initializer_list<std::string_view> command,
+                                                   std::function<void(Result)> done, redisCallbackFn* on_reply);
   // Counts a lookup in as waiting, or (past max_pending_lookups) counts it shed and says no.
   bool admit_lookup();
   void schedule_probe();
@@ -115,6 +125,7 @@ class redis_store final : public call_store {
   static void on_disconnect_hook(const redisAsyncContext* ac, int status);
   static void on_write_reply(redisAsyncContext* ac, void* reply, void* data);
   static void on_lookup_reply(redisAsyncContext* ac, void* reply, void* data);
+  static void on_events_record_reply(redisAsyncContext* ac, void* reply, void* data);
   static void on_events_reply(redisAsyncContext* ac, void* reply, void* data);
   void start_events_lookup(std::string call_sid, events_callback done);
   // Queues a record's JSON (SET) or an event (RPUSH) for the write pipeline (put and add_event).

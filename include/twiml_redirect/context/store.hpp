@@ -56,6 +56,14 @@ class call_store {
   // The call's events, oldest first, as get() answers (within the lookup deadline). Thread-safe.
   virtual void get_events(std::string call_sid, events_callback done) = 0;
 
+  // The webhook's record and its event together: put(record), then add_event() of `event`. A store
+  // may keep both in one write (Redis: one SET per webhook instead of a SET and three list commands).
+  virtual void put_with_event(call_record record, std::string event) {
+    const std::string call_sid = record.call_sid();
+    put(std::move(record));
+    if (!event.empty()) add_event(call_sid, std::move(event));
+  }
+
   // Circuit-breaker state shared by replicas (routing/breaker.hpp). The Redis store keeps it; the
   // memory store shares nothing, and these do nothing. None blocks or fails the caller: with Redis
   // down, each replica goes on with its own breakers.
