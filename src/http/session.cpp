@@ -171,7 +171,6 @@ void session::read_header() {
   parser_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(arena_allocator<char>(&arena_)));
   parser_->header_limit(static_cast<std::uint32_t>(owner_.config().header_limit));
   parser_->body_limit(owner_.config().body_limit);
-  parser_->eager(true);  // parse a body that arrived with the header in the same pass
   waiting_for_request_ = true;
   set_reading(true);
   waiting_since_ = std::chrono::steady_clock::now();
@@ -190,6 +189,16 @@ void session::on_header(error_code ec, std::size_t) {
   if (const auto problem = check_framing(header)) return answer_error(problem->status, std::string(problem->text));
   to_origin_form(header);
   if (parser_->is_done()) return answer();
+  // async_read_header leaves the body alone (it turns the parser's eager mode off), and async_read
+  // would finish through a post even when nothing is left to read. Twilio's form arrives with its
+  // header, so what is buffered is parsed here: one read operation per request, not two.
+  if (buffer_.size() > 0) {
+    parser_->eager(true);
+    error_code parsed;
+    buffer_.consume(parser_->put(buffer_.data(), parsed));
+    if (parsed && parsed != beast_http::error::need_more) return on_read_failed(parsed);
+    if (parser_->is_done()) return answer();
+  }
   // curl and others wait for "100 Continue" before sending a body they announced with Expect. An
   // HTTP/1.0 client does not know the interim answer (RFC 9110 §15.2), so it gets none.
   if (header.version() >= 11 && util::iequals(header[beast_http::field::expect], "100-continue")) {
