@@ -1,9 +1,12 @@
 // Answers a handler gives later (request_context::defer) over real loopback sockets: each answer
-// reaches only the request that deferred it, and a request whose answer never comes gets 503.
+// reaches only the request that deferred it, and a request whose answer never comes gets 503; an
+// answer larger than the socket takes at once still arrives whole and before the next one.
 #include <gtest/gtest.h>
 
 #include <mutex>
 #include <stdexcept>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "support/http_test_client.hpp"
@@ -119,6 +122,31 @@ TEST_F(DeferredAnswerTest, AnswerAfterTheClientLeftIsDropped) {
   ASSERT_TRUE(wait_until([&] { return deferred_count() == 2; }, 5s, "the next request to be deferred"));
   answer(1, "served");
   EXPECT_EQ(next.read_response().body(), "served");
+}
+
+// An answer larger than the socket can hold while the client is not reading goes out in parts,
+// and the pipelined request after it is answered only after its last byte, in order.
+TEST(LargeAnswer, APartlySentAnswerIsFinishedBeforeThePipelinedNextOne) {
+  util::metrics metrics{{"/big", "/small"}};
+  std::string big(6 * 1024 * 1024, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  http::server server(test_server_config(), [&big](const http::request& req, http::request_context&) {
+    http::response res{beast_http::status::ok, 11};
+    res.body() = req.target() == "/big" ? big : "small";
+    return res;
+  }, metrics);
+  server.start();
+  {
+    test_connection connection(server.port());
+    connection.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\nGET /small HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::this_thread::sleep_for(200ms);  // the server fills the socket and waits for room
+    const auto first = connection.read_response();
+    EXPECT_EQ(first.result_int(), 200u);
+    EXPECT_TRUE(first.body() == big) << "the large answer arrived altered (" << first.body().size() << " bytes)";
+    const auto second = connection.read_response();
+    EXPECT_EQ(second.body(), "small");
+  }
+  server.shutdown();
 }
 
 }  // namespace
