@@ -93,8 +93,7 @@ http::response handle_dial_action(const twilio_request& req, http::request_conte
   if (dial_status) {
     const routing::call_route* route = routes.find(called);
     if (route)
-      hear_dial_outcome(*route, *step, *status_text, sip_code ? std::string_view(*sip_code) : "", routes.health(), health,
-                        std::chrono::steady_clock::now());
+      hear_dial_outcome(*route, *step, *status_text, routes.health(), health, std::chrono::steady_clock::now());
     answer = routing::answer_dial_action(*dial_status, *step, route, called, call_sid, req.call_params());
   } else {
     static const std::string hangup = twilio::twiml_document().element("Hangup").finish();

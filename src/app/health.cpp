@@ -65,13 +65,12 @@ std::optional<divert_reason> divert_first_dial(const routing::call_route& route,
 }
 
 void hear_dial_outcome(const routing::call_route& route, std::size_t step, std::string_view dial_call_status,
-                       std::string_view sip_response_code, routing::breaker_registry* health,
-                       const health_metrics* metrics, std::chrono::steady_clock::time_point now) {
+                       routing::breaker_registry* health, const health_metrics* metrics,
+                       std::chrono::steady_clock::time_point now) {
   if (!health) return;
   const std::string_view target = dialled_target(route, step);
   if (target.empty()) return;
-  const routing::leg_outcome outcome =
-      routing::classify_agent_leg(dial_call_status, sip_response_code, std::chrono::seconds(0));
+  const routing::leg_outcome outcome = routing::classify_agent_leg(dial_call_status);
   if (outcome == routing::leg_outcome::ignored) return;
   const auto transition = health->record(target, outcome, now);
   if (transition && metrics) metrics->note(target, *transition);

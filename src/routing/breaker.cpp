@@ -45,8 +45,7 @@ std::uint64_t fmix64(std::uint64_t hash) {
 
 std::string_view to_string(breaker_state state) { return kStateNames[static_cast<std::size_t>(state)]; }
 
-leg_outcome classify_agent_leg(std::string_view dial_call_status, std::string_view /*sip_response_code*/,
-                               std::chrono::seconds /*dial_duration*/) {
+leg_outcome classify_agent_leg(std::string_view dial_call_status) {
   // The SIP code and the duration agree with the status whenever Twilio sends them (see the header),
   // so the status alone decides; in particular a canceled leg never counts, whatever its code.
   if (dial_call_status == "completed" || dial_call_status == "answered") return leg_outcome::success;

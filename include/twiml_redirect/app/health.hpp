@@ -80,7 +80,7 @@ std::optional<divert_reason> divert_first_dial(const routing::call_route& route,
 // Feeds the outcome of a dial into a SIP target's breaker: the agent's first dial (step 0 of the
 // action) or a failover step that dialled another SIP target. A person's number never counts.
 void hear_dial_outcome(const routing::call_route& route, std::size_t step, std::string_view dial_call_status,
-                       std::string_view sip_response_code, routing::breaker_registry* health,
-                       const health_metrics* metrics, std::chrono::steady_clock::time_point now);
+                       routing::breaker_registry* health, const health_metrics* metrics,
+                       std::chrono::steady_clock::time_point now);
 
 }  // namespace twiml_redirect::app

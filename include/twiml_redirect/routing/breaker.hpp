@@ -39,21 +39,20 @@ std::string_view to_string(breaker_state state);
 enum class leg_outcome { success, failure, ignored };
 
 // What one ended agent leg says about the platform behind its SIP target, from the <Dial> action's
-// DialCallStatus, DialSipResponseCode and DialCallDuration:
+// DialCallStatus:
 // - "completed", "answered": success (the platform took the call);
 // - "failed", "no-answer" (the platform never answers its own SIP leg, so silence means it is not
 //   taking calls), "busy" (Synthflow's ingress answering 486 means the platform is refusing): failure;
 // - "canceled" (the caller hung up first, or the call was cancelled through the API) and anything
 //   unknown: ignored, they say nothing about the platform.
-// The status decides on its own: a 5xx/6xx code only comes with failed/busy/no-answer (already
-// failures) and a 2xx with completed (already a success), and a canceled leg never counts whatever
-// its code. The duration is not needed for the decision either.
+// The status decides on its own: DialSipResponseCode's 5xx/6xx only comes with failed/busy/no-answer
+// (already failures) and a 2xx with completed (already a success), a canceled leg never counts
+// whatever its code, and DialCallDuration adds nothing either; so neither is asked for.
 //
 // Only the agent leg (failover step 0, the SIP dial into the AI platform) may be fed to a breaker. A
 // person's number dialled in a later step never is: a person not picking up says nothing about the
 // platform, and must not switch the AI off for everyone else.
-leg_outcome classify_agent_leg(std::string_view dial_call_status, std::string_view sip_response_code,
-                               std::chrono::seconds dial_duration);
+leg_outcome classify_agent_leg(std::string_view dial_call_status);
 
 // One change of state, with the counts that caused it, for one log line.
 struct breaker_transition {
