@@ -341,16 +341,12 @@ void redis_store::on_probe_reply(redisAsyncContext* ac, void* reply_data, void*)
   store->backoff_ = store->settings_.initial_backoff;
 }
 
-void redis_store::put(call_record record) {
-  if (record.call_sid().empty()) return;
-  writes_.fetch_add(1, std::memory_order_relaxed);
-  // Formatted here: only the JSON crosses to the store's thread, not the record's many strings.
-  enqueue(record.call_sid(), true, record.to_json());
-}
+void redis_store::put(call_record record) { put_with_event(std::move(record), {}); }
 
 void redis_store::put_with_event(call_record record, std::string event) {
   if (record.call_sid().empty()) return;
   writes_.fetch_add(1, std::memory_order_relaxed);
+  // Formatted here: only the JSON crosses to the store's thread, not the record's many strings.
   // The webhook's event rides in its record, under a key no Twilio parameter has: one SET per
   // webhook, where a record and a listed event took four commands (SET, RPUSH, LTRIM, EXPIRE).
   // It expires with the record, which is what "kept as long as its record" means anyway.
@@ -498,13 +494,17 @@ std::shared_ptr<redis_store::pending_read<Result>> redis_store::start_read(std::
   });
   // Commands on one connection run in order: what a webhook queued before this read is written first.
   flush_writes();
-  auto* holder = new std::shared_ptr<pending_read<Result>>(op);
-  if (send(ac_, on_reply, holder, command) != REDIS_OK) {
-    delete holder;
-    op->finish({lookup_result::outcome::unavailable, {}});
-    return nullptr;
-  }
-  return op;
+  return send_read(op, command, on_reply) ? op : nullptr;
+}
+
+template <class Result>
+bool redis_store::send_read(const std::shared_ptr<pending_read<Result>>& op,
+                            std::initializer_list<std::string_view> command, redisCallbackFn* on_reply) {
+  auto* holder = new std::shared_ptr<pending_read<Result>>(op);  // hiredis' callback data: its reply frees it
+  if (send(ac_, on_reply, holder, command) == REDIS_OK) return true;
+  delete holder;
+  op->finish({lookup_result::outcome::unavailable, {}});
+  return false;
 }
 
 void redis_store::start_lookup(std::string call_sid, lookup_callback done) {
@@ -524,11 +524,7 @@ void redis_store::start_events_lookup(std::string call_sid, events_callback done
   const auto op = start_read<events_result>({"GET", key_of(call_sid)}, std::move(done), &redis_store::on_events_record_reply);
   if (!op) return;
   const std::string last = std::to_string(kMaxCallEvents - 1);
-  auto* holder = new std::shared_ptr<pending_read<events_result>>(op);
-  if (send(ac_, &redis_store::on_events_reply, holder, {"LRANGE", events_key_of(call_sid), "0", last}) != REDIS_OK) {
-    delete holder;
-    op->finish({lookup_result::outcome::unavailable, {}});
-  }
+  send_read(op, {"LRANGE", events_key_of(call_sid), "0", last}, &redis_store::on_events_reply);
 }
 
 void redis_store::on_events_record_reply(redisAsyncContext*, void* reply_data, void* data) {

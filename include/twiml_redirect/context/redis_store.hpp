@@ -2,10 +2,10 @@
 // The shared store for replicas: one Redis connection driven by hiredis' asynchronous API on a
 // thread of its own (with its own io_context), so a slow, frozen or absent Redis never holds up a
 // server thread. Writes are fire-and-forget through a bounded queue and go out pipelined (SET key
-// value EX ttl, one JSON value per call, holding the webhook's event too), gathered for up to kWriteGather first, so that at load
-// one wake-up of the store's thread and one write to Redis carry many webhooks' records (a lookup
-// sends what is queued before itself, so a record is never read before it is written); a full queue
-// drops and counts. Lookups (GET) answer within their deadline, 503-worthy "unavailable" when Redis
+// value EX ttl, one JSON value per call, holding the webhook's event too), gathered for up to
+// kWriteGather first, so that at load one wake-up of the store's thread and one write to Redis carry
+// many webhooks' records (a lookup sends what is queued before itself, so a record is never read
+// before it is written); a full queue drops and counts. Lookups (GET) answer within their deadline, 503-worthy "unavailable" when Redis
 // is down or late; past max_pending_lookups waiting at once, at once. A PING every probe_interval
 // notices a Redis that stopped answering (frozen, black-holed) while the connection still looks
 // open: no answer within probe_timeout marks the store down and reconnects. The connection comes
@@ -117,6 +117,11 @@ class redis_store final : public call_store {
   template <class Result>
   std::shared_ptr<pending_read<Result>> start_read(std::initializer_list<std::string_view> command,
                                                    std::function<void(Result)> done, redisCallbackFn* on_reply);
+  // Sends one more command whose reply goes to `on_reply` with `op`; false, and `op` answered
+  // unavailable, when it could not be sent.
+  template <class Result>
+  bool send_read(const std::shared_ptr<pending_read<Result>>& op, std::initializer_list<std::string_view> command,
+                 redisCallbackFn* on_reply);
   // Counts a lookup in as waiting, or (past max_pending_lookups) counts it shed and says no.
   bool admit_lookup();
   void schedule_probe();
