@@ -9,6 +9,7 @@
 #include "twiml_redirect/app/redirect_call.hpp"
 #include "twiml_redirect/app/responses.hpp"
 #include "twiml_redirect/config/config.hpp"
+#include "twiml_redirect/context/call_record.hpp"
 #include "twiml_redirect/http/wire.hpp"
 #include "twiml_redirect/routing/live_routes.hpp"
 #include "twiml_redirect/twilio/call_params.hpp"
@@ -228,6 +229,18 @@ void format_access_line(benchmark::State& state) {
   }
 }
 BENCHMARK(format_access_line);
+
+// The caller context a webhook records: Twilio's form's caller variables as the JSON that the Redis
+// store sends and /call_context answers.
+void call_record_to_json(benchmark::State& state) {
+  const std::vector<util::form_param> params = util::decode_form(kTwilioForm).params;
+  const context::call_record record = context::call_record::from_parameters([&](std::string_view name) {
+    const util::form_param* param = util::find_param(params, name);
+    return param == nullptr ? nullptr : &param->value;
+  });
+  for (auto _ : state) benchmark::DoNotOptimize(record.to_json());
+}
+BENCHMARK(call_record_to_json);
 
 void record_request_metrics(benchmark::State& state) {
   util::metrics metrics({"/redirect_call", "/healthz", "/readyz", "/metrics"});

@@ -156,7 +156,14 @@ void append_logfmt_value(std::string& out, std::string_view text) {
 
 void append_json_escaped(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Printable ASCII other than the two JSON quotes goes out as it is: whole runs of it are appended
+  // at once, so a typical value (a CallSid, a number, a city) costs one append, not one per byte.
+  const auto unescaped = [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; };
   while (!text.empty()) {
+    const std::size_t run = static_cast<std::size_t>(std::find_if_not(text.begin(), text.end(), unescaped) - text.begin());
+    out.append(text.data(), run);
+    text.remove_prefix(run);
+    if (text.empty()) return;
     const char c = text.front();
     const auto byte = static_cast<unsigned char>(c);
     if (byte >= 0x80) {
@@ -174,14 +181,10 @@ void append_json_escaped(std::string& out, std::string_view text) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (byte < 0x20 || byte == 0x7f) {
-          out += "\\u00";
-          out.push_back(kHex[byte >> 4]);
-          out.push_back(kHex[byte & 0xf]);
-        } else {
-          out.push_back(c);
-        }
+      default:  // the other control characters, and DEL
+        out += "\\u00";
+        out.push_back(kHex[byte >> 4]);
+        out.push_back(kHex[byte & 0xf]);
     }
   }
 }

@@ -72,6 +72,23 @@ TEST(LogEscaping, JsonEscapingReplacesInvalidUtf8) {
   EXPECT_FALSE(nlohmann::json::parse("\"" + out + "\"", nullptr, false).is_discarded());
 }
 
+// Every ASCII byte, alone and between runs of plain text, reads back as itself through a JSON parser;
+// the plain runs around it come out unchanged.
+TEST(LogEscaping, JsonEscapingRoundTripsEveryAsciiByte) {
+  for (int byte = 0; byte < 0x80; ++byte) {
+    for (const std::string& around : {std::string(), std::string("CA0123456789abcdef"), std::string(40, 'x')}) {
+      const std::string text = around + static_cast<char>(byte) + around;
+      std::string out;
+      append_json_escaped(out, text);
+      const auto parsed = nlohmann::json::parse("\"" + out + "\"", nullptr, false);
+      ASSERT_FALSE(parsed.is_discarded()) << "byte " << byte << ": " << out;
+      EXPECT_EQ(parsed.get<std::string>(), text) << "byte " << byte;
+      EXPECT_EQ(out.substr(0, around.size()), around);
+      EXPECT_EQ(out.substr(out.size() - around.size()), around);
+    }
+  }
+}
+
 // An exception escaping a thread's body ends the process with exit code 70 and says so, instead
 // of std::terminate's silent abort.
 TEST(ThreadGuard, AnEscapedExceptionExitsWithCode70) {
