@@ -28,15 +28,25 @@ namespace {
 using namespace std::chrono_literals;
 using context::lookup_result;
 
+// A store's settings for a redis-server on loopback: the defaults, with its port.
+context::redis_store::settings settings_for(const redis_server& redis) {
+  context::redis_store::settings settings;
+  settings.url = {redis.port(), 0, "", "127.0.0.1"};
+  return settings;
+}
+
+::testing::AssertionResult connects(const context::redis_store& store) {
+  return wait_until([&] { return store.connected(); }, 10s, "the store to connect");
+}
+
 TEST(RedisStore, LookupsPastTheCapAreAnsweredAtOnceWhileRedisIsFrozen) {
   if (!redis_server_available()) GTEST_SKIP() << "redis-server is not installed (scripts/install-deps --dev)";
   redis_server redis;
-  context::redis_store::settings settings;
-  settings.url = {redis.port(), 0, "", "127.0.0.1"};
+  context::redis_store::settings settings = settings_for(redis);
   settings.lookup_timeout = 2'000ms;
   settings.max_pending_lookups = 5;
   context::redis_store store(settings);
-  ASSERT_TRUE(wait_until([&] { return store.connected(); }, 10s, "the store to connect"));
+  ASSERT_TRUE(connects(store));
 
   redis.freeze();
   std::atomic<int> answered{0};
@@ -75,10 +85,8 @@ TEST(RedisStore, LookupsPastTheCapAreAnsweredAtOnceWhileRedisIsFrozen) {
 TEST(RedisStore, ARecordAndItsEventAreFoundByALookupRightAfterTheWrite) {
   if (!redis_server_available()) GTEST_SKIP() << "redis-server is not installed (scripts/install-deps --dev)";
   redis_server redis;
-  context::redis_store::settings settings;
-  settings.url = {redis.port(), 0, "", "127.0.0.1"};
-  context::redis_store store(settings);
-  ASSERT_TRUE(wait_until([&] { return store.connected(); }, 10s, "the store to connect"));
+  context::redis_store store(settings_for(redis));
+  ASSERT_TRUE(connects(store));
 
   constexpr int kCalls = 100;
   std::atomic<int> records_found{0};
@@ -133,10 +141,8 @@ long long redis_calls_of(std::uint16_t port, std::string_view command) {
 TEST(RedisStore, AWebhookIsOneSetAndItsEventComesFirstOnTheCallsPath) {
   if (!redis_server_available()) GTEST_SKIP() << "redis-server is not installed (scripts/install-deps --dev)";
   redis_server redis;
-  context::redis_store::settings settings;
-  settings.url = {redis.port(), 0, "", "127.0.0.1"};
-  context::redis_store store(settings);
-  ASSERT_TRUE(wait_until([&] { return store.connected(); }, 10s, "the store to connect"));
+  context::redis_store store(settings_for(redis));
+  ASSERT_TRUE(connects(store));
   const auto events_of = [&](const std::string& call_sid) {
     auto answer = std::make_shared<std::promise<context::events_result>>();
     auto events = answer->get_future();
