@@ -527,25 +527,30 @@ void redis_store::start_events_lookup(std::string call_sid, events_callback done
   send_read(op, {"LRANGE", events_key_of(call_sid), "0", last}, &redis_store::on_events_reply);
 }
 
+template <class Result>
+std::pair<std::shared_ptr<redis_store::pending_read<Result>>, const redisReply*> redis_store::take_reply(void* reply_data,
+                                                                                                       void* data) {
+  const std::unique_ptr<std::shared_ptr<pending_read<Result>>> holder(static_cast<std::shared_ptr<pending_read<Result>>*>(data));
+  std::shared_ptr<pending_read<Result>> op = std::move(*holder);
+  const auto* reply = static_cast<const redisReply*>(reply_data);
+  if (reply != nullptr && reply->type != REDIS_REPLY_ERROR) return {std::move(op), reply};
+  op->finish({lookup_result::outcome::unavailable, {}});
+  return {std::move(op), nullptr};
+}
+
 void redis_store::on_events_record_reply(redisAsyncContext*, void* reply_data, void* data) {
-  using pending = pending_read<events_result>;
-  const std::unique_ptr<std::shared_ptr<pending>> holder(static_cast<std::shared_ptr<pending>*>(data));
-  pending& op = **holder;
-  const auto* reply = static_cast<redisReply*>(reply_data);
-  if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) return op.finish({lookup_result::outcome::unavailable, {}});
+  const auto [op, reply] = take_reply<events_result>(reply_data, data);
+  if (reply == nullptr) return;
   if (reply->type != REDIS_REPLY_STRING) return;  // no record (expired, or never kept): the list alone
   // A record is a found call, as in the memory store, even before any event.
-  op.gathered.result = lookup_result::outcome::found;
-  if (auto event = webhook_event_of(std::string_view(reply->str, reply->len))) op.gathered.events.push_back(std::move(*event));
+  op->gathered.result = lookup_result::outcome::found;
+  if (auto event = webhook_event_of(std::string_view(reply->str, reply->len))) op->gathered.events.push_back(std::move(*event));
 }
 
 void redis_store::on_events_reply(redisAsyncContext*, void* reply_data, void* data) {
-  using pending = pending_read<events_result>;
-  const std::unique_ptr<std::shared_ptr<pending>> holder(static_cast<std::shared_ptr<pending>*>(data));
-  pending& op = **holder;
-  const auto* reply = static_cast<redisReply*>(reply_data);
-  if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) return op.finish({lookup_result::outcome::unavailable, {}});
-  events_result result = std::move(op.gathered);
+  const auto [op, reply] = take_reply<events_result>(reply_data, data);
+  if (reply == nullptr) return;
+  events_result result = std::move(op->gathered);
   if (reply->type == REDIS_REPLY_ARRAY) {
     for (std::size_t i = 0; i < reply->elements && result.events.size() < kMaxCallEvents; ++i) {
       const redisReply* item = reply->element[i];
@@ -553,7 +558,7 @@ void redis_store::on_events_reply(redisAsyncContext*, void* reply_data, void* da
     }
     if (reply->elements > 0) result.result = lookup_result::outcome::found;
   }
-  op.finish(std::move(result));
+  op->finish(std::move(result));
 }
 
 std::optional<std::string> redis_store::webhook_event_of(std::string_view record_json) {
@@ -565,16 +570,13 @@ std::optional<std::string> redis_store::webhook_event_of(std::string_view record
 }
 
 void redis_store::on_lookup_reply(redisAsyncContext*, void* reply_data, void* data) {
-  using pending = pending_read<lookup_result>;
-  const std::unique_ptr<std::shared_ptr<pending>> holder(static_cast<std::shared_ptr<pending>*>(data));
-  pending& op = **holder;
-  const auto* reply = static_cast<redisReply*>(reply_data);
-  if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) return op.finish({lookup_result::outcome::unavailable, {}});
-  if (reply->type != REDIS_REPLY_STRING) return op.finish({lookup_result::outcome::unknown, {}});
+  const auto [op, reply] = take_reply<lookup_result>(reply_data, data);
+  if (reply == nullptr) return;
+  if (reply->type != REDIS_REPLY_STRING) return op->finish({lookup_result::outcome::unknown, {}});
   auto record = call_record::from_json(std::string_view(reply->str, reply->len));
   // Something else wrote that key: as good as no record.
-  if (!record) return op.finish({lookup_result::outcome::unknown, {}});
-  op.finish({lookup_result::outcome::found, std::move(*record)});
+  if (!record) return op->finish({lookup_result::outcome::unknown, {}});
+  op->finish({lookup_result::outcome::found, std::move(*record)});
 }
 
 void redis_store::append_metrics(std::string& out) const {

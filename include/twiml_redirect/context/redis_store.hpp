@@ -3,14 +3,15 @@
 // thread of its own (with its own io_context), so a slow, frozen or absent Redis never holds up a
 // server thread. Writes are fire-and-forget through a bounded queue and go out pipelined (SET key
 // value EX ttl, one JSON value per call, holding the webhook's event too), gathered for up to
-// kWriteGather first, so that at load one wake-up of the store's thread and one write to Redis carry
-// many webhooks' records (a lookup sends what is queued before itself, so a record is never read
-// before it is written); a full queue drops and counts. Lookups (GET) answer within their deadline, 503-worthy "unavailable" when Redis
-// is down or late; past max_pending_lookups waiting at once, at once. A PING every probe_interval
-// notices a Redis that stopped answering (frozen, black-holed) while the connection still looks
-// open: no answer within probe_timeout marks the store down and reconnects. The connection comes
-// back by itself, with capped exponential backoff, reset only once a probe has answered on the new
-// connection (so a Redis that freezes right after each connect is not reconnected to ever faster).
+// kWriteGather first, so that at load one wake-up of the store's thread and one write to Redis
+// carry many webhooks' records (a lookup sends what is queued before itself, so a record is never
+// read before it is written); a full queue drops and counts. Lookups (GET) answer within their
+// deadline, 503-worthy "unavailable" when Redis is down or late; past max_pending_lookups waiting
+// at once, at once. A PING every probe_interval notices a Redis that stopped answering (frozen,
+// black-holed) while the connection still looks open: no answer within probe_timeout marks the
+// store down and reconnects. The connection comes back by itself, with capped exponential backoff,
+// reset only once a probe has answered on the new connection (so a Redis that freezes right after
+// each connect is not reconnected to ever faster).
 
 #include <atomic>
 #include <chrono>
@@ -22,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -129,6 +131,11 @@ class redis_store final : public call_store {
   static void on_connect_hook(const redisAsyncContext* ac, int status);
   static void on_disconnect_hook(const redisAsyncContext* ac, int status);
   static void on_write_reply(redisAsyncContext* ac, void* reply, void* data);
+  // How a read's reply handler starts: it takes its read back from hiredis' callback data (the reply
+  // is hiredis' last use of it) and, when the reply is an error or missing (the connection went
+  // away), answers the read unavailable and returns no reply.
+  template <class Result>
+  static std::pair<std::shared_ptr<pending_read<Result>>, const redisReply*> take_reply(void* reply, void* data);
   static void on_lookup_reply(redisAsyncContext* ac, void* reply, void* data);
   static void on_events_record_reply(redisAsyncContext* ac, void* reply, void* data);
   static void on_events_reply(redisAsyncContext* ac, void* reply, void* data);
